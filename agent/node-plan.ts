@@ -1,0 +1,139 @@
+// One node's whole dataplane, desired and planned: routes (routing/), tunnel devices, neighbours,
+// FDB and MTUs (tunnels/). Pure: the kernel state comes in as data, a plan goes out.
+//
+// Plan order (kernel/plan.ts): devices first, so routes through a new vxlan.calico are accepted;
+// FDB and neighbours before the routes that need them; stale routes before devices go away.
+import type { Op, Plan } from '../kernel/plan.js';
+import type { KernelState, Link } from '../kernel/state.js';
+import type { IfaceName } from '../kernel/values.js';
+import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
+import { desiredRoutes, type RoutingOptions } from '../routing/desired-routes.js';
+import type { DesiredRoute } from '../routing/route-classes.js';
+import { diffRoutes, type RouteDiff } from '../routing/route-diff.js';
+import { planIpip, planVxlan } from '../tunnels/device-plan.js';
+import { detectHostMtu, interfaceCarrying } from '../tunnels/host-facts.js';
+import { desiredIpip, ipipEnabled, type DesiredIpip } from '../tunnels/ipip.js';
+import { computeMtus, type Encapsulation, type Mtus } from '../tunnels/mtu.js';
+import { diffEntries } from '../tunnels/neighbor-diff.js';
+import { desiredVxlan, vxlanEnabled, type DesiredVxlan, type VxlanSettings } from '../tunnels/vxlan.js';
+
+export interface DataplaneConfig extends RoutingOptions {
+  readonly nodeName: string;
+  readonly vxlan: VxlanSettings;
+  /** The underlay interface; detected from the node address when absent. */
+  readonly hostIface?: IfaceName;
+  /** Underlay MTU; detected from the host interface (or `mtuIfacePattern`) when absent. */
+  readonly hostMtu?: number;
+  readonly mtuIfacePattern?: RegExp;
+  readonly mtuOverrides?: Partial<Record<Encapsulation, number>>;
+}
+
+/** Used when nothing can be detected (an offline `wren routes`), as Calico's samples do. */
+export const FALLBACK_HOST_IFACE = 'eth0' as IfaceName;
+export const FALLBACK_HOST_MTU = 1500;
+
+export interface DesiredNode {
+  readonly hostIface: IfaceName;
+  readonly mtus: Mtus;
+  readonly routes: DesiredRoute[];
+  readonly vxlan: readonly DesiredVxlan[];
+  readonly ipip: DesiredIpip;
+  /** Host-side interfaces of local workloads, which get the pod MTU. */
+  readonly workloadIfaces: ReadonlySet<IfaceName>;
+  readonly problems: ObjectProblem[];
+}
+
+export function desiredNode(snapshot: ClusterSnapshot, links: readonly Link[], config: DataplaneConfig): DesiredNode {
+  const problems: ObjectProblem[] = [];
+  const me = snapshot.nodes.find((n) => n.name === config.nodeName);
+  const nodeIp = me?.ipv4?.ip ?? me?.ipv6?.ip;
+  const carrying = nodeIp === undefined ? undefined : interfaceCarrying(links, nodeIp);
+  if (nodeIp !== undefined && carrying === undefined && config.hostIface === undefined && links.length > 0) {
+    problems.push({ kind: 'Node', name: config.nodeName, field: 'spec.bgp.ipv4Address', message: `${nodeIp} is on no interface of this host` });
+  }
+  const hostIface = config.hostIface ?? carrying?.name ?? FALLBACK_HOST_IFACE;
+  const v6Link = me?.ipv6 === undefined ? undefined : interfaceCarrying(links, me.ipv6.ip);
+  const hostMtu = config.hostMtu ?? detectHostMtu(links, nodeIp, config.mtuIfacePattern) ?? FALLBACK_HOST_MTU;
+  const hostMtuV6 = config.hostMtu ?? (v6Link?.mtu ?? hostMtu);
+
+  const enabled: Encapsulation[] = [];
+  if (ipipEnabled(snapshot)) enabled.push('ipip');
+  if (vxlanEnabled(snapshot, 4)) enabled.push('vxlan4');
+  if (vxlanEnabled(snapshot, 6)) enabled.push('vxlan6');
+  const mtus = computeMtus({ hostMtu, hostMtuV6, enabled, overrides: config.mtuOverrides });
+
+  const routes = desiredRoutes(snapshot, { name: config.nodeName, hostIface, hostIfaceV6: v6Link?.name }, config);
+  const local = { name: config.nodeName, hostIface };
+  const vxlan = [
+    desiredVxlan(snapshot, local, 4, config.vxlan, mtus.tunnels.vxlan4 ?? hostMtu),
+    desiredVxlan(snapshot, { ...local, hostIface: v6Link?.name ?? hostIface }, 6, config.vxlan, mtus.tunnels.vxlan6 ?? hostMtuV6),
+  ];
+  const ipip = desiredIpip(snapshot, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
+  const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
+  problems.push(...routes.problems, ...vxlan.flatMap((v) => v.problems), ...ipip.problems);
+  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems };
+}
+
+export interface PlanOptions {
+  readonly proto: number;
+  readonly allowDeletes: boolean;
+  readonly graceIfaces?: ReadonlySet<IfaceName>;
+}
+
+export interface NodePlan {
+  readonly plan: Plan;
+  readonly routes: RouteDiff;
+}
+
+export function planNode(desired: DesiredNode, actual: KernelState, options: PlanOptions): NodePlan {
+  const links = new Map(actual.links.map((l) => [l.name, l]));
+  const setup: Op[] = [];
+  const teardown: Op[] = [];
+  const fdb: Op[] = [];
+  const neighReplace: Op[] = [];
+  const neighDelete: Op[] = [];
+  const ready = new Map<IfaceName, { up: boolean }>(actual.links.map((l) => [l.name, { up: l.up }]));
+
+  for (const v of desired.vxlan) {
+    const have = links.get(v.device);
+    const ops = planVxlan(v.spec, v.device, have);
+    setup.push(...ops.setup);
+    teardown.push(...ops.teardown);
+    for (const name of ops.ready) ready.set(name, { up: true });
+    if (v.spec === undefined) continue;
+    // A device being (re)created starts empty: everything on it must be written again.
+    const fresh = ops.setup.some((op) => op.op === 'vxlan-add');
+    const onDevice = fresh
+      ? { neighbors: [], fdb: [] }
+      : { neighbors: actual.neighbors.filter((n) => n.dev === v.device), fdb: actual.fdb.filter((f) => f.dev === v.device) };
+    const entries = diffEntries(v, onDevice, options.allowDeletes);
+    neighReplace.push(...entries.neighReplace);
+    neighDelete.push(...entries.neighDelete);
+    fdb.push(...entries.fdb);
+  }
+  const ipip = planIpip(desired.ipip, links.get(desired.ipip.name));
+  setup.push(...ipip.setup);
+  for (const name of ipip.ready) ready.set(name, { up: true });
+
+  for (const name of desired.workloadIfaces) {
+    const have = links.get(name);
+    if (have !== undefined && have.mtu !== desired.mtus.pod) setup.push({ op: 'link-mtu', name, mtu: desired.mtus.pod });
+  }
+
+  const routes = diffRoutes(desired.routes, actual.routes, { ...options, links: ready });
+  const routeOps: Op[] = [
+    ...neighReplace,
+    ...routes.replace.map((route): Op => ({ op: 'route-replace', route })),
+    ...routes.remove.map((route): Op => ({ op: 'route-delete', route })),
+    ...neighDelete,
+  ];
+  return {
+    plan: [
+      { name: 'setup', tool: 'ip', ops: setup },
+      { name: 'fdb', tool: 'bridge', ops: fdb },
+      { name: 'routes', tool: 'ip', ops: routeOps },
+      { name: 'teardown', tool: 'ip', ops: teardown },
+    ],
+    routes,
+  };
+}

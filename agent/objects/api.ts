@@ -1,0 +1,26 @@
+// The contract between Calico's objects (from any datastore or a dump file) and wren's cluster
+// snapshot. Parsers turn one raw object into one validated domain value, or into a problem that
+// names the object and field, or into "ignored" (deleted, not routable, a kind wren does not use).
+import type {
+  BlockAffinity,
+  ClusterNode,
+  IpamBlock,
+  IpPool,
+  ObjectProblem,
+  Workload,
+} from '../../routing/cluster.js';
+
+export type ParsedObject =
+  | { readonly kind: 'IPPool'; readonly key: string; readonly value: IpPool }
+  | { readonly kind: 'IPAMBlock'; readonly key: string; readonly value: IpamBlock }
+  | { readonly kind: 'BlockAffinity'; readonly key: string; readonly value: BlockAffinity }
+  | { readonly kind: 'Node'; readonly key: string; readonly value: ClusterNode }
+  | { readonly kind: 'Workload'; readonly key: string; readonly value: Workload };
+
+export type ObjectKind = ParsedObject['kind'];
+
+export type ParseResult =
+  | { readonly status: 'ok'; readonly object: ParsedObject }
+  | { readonly status: 'invalid'; readonly kind: ObjectKind; readonly key: string; readonly problem: ObjectProblem }
+  /** Valid but not part of the routing picture: a deleted block, a host-network pod, an unused kind. */
+  | { readonly status: 'ignored'; readonly kind?: ObjectKind; readonly key?: string; readonly reason: string };

@@ -1,0 +1,88 @@
+// One reconcile pass against a real (or fake) kernel: read, compute, diff, apply, report.
+//
+// The read is what the pass needs and no more: routes of wren's table, all links with their
+// addresses, and neighbours/FDB only on wren's VXLAN devices. When a batch line fails, the
+// pass reports it and marks the kernel view stale; the caller re-reads and re-diffs on the next
+// pass instead of trusting what it thought it wrote.
+import type { ApplyResult, Kernel, OpFailure } from '../kernel/kernel.js';
+import { NO_IPIP_SUPPORT } from '../kernel/kernel.js';
+import { countOps } from '../kernel/plan.js';
+import type { KernelState } from '../kernel/state.js';
+import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
+import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
+import type { RouteClass } from '../routing/route-classes.js';
+import { ROUTE_CLASSES } from '../routing/route-classes.js';
+import type { DataplaneConfig, DesiredNode, NodePlan } from './node-plan.js';
+import { desiredNode, planNode } from './node-plan.js';
+import type { IfaceName } from '../kernel/values.js';
+
+export interface PassOptions {
+  readonly allowDeletes: boolean;
+  readonly dryRun?: boolean;
+  readonly graceIfaces?: ReadonlySet<IfaceName>;
+  /** False when the kernel cannot make IPIP devices: tunl0 is then not attempted (routes held). */
+  readonly ipipSupported?: boolean;
+}
+
+export interface PassReport {
+  readonly desired: DesiredNode;
+  readonly planned: NodePlan;
+  readonly applied?: ApplyResult;
+  readonly problems: readonly ObjectProblem[];
+  readonly desiredByClass: Record<RouteClass, number>;
+  readonly failures: readonly OpFailure[];
+  readonly durationMs: number;
+}
+
+export async function readKernel(kernel: Kernel, table: number): Promise<KernelState> {
+  const [routes, links] = await Promise.all([kernel.readRoutes(table), kernel.readLinks()]);
+  const ours = links.filter((l) => l.name === VXLAN_DEVICE || l.name === VXLAN_DEVICE_V6).map((l) => l.name);
+  const [neighbors, fdb] = await Promise.all([
+    Promise.all(ours.map((d) => kernel.readNeighbors(d))),
+    Promise.all(ours.map((d) => kernel.readFdb(d))),
+  ]);
+  return { routes, links, neighbors: neighbors.flat(), fdb: fdb.flat() };
+}
+
+export async function reconcileOnce(
+  kernel: Kernel,
+  snapshot: ClusterSnapshot,
+  config: DataplaneConfig,
+  options: PassOptions,
+  actual?: KernelState,
+): Promise<PassReport> {
+  const started = performance.now();
+  const state = actual ?? (await readKernel(kernel, config.table));
+  const computed = desiredNode(snapshot, state.links, config);
+  const desired = options.ipipSupported === false ? withoutIpipDevice(computed) : computed;
+  const planned = planNode(desired, state, { proto: config.proto, allowDeletes: options.allowDeletes, graceIfaces: options.graceIfaces });
+  const applied = options.dryRun || countOps(planned.plan) === 0 ? undefined : await kernel.apply(planned.plan);
+  const desiredByClass = Object.fromEntries(ROUTE_CLASSES.map((c) => [c, 0])) as Record<RouteClass, number>;
+  for (const r of desired.routes) desiredByClass[r.class] += 1;
+  return {
+    desired,
+    planned,
+    applied,
+    problems: desired.problems,
+    desiredByClass,
+    failures: applied?.failures ?? [],
+    durationMs: performance.now() - started,
+  };
+}
+
+function withoutIpipDevice(desired: DesiredNode): DesiredNode {
+  if (desired.ipip.spec === undefined) return desired;
+  return {
+    ...desired,
+    ipip: { ...desired.ipip, spec: undefined },
+    problems: [
+      ...desired.problems,
+      {
+        kind: 'IPPool',
+        name: '*',
+        field: 'spec.ipipMode',
+        message: `a pool uses IPIP but ${NO_IPIP_SUPPORT}: routes through tunl0 are held`,
+      },
+    ],
+  };
+}

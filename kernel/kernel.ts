@@ -1,0 +1,123 @@
+// The kernel adapter: reads a namespace's state with `ip -j` and applies a plan with one
+// `ip -batch` (and, for VXLAN FDB entries, one `bridge -batch`) per phase.
+//
+// Batches run with `-force`: a failing line (a device that vanished, a route someone else added)
+// does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
+// the kernel's message; those are mapped back to the plan's operations so the caller can tell
+// exactly what did not happen and re-read the kernel.
+import { CommandError, run, runOk } from './exec.js';
+import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
+import type { Op, Phase, Plan } from './plan.js';
+import { renderOp } from './plan.js';
+import type { FdbEntry, Link, Neighbor, Route } from './state.js';
+import type { IfaceName } from './values.js';
+
+export interface OpFailure {
+  readonly phase: Phase['name'];
+  readonly op: Op;
+  readonly line: string;
+  readonly error: string;
+}
+
+export interface ApplyResult {
+  /** Operations the kernel accepted. */
+  readonly applied: number;
+  readonly failures: readonly OpFailure[];
+  /** Batch processes started (0 for an empty plan). */
+  readonly processes: number;
+}
+
+export interface Kernel {
+  readRoutes(table: number): Promise<Route[]>;
+  readLinks(): Promise<Link[]>;
+  readNeighbors(dev: IfaceName): Promise<Neighbor[]>;
+  readFdb(dev: IfaceName): Promise<FdbEntry[]>;
+  apply(plan: Plan): Promise<ApplyResult>;
+  /**
+   * Whether this kernel can have an IPIP device. Loading the ipip module puts a `tunl0` in every
+   * namespace; without it, creating one fails with "Unknown device type". Asking creates tunl0
+   * when it is possible, which is what a node with an IPIP pool needs anyway.
+   */
+  supportsIpip(): Promise<boolean>;
+}
+
+export const NO_IPIP_SUPPORT = 'the kernel has no IPIP support (module ipip, CONFIG_NET_IPIP)';
+
+/** The real kernel, through iproute2; `netns` confines every command to that namespace. */
+export class IpKernel implements Kernel {
+  private readonly nsArgs: readonly string[];
+
+  constructor(readonly netns?: string) {
+    this.nsArgs = netns === undefined ? [] : ['-n', netns];
+  }
+
+  async readRoutes(table: number): Promise<Route[]> {
+    const [v4, v6] = await Promise.all(
+      (['-4', '-6'] as const).map((f) => runOk('ip', [...this.nsArgs, '-N', '-j', f, 'route', 'show', 'table', String(table)])),
+    );
+    return [...parseRoutes(v4 ?? '', 4, table), ...parseRoutes(v6 ?? '', 6, table)];
+  }
+
+  async readLinks(): Promise<Link[]> {
+    return parseLinks(await runOk('ip', [...this.nsArgs, '-N', '-d', '-j', 'addr', 'show']));
+  }
+
+  async readNeighbors(dev: IfaceName): Promise<Neighbor[]> {
+    const result = await run('ip', [...this.nsArgs, '-j', 'neigh', 'show', 'dev', dev]);
+    return result.exitCode === 0 ? parseNeighbors(result.stdout, dev) : [];
+  }
+
+  async readFdb(dev: IfaceName): Promise<FdbEntry[]> {
+    const result = await run('bridge', [...this.nsArgs, '-j', 'fdb', 'show', 'dev', dev]);
+    return result.exitCode === 0 ? parseFdb(result.stdout, dev) : [];
+  }
+
+  async supportsIpip(): Promise<boolean> {
+    if ((await run('ip', [...this.nsArgs, 'link', 'show', 'dev', 'tunl0'])).exitCode === 0) return true;
+    const result = await run('ip', [...this.nsArgs, 'link', 'add', 'name', 'tunl0', 'type', 'ipip']);
+    if (result.exitCode === 0 || /File exists/.test(result.stderr)) return true;
+    if (/Unknown device type|not supported|Operation not supported/i.test(result.stderr)) return false;
+    throw new CommandError(['ip', ...this.nsArgs, 'link', 'add', 'name', 'tunl0', 'type', 'ipip'], result.exitCode, result.stderr);
+  }
+
+  async apply(plan: Plan): Promise<ApplyResult> {
+    let applied = 0;
+    let processes = 0;
+    const failures: OpFailure[] = [];
+    for (const phase of plan) {
+      if (phase.ops.length === 0) continue;
+      const lines = phase.ops.map(renderOp);
+      processes += 1;
+      const result = await run(phase.tool, [...this.nsArgs, '-force', '-batch', '-'], `${lines.join('\n')}\n`);
+      const failed = result.exitCode === 0 ? [] : parseBatchFailures(result.stderr);
+      if (result.exitCode !== 0 && failed.length === 0) {
+        throw new CommandError([phase.tool, ...this.nsArgs, '-force', '-batch', '-'], result.exitCode, result.stderr);
+      }
+      for (const { lineNumber, error } of failed) {
+        const op = phase.ops[lineNumber - 1];
+        if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
+      }
+      applied += phase.ops.length - failed.length;
+    }
+    return { applied, failures, processes };
+  }
+}
+
+/**
+ * Splits a `-force -batch` stderr into failures: each "Command failed -:N" line closes the
+ * messages printed since the previous one.
+ */
+export function parseBatchFailures(stderr: string): { lineNumber: number; error: string }[] {
+  const out: { lineNumber: number; error: string }[] = [];
+  let pending: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const match = /^Command failed -:(\d+)$/.exec(line.trim());
+    if (match) {
+      out.push({ lineNumber: Number(match[1]), error: pending.join('; ') || 'failed' });
+      pending = [];
+    } else if (line.trim() !== '') {
+      pending.push(line.trim());
+    }
+  }
+  return out;
+}

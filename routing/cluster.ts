@@ -1,0 +1,91 @@
+// The cluster as the routing engine sees it: validated, plain data, independent of where it was
+// read (a Kubernetes API server, etcd, or a `kubectl get -o yaml` dump). Parsers in agent/objects
+// build these from Calico's objects; nothing here holds an unvalidated string.
+import type { Cidr, IfaceName, IpAddr, Mac } from '../kernel/values.js';
+
+export const ENCAP_MODES = ['Always', 'CrossSubnet', 'Never'] as const;
+export type EncapMode = (typeof ENCAP_MODES)[number];
+
+export interface IpPool {
+  readonly name: string;
+  readonly cidr: Cidr;
+  readonly blockSize: number;
+  readonly ipipMode: EncapMode;
+  readonly vxlanMode: EncapMode;
+  /** Disabled pools hand out no new addresses; their existing blocks are still routed. */
+  readonly disabled: boolean;
+}
+
+/** A node's address on its underlay, with the subnet it sits in (from `IPv4Address: 172.16.30.7/24`). */
+export interface NodeAddress {
+  readonly ip: IpAddr;
+  /** The prefix the node address was configured with, host bits kept: 172.16.30.7/24. */
+  readonly cidr: Cidr;
+}
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly ipv4?: NodeAddress;
+  readonly ipv6?: NodeAddress;
+  readonly ipipTunnelAddr?: IpAddr;
+  readonly vxlanTunnelAddr?: IpAddr;
+  readonly vxlanTunnelAddrV6?: IpAddr;
+  /** The VTEP MACs when the datastore records them; otherwise derived (tunnels/vtep-mac.ts). */
+  readonly vxlanMac?: Mac;
+  readonly vxlanMacV6?: Mac;
+}
+
+export interface Allocation {
+  readonly ip: IpAddr;
+  /** The node the address was allocated to (attribute `node`), when recorded. */
+  readonly node?: string;
+  readonly handle?: string;
+}
+
+export interface IpamBlock {
+  readonly name: string;
+  readonly cidr: Cidr;
+  /** The node of a `host:<node>` affinity; undefined when the block has none (or a `virtual:` one). */
+  readonly affinityNode?: string;
+  readonly allocations: readonly Allocation[];
+}
+
+export const AFFINITY_STATES = ['pending', 'confirmed', 'pendingDeletion'] as const;
+export type AffinityState = (typeof AFFINITY_STATES)[number];
+
+export interface BlockAffinity {
+  readonly name: string;
+  readonly node: string;
+  readonly cidr: Cidr;
+  readonly state: AffinityState;
+}
+
+/** A pod (or workload endpoint) with its host-side interface. */
+export interface Workload {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly ips: readonly IpAddr[];
+  readonly iface: IfaceName;
+}
+
+export interface ClusterSnapshot {
+  readonly pools: readonly IpPool[];
+  readonly nodes: readonly ClusterNode[];
+  /** Live blocks only: blocks marked `deleted: true` are left out by the parsers, as Calico's readers do. */
+  readonly blocks: readonly IpamBlock[];
+  /** Live affinities only (`deleted` ones left out). */
+  readonly affinities: readonly BlockAffinity[];
+  readonly workloads: readonly Workload[];
+}
+
+export const EMPTY_SNAPSHOT: ClusterSnapshot = { pools: [], nodes: [], blocks: [], affinities: [], workloads: [] };
+
+/** What went wrong with one object: enough for an operator to find and fix it. */
+export interface ObjectProblem {
+  readonly kind: string;
+  readonly name: string;
+  /** JSON path of the offending field inside the object, e.g. `spec.cidr`. */
+  readonly field: string;
+  readonly message: string;
+}

@@ -1,0 +1,96 @@
+// Desired routes against the kernel's table → what to write. Pure.
+//
+// Ownership is the route's protocol number: a route carrying wren's number is wren's, and only
+// wren's routes are ever replaced or deleted. A foreign route on a key wren wants is a conflict,
+// reported and left alone — with one exception: the route Calico's CNI plugin adds for a pod
+// (`<ip> dev cali… scope link`, no protocol) forwards exactly as wren's would, so wren adopts it
+// by replacing it in place, as Felix does; nothing changes for the pod's packets.
+import type { Route } from '../kernel/state.js';
+import { routeKey, sameRoute } from '../kernel/state.js';
+import type { IfaceName } from '../kernel/values.js';
+import { WORKLOAD_PREFIX } from './devices.js';
+import type { DesiredRoute } from './route-classes.js';
+
+export interface RouteDiffOptions {
+  readonly proto: number;
+  /** Devices present in the namespace, and whether each is up. */
+  readonly links: ReadonlyMap<IfaceName, { readonly up: boolean }>;
+  /** False until the datastore has synced once: nothing is withdrawn from a partial picture. */
+  readonly allowDeletes: boolean;
+  /** Workload devices inside their grace period: wren's routes on them are not deleted yet. */
+  readonly graceIfaces?: ReadonlySet<IfaceName>;
+}
+
+export interface RouteConflict {
+  readonly desired: DesiredRoute;
+  readonly foreign: Route;
+}
+
+export interface HeldRoute {
+  readonly route: DesiredRoute;
+  readonly reason: string;
+}
+
+export interface RouteDiff {
+  readonly replace: DesiredRoute[];
+  readonly remove: Route[];
+  readonly conflicts: RouteConflict[];
+  /** Routes whose device is missing or down: applied when it appears. */
+  readonly held: HeldRoute[];
+  readonly unchanged: number;
+}
+
+export function diffRoutes(desired: readonly DesiredRoute[], actual: readonly Route[], options: RouteDiffOptions): RouteDiff {
+  const present = new Map<string, Route>();
+  for (const route of actual) present.set(routeKey(route), route);
+  const wanted = new Set<string>();
+  const diff = { replace: [] as DesiredRoute[], remove: [] as Route[], conflicts: [] as RouteConflict[], held: [] as HeldRoute[], unchanged: 0 };
+
+  for (const route of desired) {
+    const key = routeKey(route);
+    wanted.add(key);
+    const current = present.get(key);
+    if (current !== undefined && current.proto !== options.proto && !adoptable(route, current)) {
+      diff.conflicts.push({ desired: route, foreign: current });
+      continue;
+    }
+    if (current !== undefined && sameRoute(route, current)) {
+      diff.unchanged += 1;
+      continue;
+    }
+    const heldBecause = deviceProblem(route, options.links);
+    if (heldBecause !== undefined) {
+      diff.held.push({ route, reason: heldBecause });
+      continue;
+    }
+    diff.replace.push(route);
+  }
+
+  if (options.allowDeletes) {
+    for (const [key, route] of present) {
+      if (route.proto !== options.proto || wanted.has(key)) continue;
+      if (route.dev !== undefined && options.graceIfaces?.has(route.dev)) continue;
+      diff.remove.push(route);
+    }
+  }
+  return diff;
+}
+
+function adoptable(desired: DesiredRoute, foreign: Route): boolean {
+  return (
+    desired.class === 'workload' &&
+    foreign.type === 'unicast' &&
+    foreign.dev === desired.dev &&
+    foreign.via === undefined &&
+    desired.dev !== undefined &&
+    desired.dev.startsWith(WORKLOAD_PREFIX)
+  );
+}
+
+function deviceProblem(route: Route, links: RouteDiffOptions['links']): string | undefined {
+  if (route.dev === undefined || route.type === 'blackhole') return undefined;
+  const link = links.get(route.dev);
+  if (link === undefined) return `device ${route.dev} does not exist`;
+  if (!link.up) return `device ${route.dev} is down`;
+  return undefined;
+}
