@@ -11,6 +11,7 @@ import { hostCidr, parseCidr, parseIfaceName, parseIp, parseMac } from './values
 const RTN_UNICAST = 1;
 const RTN_BLACKHOLE = 6;
 const RT_SCOPE_LINK = 253;
+const RTPROT_BOOT = 3;
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +53,8 @@ export function parseRoutes(text: string, family: Family, table: number): Route[
       via: parseIp(r.gateway),
       onlink: flags.includes('onlink'),
       scope: Number(r.scope ?? 0) === RT_SCOPE_LINK || r.scope === 'link' ? 'link' : 'global',
-      proto: Number(r.protocol ?? 0),
+      // ip omits the protocol when it is boot (3), the default for routes added by hand.
+      proto: Number(r.protocol ?? RTPROT_BOOT),
     });
   }
   return routes;

@@ -71,7 +71,10 @@ function inPlaceFixes(name: IfaceName, have: Link, mtu: number, address: Cidr | 
   const ops: Op[] = [];
   if (have.mtu !== mtu) ops.push({ op: 'link-mtu', name, mtu });
   if (address !== undefined && !have.addresses.includes(address)) ops.push({ op: 'addr-add', dev: name, cidr: address });
-  for (const other of have.addresses) if (other !== address) ops.push({ op: 'addr-delete', dev: name, cidr: other });
+  // IPv6 link-local addresses are the kernel's own (every device up gets one): not ours to remove.
+  for (const other of have.addresses) {
+    if (other !== address && !other.startsWith('fe80:')) ops.push({ op: 'addr-delete', dev: name, cidr: other });
+  }
   if (!have.up) ops.push({ op: 'link-up', name });
   return ops;
 }

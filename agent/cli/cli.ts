@@ -1,0 +1,42 @@
+// wren's command dispatch; bin entry point in main.ts.
+import { UsageError } from './args.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { routesCommand } from './commands/routes.js';
+import type { Output } from './output.js';
+import { stdio } from './output.js';
+
+const USAGE = `usage: wren <command> [flags]
+
+  routes  --node NAME --snapshot FILE [--json]      the routes NAME must have
+  diff    --node NAME --snapshot FILE [--netns NS]  what the next pass would change in a kernel
+  apply   --node NAME --snapshot FILE [--netns NS]  reconcile a kernel to the cluster, once
+
+common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)`;
+
+type Command = (argv: readonly string[], io: Output) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  routes: routesCommand,
+  diff: (argv, io) => reconcileCommand(argv, io, 'diff'),
+  apply: (argv, io) => reconcileCommand(argv, io, 'apply'),
+};
+
+export async function main(argv: readonly string[], io: Output = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.err(`wren: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    io.err(`wren ${name}: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+

@@ -1,0 +1,64 @@
+// `wren diff` and `wren apply`: the next pass against a namespace's kernel, shown or carried out.
+import { IpKernel } from '../../../kernel/kernel.js';
+import { renderOp, type Op } from '../../../kernel/plan.js';
+import { formatRoute } from '../../../kernel/format.js';
+import { ipipEnabled } from '../../../tunnels/ipip.js';
+import { reconcileOnce, type PassReport } from '../../reconciler.js';
+import { parseFlags, requireFlag } from '../args.js';
+import { clusterFlags, loadCluster } from '../cluster-flags.js';
+import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
+import type { Output } from '../output.js';
+import { problemLine } from '../output.js';
+
+const FLAGS = { ...DATAPLANE_FLAGS, ...clusterFlags, netns: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+export async function reconcileCommand(argv: readonly string[], io: Output, mode: 'diff' | 'apply'): Promise<number> {
+  const { values } = parseFlags(argv, FLAGS);
+  const config = dataplaneConfig(values, requireFlag(values.node, 'node', 'the node this kernel belongs to'));
+  const cluster = await loadCluster(values);
+  const kernel = new IpKernel(values.netns);
+  const ipipSupported = ipipEnabled(cluster.snapshot) ? await kernel.supportsIpip() : undefined;
+  // A snapshot is a complete picture, so stale routes may go; the agent waits for sync instead.
+  const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported });
+  for (const p of [...cluster.problems, ...report.problems]) io.err(problemLine(p));
+  if (values.json) {
+    io.out(JSON.stringify(summary(report, mode), null, 2));
+  } else {
+    printReport(report, mode, io);
+  }
+  return report.failures.length > 0 ? 1 : 0;
+}
+
+function printReport(report: PassReport, mode: 'diff' | 'apply', io: Output): void {
+  const failed = new Set<Op>(report.failures.map((f) => f.op));
+  for (const phase of report.planned.plan) {
+    for (const op of phase.ops) io.out(`${op.op.endsWith('-delete') ? '-' : '+'} ${renderOp(op)}${failed.has(op) ? '   # FAILED' : ''}`);
+  }
+  for (const c of report.planned.routes.conflicts) {
+    io.out(`! ${formatRoute(c.desired)}   # held by a foreign route: ${formatRoute(c.foreign)}`);
+  }
+  for (const h of report.planned.routes.held) io.out(`~ ${formatRoute(h.route)}   # waiting: ${h.reason}`);
+  for (const f of report.failures) io.err(`error: ${f.line}: ${f.error}`);
+  const s = summary(report, mode);
+  io.out(
+    `${mode === 'apply' ? 'applied' : 'would apply'} ${s.changes} change(s): ${s.routesReplaced} route(s) added or replaced, ${s.routesRemoved} removed, ` +
+      `${s.unchanged} unchanged, ${s.held} held, ${s.conflicts} conflict(s), ${s.failed} failed (${s.ms} ms)`,
+  );
+}
+
+function summary(report: PassReport, mode: 'diff' | 'apply') {
+  const routes = report.planned.routes;
+  return {
+    mode,
+    changes: report.planned.plan.reduce((n, p) => n + p.ops.length, 0),
+    routesReplaced: routes.replace.length,
+    routesRemoved: routes.remove.length,
+    unchanged: routes.unchanged,
+    held: routes.held.length,
+    conflicts: routes.conflicts.length,
+    failed: report.failures.length,
+    desiredByClass: report.desiredByClass,
+    mtu: report.desired.mtus,
+    ms: Math.round(report.durationMs),
+  };
+}
