@@ -35,8 +35,8 @@ describe('IPIP without the device', () => {
         'routes',
         [
           'route replace 10.244.120.64/26 via 172.16.30.6 dev tunl0 table 254 metric 0 proto 199 onlink',
-          'route replace blackhole 10.244.205.192/26 table 254 metric 0 proto 199',
           'route replace 10.244.151.0/26 via 172.16.30.8 dev tunl0 table 254 metric 0 proto 199 onlink',
+          'route replace blackhole 10.244.205.192/26 table 254 metric 0 proto 199',
         ],
       ],
       ['teardown', []],
