@@ -2,6 +2,8 @@
 import { UsageError } from './args.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { routesCommand } from './commands/routes.js';
+import { agentCommand } from './commands/agent.js';
+import { statusCommand } from './commands/status.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
 
@@ -9,7 +11,12 @@ const USAGE = `usage: wren <command> [flags]
 
   routes  --node NAME --snapshot FILE [--json]      the routes NAME must have
   diff    --node NAME --snapshot FILE [--netns NS]  what the next pass would change in a kernel
-  apply   --node NAME --snapshot FILE [--netns NS]  reconcile a kernel to the cluster, once
+  apply   --node NAME --snapshot FILE [--netns NS] [--mtu-file PATH]
+                                                    reconcile a kernel to the cluster, once
+
+  agent   --node NAME --datastore etcdv3|kubernetes|snapshot [...]
+                                                    run the node agent (see README: configuration)
+  status  [--http-listen ADDR:PORT] [--json]        what the running agent is doing
 
 common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)`;
 
@@ -19,6 +26,8 @@ const COMMANDS: Record<string, Command> = {
   routes: routesCommand,
   diff: (argv, io) => reconcileCommand(argv, io, 'diff'),
   apply: (argv, io) => reconcileCommand(argv, io, 'apply'),
+  agent: agentCommand,
+  status: statusCommand,
 };
 
 export async function main(argv: readonly string[], io: Output = stdio): Promise<number> {

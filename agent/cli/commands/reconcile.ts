@@ -3,6 +3,7 @@ import { IpKernel } from '../../../kernel/kernel.js';
 import { renderOp, type Op } from '../../../kernel/plan.js';
 import { formatRoute } from '../../../kernel/format.js';
 import { ipipEnabled } from '../../../tunnels/ipip.js';
+import { writeMtuFile } from '../../mtu-file.js';
 import { reconcileOnce, type PassReport } from '../../reconciler.js';
 import { parseFlags, requireFlag } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
@@ -10,7 +11,7 @@ import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
 import type { Output } from '../output.js';
 import { problemLine } from '../output.js';
 
-const FLAGS = { ...DATAPLANE_FLAGS, ...clusterFlags, netns: { type: 'string' }, json: { type: 'boolean' } } as const;
+const FLAGS = { ...DATAPLANE_FLAGS, ...clusterFlags, netns: { type: 'string' }, 'mtu-file': { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export async function reconcileCommand(argv: readonly string[], io: Output, mode: 'diff' | 'apply'): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
@@ -21,6 +22,7 @@ export async function reconcileCommand(argv: readonly string[], io: Output, mode
   // A snapshot is a complete picture, so stale routes may go; the agent waits for sync instead.
   const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported });
   for (const p of [...cluster.problems, ...report.problems]) io.err(problemLine(p));
+  if (mode === 'apply' && values['mtu-file'] !== undefined) await writeMtuFile(values['mtu-file'], report.desired.mtus.pod);
   if (values.json) {
     io.out(JSON.stringify(summary(report, mode), null, 2));
   } else {

@@ -1,0 +1,108 @@
+// `wren agent`: the long-running node agent. Wires a cluster source, the reconcile loop, the
+// kernel monitor, metrics and the HTTP endpoints together, and takes them apart on SIGTERM
+// without removing a single route (they belong to running pods).
+import type { Logger } from 'pino';
+import { IpKernel } from '../kernel/kernel.js';
+import { startMonitor, type KernelMonitor } from '../kernel/monitor.js';
+import { parseIfaceName } from '../kernel/values.js';
+import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
+import type { ClusterSource } from './cluster-source.js';
+import type { AgentConfig } from './config.js';
+import { startHttp } from './http.js';
+import { ReconcileLoop } from './loop.js';
+import { AgentMetrics } from './metrics.js';
+import type { DataplaneConfig } from './node-plan.js';
+import { statusReport } from './status.js';
+
+export interface RunningAgent {
+  readonly port: number;
+  readonly loop: ReconcileLoop;
+  stop(): Promise<void>;
+}
+
+export function dataplaneFromConfig(config: AgentConfig): DataplaneConfig {
+  return {
+    nodeName: config.nodeName,
+    proto: config.proto,
+    table: config.table,
+    hostIface: config.hostIface === undefined ? undefined : parseIfaceName(config.hostIface),
+    hostMtu: config.hostMtu,
+    mtuIfacePattern: config.mtuIfacePattern === undefined ? undefined : new RegExp(config.mtuIfacePattern),
+    vxlan: { vni: config.vxlanVni, port: config.vxlanPort },
+  };
+}
+
+export async function runAgent(config: AgentConfig, source: ClusterSource, log: Logger, netns?: string): Promise<RunningAgent> {
+  const kernel = new IpKernel(netns);
+  const dataplane = dataplaneFromConfig(config);
+  const metrics = new AgentMetrics();
+  const loop = new ReconcileLoop(kernel, source, dataplane, log.child({ component: 'loop' }), {
+    resyncIntervalMs: config.resyncSeconds * 1000,
+    graceMs: config.graceSeconds * 1000,
+    retryInitialMs: 100,
+    retryMaxMs: 10_000,
+    mtuFile: config.mtuFile === '' ? undefined : config.mtuFile,
+  }, {
+    onPass: (report, error, trigger) => {
+      metrics.onPass(report, error, trigger);
+      if (report === undefined) return;
+      const routes = report.planned.routes;
+      const changes = report.planned.plan.reduce((n, p) => n + p.ops.length, 0);
+      const fields = { reasons: [...trigger.reasons], changes, replaced: routes.replace.length, removed: routes.remove.length, held: routes.held.length, conflicts: routes.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs) };
+      if (changes > 0 || report.failures.length > 0) log.info(fields, 'pass applied');
+      else log.debug(fields, 'pass unchanged');
+      for (const f of report.failures) log.warn({ line: f.line, error: f.error, phase: f.phase }, 'kernel change failed');
+    },
+  });
+
+  let monitor: KernelMonitor | undefined;
+  let stopping = false;
+  const watchKernel = () => {
+    monitor = startMonitor(netns, { proto: config.proto, table: config.table, neighborDevices: [VXLAN_DEVICE, VXLAN_DEVICE_V6] }, () => loop.markDirty('kernel'), (reason) => {
+      if (stopping) return;
+      // A dead monitor means missed events: resync now and watch again.
+      log.warn({ reason }, 'kernel monitor stopped; resyncing and restarting it');
+      loop.markDirty('monitor-restart');
+      setTimeout(watchKernel, 1000).unref();
+    });
+  };
+  watchKernel();
+
+  const [host, portText] = splitListen(config.httpListen);
+  const http = await startHttp({ host, port: Number(portText) }, {
+    registry: metrics.registry,
+    live: () => {
+      const s = loop.status();
+      return !(s.running && s.lastPassAt !== undefined && Date.now() - s.lastPassAt > 5 * 60_000);
+    },
+    ready: () => {
+      const s = loop.status();
+      if (!s.inSync) return { ready: false, reason: 'datastore not in sync yet' };
+      if (s.lastSuccessAt === undefined) return { ready: false, reason: 'no successful pass yet' };
+      if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
+      return { ready: true };
+    },
+    status: () => statusReport(config, loop, kernel, source, dataplane),
+  });
+  loop.start();
+  log.info({ node: config.nodeName, datastore: config.datastore, http: `${host}:${http.port}`, proto: config.proto }, 'agent started');
+
+  return {
+    port: http.port,
+    loop,
+    stop: async () => {
+      stopping = true;
+      monitor?.stop();
+      await loop.stop();
+      await source.close();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      http.server.closeAllConnections();
+      log.info({ node: config.nodeName }, 'agent stopped; routes left in place');
+    },
+  };
+}
+
+function splitListen(listen: string): [string, string] {
+  const at = listen.lastIndexOf(':');
+  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)];
+}

@@ -1,0 +1,48 @@
+// `wren status [--http-listen ADDR:PORT]`: the running agent's /status, for a person.
+import { parseFlags } from '../args.js';
+import type { Output } from '../output.js';
+
+interface Status {
+  node: string;
+  datastore: string;
+  inSync: boolean;
+  passes: number;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  mtu: { host: number; pod: number; tunnels: Record<string, number> } | null;
+  routes: { desired: Record<string, number>; held: { dst: string; reason: string }[]; conflicts: { dst: string; foreignProto: number }[] } | null;
+  problems: { kind: string; name: string; field: string; message: string }[];
+  pendingDiff: string[] | null;
+}
+
+export async function statusCommand(argv: readonly string[], io: Output): Promise<number> {
+  const { values } = parseFlags(argv, { 'http-listen': { type: 'string' }, json: { type: 'boolean' } });
+  const listen = values['http-listen'] ?? process.env.WREN_HTTP_LISTEN ?? '127.0.0.1:9099';
+  let response: Response;
+  try {
+    response = await fetch(`http://${listen}/status`);
+  } catch (error) {
+    io.err(`wren status: no agent answers on ${listen} (${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message})`);
+    return 1;
+  }
+  const status = (await response.json()) as Status;
+  if (values.json) {
+    io.out(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  const row = (k: string, v: string) => io.out(`${k.padEnd(14)}${v}`);
+  row('node', status.node);
+  row('datastore', `${status.datastore} (${status.inSync ? 'in sync' : 'NOT in sync'})`);
+  row('passes', `${status.passes}, last success ${status.lastSuccessAt ?? 'never'}`);
+  row('last error', status.lastError ?? 'none');
+  if (status.mtu !== null) row('mtu', `host ${status.mtu.host}, pods ${status.mtu.pod}${Object.entries(status.mtu.tunnels).map(([k, v]) => `, ${k} ${v}`).join('')}`);
+  if (status.routes !== null) {
+    row('routes', Object.entries(status.routes.desired).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'none');
+    for (const h of status.routes.held) row('  held', `${h.dst}: ${h.reason}`);
+    for (const c of status.routes.conflicts) row('  conflict', `${c.dst}: held by a proto ${c.foreignProto} route`);
+  }
+  for (const p of status.problems) row('problem', `${p.kind}/${p.name} ${p.field}: ${p.message}`);
+  row('pending', status.pendingDiff === null ? 'unknown (not in sync)' : status.pendingDiff.length === 0 ? 'nothing: the kernel matches' : `${status.pendingDiff.length} change(s)`);
+  for (const line of status.pendingDiff ?? []) io.out(`  ${line}`);
+  return 0;
+}

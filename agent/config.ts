@@ -1,0 +1,159 @@
+// The agent's configuration: flags win over environment variables, which win over defaults.
+// Calico's variable names are used where they exist (NODENAME, DATASTORE_TYPE, ETCD_ENDPOINTS,
+// KUBECONFIG), WREN_* otherwise. The merged values are validated with one ajv schema; a bad value
+// stops the agent with one line naming the setting (flag and variable) and what is allowed.
+import { hostname } from 'node:os';
+import { Ajv, type JSONSchemaType } from 'ajv';
+import { MAIN_TABLE } from '../kernel/state.js';
+import { DEFAULT_ROUTE_PROTOCOL } from '../routing/desired-routes.js';
+import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI } from '../tunnels/vxlan.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+import { DEFAULT_MTU_FILE } from './mtu-file.js';
+
+export const DATASTORE_TYPES = ['etcdv3', 'kubernetes', 'snapshot'] as const;
+export type DatastoreType = (typeof DATASTORE_TYPES)[number];
+
+export interface AgentConfig {
+  nodeName: string;
+  datastore: DatastoreType;
+  etcdEndpoints: string[];
+  kubeconfig?: string;
+  snapshot?: string;
+  httpListen: string;
+  proto: number;
+  table: number;
+  hostIface?: string;
+  hostMtu?: number;
+  mtuIfacePattern?: string;
+  vxlanVni: number;
+  vxlanPort: number;
+  resyncSeconds: number;
+  graceSeconds: number;
+  mtuFile: string;
+  logLevel: LogLevel;
+}
+
+/** Each setting: its flag, its environment variable(s), and how to read the text. */
+export const SETTINGS: Record<keyof AgentConfig, { flag: string; env: readonly string[]; kind: 'string' | 'int' | 'list' }> = {
+  nodeName: { flag: 'node', env: ['NODENAME', 'WREN_NODENAME'], kind: 'string' },
+  datastore: { flag: 'datastore', env: ['DATASTORE_TYPE', 'WREN_DATASTORE'], kind: 'string' },
+  etcdEndpoints: { flag: 'etcd-endpoints', env: ['ETCD_ENDPOINTS'], kind: 'list' },
+  kubeconfig: { flag: 'kubeconfig', env: ['KUBECONFIG'], kind: 'string' },
+  snapshot: { flag: 'snapshot', env: ['WREN_SNAPSHOT'], kind: 'string' },
+  httpListen: { flag: 'http-listen', env: ['WREN_HTTP_LISTEN'], kind: 'string' },
+  proto: { flag: 'proto', env: ['WREN_ROUTE_PROTOCOL'], kind: 'int' },
+  table: { flag: 'table', env: ['WREN_ROUTE_TABLE'], kind: 'int' },
+  hostIface: { flag: 'host-iface', env: ['WREN_HOST_IFACE'], kind: 'string' },
+  hostMtu: { flag: 'host-mtu', env: ['WREN_HOST_MTU'], kind: 'int' },
+  mtuIfacePattern: { flag: 'mtu-iface-pattern', env: ['WREN_MTU_IFACE_PATTERN'], kind: 'string' },
+  vxlanVni: { flag: 'vxlan-vni', env: ['WREN_VXLAN_VNI'], kind: 'int' },
+  vxlanPort: { flag: 'vxlan-port', env: ['WREN_VXLAN_PORT'], kind: 'int' },
+  resyncSeconds: { flag: 'resync-interval', env: ['WREN_RESYNC_INTERVAL'], kind: 'int' },
+  graceSeconds: { flag: 'grace-period', env: ['WREN_GRACE_PERIOD'], kind: 'int' },
+  mtuFile: { flag: 'mtu-file', env: ['WREN_MTU_FILE'], kind: 'string' },
+  logLevel: { flag: 'log-level', env: ['WREN_LOG_LEVEL'], kind: 'string' },
+};
+
+const schema: JSONSchemaType<AgentConfig> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nodeName', 'datastore', 'etcdEndpoints', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'mtuFile', 'logLevel'],
+  properties: {
+    nodeName: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
+    datastore: { type: 'string', enum: [...DATASTORE_TYPES] },
+    etcdEndpoints: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' } },
+    kubeconfig: { type: 'string', nullable: true, minLength: 1 },
+    snapshot: { type: 'string', nullable: true, minLength: 1 },
+    httpListen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+    proto: { type: 'integer', minimum: 5, maximum: 255, not: { enum: [12, 80] } },
+    table: { type: 'integer', minimum: 1, maximum: 4294967295, not: { enum: [253, 255] } },
+    hostIface: { type: 'string', nullable: true, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$' },
+    hostMtu: { type: 'integer', nullable: true, minimum: 68, maximum: 65535 },
+    mtuIfacePattern: { type: 'string', nullable: true, minLength: 1 },
+    vxlanVni: { type: 'integer', minimum: 1, maximum: 16777215 },
+    vxlanPort: { type: 'integer', minimum: 1, maximum: 65535 },
+    resyncSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+    graceSeconds: { type: 'integer', minimum: 0, maximum: 600 },
+    mtuFile: { type: 'string' },
+    logLevel: { type: 'string', enum: [...LOG_LEVELS] },
+  },
+};
+
+const validate = new Ajv({ allErrors: false }).compile(schema);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly setting: keyof AgentConfig, message: string) {
+    const s = SETTINGS[setting];
+    super(`bad setting --${s.flag} (${s.env.join(', ')}): ${message}`);
+  }
+}
+
+const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
+  etcdEndpoints: [],
+  httpListen: '127.0.0.1:9099',
+  proto: DEFAULT_ROUTE_PROTOCOL,
+  table: MAIN_TABLE,
+  vxlanVni: DEFAULT_VXLAN_VNI,
+  vxlanPort: DEFAULT_VXLAN_PORT,
+  resyncSeconds: 90,
+  graceSeconds: 10,
+  mtuFile: DEFAULT_MTU_FILE,
+  logLevel: 'info',
+};
+
+/** Merges flags (by flag name), environment and defaults, then validates. */
+export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): AgentConfig {
+  const raw: Record<string, unknown> = { ...DEFAULTS, nodeName: hostname().toLowerCase() };
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof AgentConfig, (typeof SETTINGS)[keyof AgentConfig]][]) {
+    const text = flags[setting.flag] ?? setting.env.map((name) => env[name]).find((v) => v !== undefined && v !== '');
+    if (text === undefined) continue;
+    if (setting.kind === 'int') {
+      if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(key, `"${text}" is not an integer`);
+      raw[key] = Number(text);
+    } else if (setting.kind === 'list') {
+      raw[key] = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    } else {
+      raw[key] = text;
+    }
+  }
+  if (raw.datastore === 'etcd') raw.datastore = 'etcdv3';
+  if (raw.datastore === undefined) raw.datastore = raw.snapshot !== undefined ? 'snapshot' : raw.etcdEndpoints !== undefined && (raw.etcdEndpoints as string[]).length > 0 ? 'etcdv3' : 'kubernetes';
+  if (!validate(raw)) {
+    const error = validate.errors?.[0];
+    const key = (error?.instancePath.split('/')[1] ?? error?.params?.additionalProperty ?? 'nodeName') as keyof AgentConfig;
+    throw new ConfigError(key, `"${String(raw[key])}" ${allowed(key, error?.message ?? 'is invalid')}`);
+  }
+  const config = raw as unknown as AgentConfig;
+  if (config.datastore === 'etcdv3' && config.etcdEndpoints.length === 0) throw new ConfigError('etcdEndpoints', 'etcd needs at least one endpoint, e.g. http://127.0.0.1:2379');
+  if (config.datastore === 'snapshot' && config.snapshot === undefined) throw new ConfigError('snapshot', 'the snapshot datastore needs a file');
+  if (config.mtuIfacePattern !== undefined) {
+    try {
+      new RegExp(config.mtuIfacePattern);
+    } catch {
+      throw new ConfigError('mtuIfacePattern', `"${config.mtuIfacePattern}" is not a regular expression`);
+    }
+  }
+  return config;
+}
+
+function allowed(key: keyof AgentConfig, fallback: string): string {
+  switch (key) {
+    case 'datastore':
+      return `is not one of ${DATASTORE_TYPES.join(', ')} (etcd is read as etcdv3)`;
+    case 'logLevel':
+      return `is not one of ${LOG_LEVELS.join(', ')}`;
+    case 'proto':
+      return 'must be from 5 to 255 and not 12 (BIRD) or 80 (Felix)';
+    case 'table':
+      return 'must be a table number other than 253 and 255 (the kernel\'s)';
+    case 'nodeName':
+      return 'must be a Kubernetes node name (lower-case DNS subdomain)';
+    case 'httpListen':
+      return 'must be ADDRESS:PORT, e.g. 127.0.0.1:9099';
+    case 'etcdEndpoints':
+      return 'must be a comma-separated list of http(s)://host:port URLs';
+    default:
+      return fallback;
+  }
+}

@@ -1,0 +1,63 @@
+// Prometheus metrics (prom-client) for what an operator asks when routing misbehaves: is the loop
+// turning, does the kernel match, how fast do changes land, what MTU is in use, what is invalid.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RouteClass } from '../routing/route-classes.js';
+import type { PassObserver, PassTrigger } from './loop.js';
+import type { PassReport } from './reconciler.js';
+
+export class AgentMetrics implements PassObserver {
+  readonly registry = new Registry();
+  private readonly routesDesired = new Gauge({ name: 'wren_routes_desired', help: 'Routes the cluster implies for this node, by class', labelNames: ['class'], registers: [this.registry] });
+  private readonly routesProgrammed = new Gauge({ name: 'wren_routes_programmed', help: 'Desired routes present in the kernel after the last pass, by class', labelNames: ['class'], registers: [this.registry] });
+  private readonly routesHeld = new Gauge({ name: 'wren_routes_held', help: 'Desired routes waiting for their device', registers: [this.registry] });
+  private readonly conflicts = new Gauge({ name: 'wren_route_conflicts', help: 'Desired routes whose key is held by a foreign route', registers: [this.registry] });
+  private readonly passes = new Counter({ name: 'wren_passes_total', help: 'Reconcile passes, by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly passSeconds = new Histogram({ name: 'wren_pass_duration_seconds', help: 'Duration of a reconcile pass', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  private readonly eventToKernel = new Histogram({ name: 'wren_event_to_kernel_seconds', help: 'From the first event a pass answers to the end of its kernel writes', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [this.registry] });
+  private readonly repairs = new Counter({ name: 'wren_repairs_total', help: 'Kernel changes made in passes triggered by the kernel itself (drift repaired)', registers: [this.registry] });
+  private readonly changes = new Counter({ name: 'wren_kernel_changes_total', help: 'Kernel operations applied, by phase', labelNames: ['phase'], registers: [this.registry] });
+  private readonly failures = new Counter({ name: 'wren_kernel_failures_total', help: 'Kernel operations that failed', registers: [this.registry] });
+  private readonly invalid = new Gauge({ name: 'wren_invalid_objects', help: 'Objects currently left out because they are invalid', registers: [this.registry] });
+  private readonly problems = new Gauge({ name: 'wren_problems', help: 'Problems found in the last pass (objects that lost routes)', registers: [this.registry] });
+  private readonly mtu = new Gauge({ name: 'wren_mtu_bytes', help: 'MTU in use, by device role', labelNames: ['device'], registers: [this.registry] });
+  private readonly lastSuccess = new Gauge({ name: 'wren_last_successful_pass_timestamp_seconds', help: 'When the last pass succeeded (Unix time)', registers: [this.registry] });
+
+  setInvalidObjects(count: number): void {
+    this.invalid.set(count);
+  }
+
+  onPass(report: PassReport | undefined, error: unknown, trigger: PassTrigger): void {
+    this.passes.inc({ outcome: error === undefined ? 'success' : 'failure' });
+    if (report === undefined) return;
+    this.passSeconds.observe(report.durationMs / 1000);
+    const held = new Set(report.planned.routes.held.map((h) => h.route));
+    const conflicted = new Set(report.planned.routes.conflicts.map((c) => c.desired));
+    const failed = new Set(report.failures.map((f) => (f.op.op === 'route-replace' ? f.op.route : undefined)));
+    const programmed: Partial<Record<RouteClass, number>> = {};
+    for (const r of report.desired.routes) {
+      if (!held.has(r) && !conflicted.has(r) && !failed.has(r)) programmed[r.class] = (programmed[r.class] ?? 0) + 1;
+    }
+    for (const [cls, n] of Object.entries(report.desiredByClass)) {
+      this.routesDesired.set({ class: cls }, n);
+      this.routesProgrammed.set({ class: cls }, programmed[cls as RouteClass] ?? 0);
+    }
+    this.routesHeld.set(held.size);
+    this.conflicts.set(conflicted.size);
+    this.problems.set(report.problems.length);
+    this.failures.inc(report.failures.length);
+    let applied = 0;
+    for (const phase of report.planned.plan) {
+      const ok = phase.ops.length - report.failures.filter((f) => f.phase === phase.name).length;
+      if (report.applied !== undefined && ok > 0) this.changes.inc({ phase: phase.name }, ok);
+      applied += report.applied === undefined ? 0 : ok;
+    }
+    if (applied > 0) {
+      this.eventToKernel.observe((performance.now() - trigger.since) / 1000);
+      if (trigger.reasons.has('kernel')) this.repairs.inc(applied);
+    }
+    this.mtu.set({ device: 'host' }, report.desired.mtus.host);
+    this.mtu.set({ device: 'pod' }, report.desired.mtus.pod);
+    for (const [encap, value] of Object.entries(report.desired.mtus.tunnels)) this.mtu.set({ device: encap }, value);
+    if (error === undefined) this.lastSuccess.set(Date.now() / 1000);
+  }
+}

@@ -1,0 +1,67 @@
+// Kernel change notifications from `ip monitor`, reduced to "something wren cares about changed".
+//
+// The monitor only triggers passes; a pass re-reads the kernel, so a line that is misread or
+// lost costs at most a delay until the periodic resync. What counts: wren's own routes (by
+// protocol number), any link or address change (devices coming and going, node IP changes), and
+// neighbour entries on wren's VXLAN devices. Everything else — ARP churn on the underlay, other
+// daemons' routes, the local table — is ignored, so an idle node stays idle.
+//
+// The kernel does not report every removal (routes vanish silently with a link going down), and
+// a monitor can die or fall behind; the caller pairs this with a periodic full resync and treats
+// the monitor's exit as a reason to resync and restart it.
+import { createInterface } from 'node:readline';
+import { spawn } from './exec.js';
+
+export interface MonitorFilter {
+  readonly proto: number;
+  readonly table: number;
+  /** Devices whose neighbour entries are wren's. */
+  readonly neighborDevices: readonly string[];
+}
+
+export function isRelevant(line: string, filter: MonitorFilter): boolean {
+  if (line.startsWith('[LINK]') || line.startsWith('[ADDR]')) return true;
+  if (line.startsWith('[ROUTE]')) {
+    const table = /\btable (\S+)/.exec(line)?.[1];
+    if (table !== undefined && table !== String(filter.table) && !(filter.table === 254 && table === 'main')) return false;
+    return new RegExp(`\\bproto ${filter.proto}\\b`).test(line);
+  }
+  if (line.startsWith('[NEIGH]')) return filter.neighborDevices.some((dev) => line.includes(` dev ${dev} `));
+  return false;
+}
+
+export interface KernelMonitor {
+  stop(): void;
+}
+
+export function startMonitor(
+  netns: string | undefined,
+  filter: MonitorFilter,
+  onChange: (line: string) => void,
+  onExit: (reason: string) => void,
+): KernelMonitor {
+  const args = [...(netns === undefined ? [] : ['-n', netns]), '-o', '-N', 'monitor', 'label', 'route', 'link', 'address', 'neigh'];
+  const child = spawn('ip', args, { stdout: 'pipe', stderr: 'pipe' });
+  let stopping = false;
+  const stdout = child.process.stdout;
+  if (stdout !== null) {
+    const lines = createInterface({ input: stdout });
+    lines.on('line', (line) => {
+      if (isRelevant(line, filter)) onChange(line);
+    });
+  }
+  child.process.then(
+    (result) => {
+      if (!stopping) onExit(`ip monitor exited (${result.exitCode ?? result.signal ?? 'unknown'})`);
+    },
+    (error: unknown) => {
+      if (!stopping) onExit(`ip monitor failed: ${(error as Error).message}`);
+    },
+  );
+  return {
+    stop: () => {
+      stopping = true;
+      child.process.kill('SIGTERM');
+    },
+  };
+}

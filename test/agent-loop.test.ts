@@ -1,0 +1,96 @@
+// The reconcile loop on a real kernel: gated on sync, coalescing, repairing drift through
+// `ip monitor`, retrying after failures, and leaving every route in place when stopped.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LOOP_OPTIONS, ReconcileLoop, type PassTrigger } from '../agent/loop.js';
+import type { DataplaneConfig } from '../agent/node-plan.js';
+import { IpKernel } from '../kernel/kernel.js';
+import { startMonitor } from '../kernel/monitor.js';
+import { MAIN_TABLE } from '../kernel/state.js';
+import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
+import { MemorySource } from './support/memory-source.js';
+import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
+import { seedCluster } from './support/seed-cluster.js';
+
+const config: DataplaneConfig = { nodeName: 'minikube', proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
+const quiet = pino({ level: 'silent' });
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(synced: boolean) {
+  const ns: ScratchNs = await scratchNs('loop');
+  cleanups.push(() => ns.remove());
+  const kernel = new IpKernel(ns.name);
+  const source = new MemorySource(seedCluster({ vxlan: 'Always' }), synced);
+  const passes: PassTrigger[] = [];
+  const loop = new ReconcileLoop(kernel, source, config, quiet, { ...DEFAULT_LOOP_OPTIONS, retryInitialMs: 20 }, { onPass: (_r, _e, t) => passes.push(t) });
+  cleanups.push(() => loop.stop());
+  const owned = async () => (await kernel.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199).map((r) => r.dst).sort();
+  return { ns, kernel, source, loop, passes, owned };
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > timeoutMs) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return performance.now() - start;
+}
+
+describe('reconcile loop', () => {
+  it('does nothing before the datastore is in sync, then converges', async () => {
+    const { source, loop, passes, owned } = await setup(false);
+    loop.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(passes).toHaveLength(0);
+    expect(await owned()).toEqual([]);
+    source.set(seedCluster({ vxlan: 'Always' }), true);
+    await until(async () => (await owned()).length === 3);
+    expect(await owned()).toEqual(['10.244.120.64/26', '10.244.151.0/26', '10.244.205.192/26']);
+  });
+
+  it('coalesces a burst of events into few passes and lands the last state', async () => {
+    const { source, loop, passes, owned } = await setup(true);
+    loop.start();
+    await until(async () => (await owned()).length === 3);
+    const before = passes.length;
+    const base = seedCluster({ vxlan: 'Always' });
+    for (let i = 0; i < 50; i++) source.set({ ...base, blocks: base.blocks.slice(0, 1 + (i % 3)) });
+    source.set({ ...base, blocks: base.blocks.slice(0, 1) });
+    await until(async () => (await owned()).length === 1 && !loop.status().running);
+    expect(passes.length - before).toBeLessThanOrEqual(2);
+  });
+
+  it('repairs an owned route deleted by hand, through ip monitor', async () => {
+    const { ns, kernel, loop, owned } = await setup(true);
+    loop.start();
+    const monitor = startMonitor(ns.name, { proto: 199, table: MAIN_TABLE, neighborDevices: ['vxlan.calico'] }, () => loop.markDirty('kernel'), () => undefined);
+    cleanups.push(async () => monitor.stop());
+    await until(async () => (await owned()).length === 3);
+    await new Promise((r) => setTimeout(r, 100)); // the monitor is listening
+    await ns.ip(['route del 10.244.151.0/26']);
+    const ms = await until(async () => (await owned()).includes('10.244.151.0/26'));
+    expect(ms).toBeLessThan(500);
+    await ns.ip(['link del vxlan.calico']);
+    await until(async () => (await kernel.readLinks()).some((l) => l.name === 'vxlan.calico') && (await owned()).length === 3);
+  });
+
+  it('stopping leaves every route in place', async () => {
+    const { loop, owned } = await setup(true);
+    loop.start();
+    await until(async () => (await owned()).length === 3);
+    await loop.stop();
+    expect(await owned()).toHaveLength(3);
+  });
+
+  it('an empty but synced cluster withdraws what wren had programmed', async () => {
+    const { source, loop, owned } = await setup(true);
+    loop.start();
+    await until(async () => (await owned()).length === 3);
+    source.set(EMPTY_SNAPSHOT, true);
+    await until(async () => (await owned()).length === 0);
+  });
+});
