@@ -5,7 +5,7 @@
 // one. The first in (address, name) order is kept and the other is rejected, deterministically,
 // so a bad block never takes routes away from the good one it collides with.
 import type { Cidr } from '../kernel/values.js';
-import { cidrContains, familyOf, addressOf, ipToBigInt, cidrSize, prefixLength } from '../kernel/values.js';
+import { addressOf, cidrContains, cidrSize, familyOf, ipToBigInt, ipv4ToNumber, prefixLength } from '../kernel/values.js';
 import type { BlockAffinity, IpamBlock, IpPool, ObjectProblem } from './cluster.js';
 
 export interface IndexedBlock {
@@ -21,16 +21,17 @@ export function indexBlocks(
   const kept: IndexedBlock[] = [];
   // Most specific pool first, so a block in nested pools belongs to the innermost one.
   const byLength = [...pools].sort((a, b) => prefixLength(b.cidr) - prefixLength(a.cidr) || (a.name < b.name ? -1 : 1));
+  // IPv4 starts are plain numbers (BigInt arithmetic on 100,000 blocks costs tenths of a second).
   const sorted = blocks
-    .map((block) => ({ block, start: ipToBigInt(addressOf(block.cidr)), family: familyOf(block.cidr) }))
+    .map((block) => ({ block, start: startOf(block.cidr), family: familyOf(block.cidr) }))
     .sort((a, b) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0) || (a.block.name < b.block.name ? -1 : 1));
-  let last: { cidr: Cidr; name: string; end: bigint; family: number } | undefined;
+  let last: { cidr: Cidr; name: string; end: number | bigint; family: number } | undefined;
   for (const { block, start, family } of sorted) {
     if (last !== undefined && last.family === family && start < last.end) {
       problems.push(problem(block, 'spec.cidr', `overlaps IPAMBlock ${last.name} (${last.cidr})`));
       continue;
     }
-    last = { cidr: block.cidr, name: block.name, end: start + cidrSize(block.cidr), family };
+    last = { cidr: block.cidr, name: block.name, end: endOf(block.cidr, start), family };
     const pool = byLength.find((p) => cidrContains(p.cidr, addressOf(block.cidr)) && prefixLength(p.cidr) <= prefixLength(block.cidr));
     if (pool === undefined) {
       problems.push(problem(block, 'spec.cidr', 'is not inside any IPPool'));
@@ -77,6 +78,15 @@ export function pendingBlocks(affinities: readonly BlockAffinity[], blocks: read
     }
   }
   return { pending, problems };
+}
+
+function startOf(cidr: Cidr): number | bigint {
+  const ip = addressOf(cidr);
+  return familyOf(cidr) === 4 ? ipv4ToNumber(ip) : ipToBigInt(ip);
+}
+
+function endOf(cidr: Cidr, start: number | bigint): number | bigint {
+  return typeof start === 'number' ? start + 2 ** (32 - prefixLength(cidr)) : start + cidrSize(cidr);
 }
 
 function problem(block: IpamBlock, field: string, message: string): ObjectProblem {

@@ -27,7 +27,7 @@ async function setup(synced: boolean) {
   const passes: PassTrigger[] = [];
   const loop = new ReconcileLoop(kernel, source, config, quiet, { ...DEFAULT_LOOP_OPTIONS, retryInitialMs: 20 }, { onPass: (_r, _e, t) => passes.push(t) });
   cleanups.push(() => loop.stop());
-  const owned = async () => (await kernel.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199).map((r) => r.dst).sort();
+  const owned = async (): Promise<string[]> => (await kernel.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199).map((r) => r.dst).sort();
   return { ns, kernel, source, loop, passes, owned };
 }
 
