@@ -1,0 +1,63 @@
+// The DaemonSet manifests: each parses and validates against the Kubernetes schemas offline, the
+// ClusterRole grants exactly what the datastore's code uses, and probes and ports match the
+// agent's defaults.
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { DaemonSet } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
+import { KUBERNETES_ACCESS } from '../agent/datastore/kubernetes-access.js';
+import { loadConfig } from '../agent/config.js';
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = { ClusterRole, ClusterRoleBinding, DaemonSet, ConfigMap, Namespace, ServiceAccount };
+
+// Parsed manifests are arbitrary YAML: the Kubernetes model validators are what check their shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function manifest(file: string): Promise<Record<string, any>> {
+  const docs = parseAllDocuments(await readFile(new URL(`../daemonset/${file}`, import.meta.url), 'utf8'));
+  expect(docs).toHaveLength(1);
+  return docs[0]!.toJS();
+}
+
+describe('daemonset manifests', () => {
+  it.each(['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'configmap.yaml', 'daemonset.yaml'])('%s validates against the Kubernetes schema', async (file) => {
+    const doc = await manifest(file);
+    const Model = MODELS[doc.kind];
+    expect(Model, `a model for ${doc.kind}`).toBeDefined();
+    expect(() => new Model!(doc as never).validate()).not.toThrow();
+  });
+
+  it('the kustomization lists every manifest', async () => {
+    const k = await manifest('kustomization.yaml');
+    expect([...k.resources].sort()).toEqual(['clusterrole.yaml', 'clusterrolebinding.yaml', 'configmap.yaml', 'daemonset.yaml', 'namespace.yaml', 'serviceaccount.yaml']);
+  });
+
+  it('the ClusterRole grants exactly what the code uses', async () => {
+    const role = await manifest('clusterrole.yaml');
+    const granted = new Set<string>();
+    for (const rule of role.rules) for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}/${r}/${v}`);
+    const used = new Set(KUBERNETES_ACCESS.flatMap((a) => a.verbs.map((v) => `${a.group}/${a.resource}/${v}`)));
+    expect([...granted].sort()).toEqual([...used].sort());
+  });
+
+  it('probes and ports match the agent configured by the ConfigMap', async () => {
+    const cm = await manifest('configmap.yaml');
+    const ds = await manifest('daemonset.yaml');
+    const config = loadConfig({ node: 'node-a' }, cm.data);
+    const [host, port] = config.httpListen.split(':');
+    const container = ds.spec.template.spec.containers[0];
+    for (const probe of [container.livenessProbe, container.readinessProbe]) {
+      expect(probe.httpGet.host).toBe(host);
+      expect(String(probe.httpGet.port)).toBe(port);
+    }
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(container.ports[0].containerPort).toBe(Number(port));
+    expect(ds.spec.template.spec.hostNetwork).toBe(true);
+    expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_RAW']);
+    expect(ds.spec.template.spec.priorityClassName).toBe('system-node-critical');
+    expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(1);
+    expect(config.mtuFile.startsWith(container.volumeMounts[0].mountPath)).toBe(true);
+  });
+});
