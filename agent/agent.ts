@@ -33,7 +33,7 @@ export function dataplaneFromConfig(config: AgentConfig): DataplaneConfig {
 }
 
 export async function runAgent(config: AgentConfig, source: ClusterSource, log: Logger, netns?: string): Promise<RunningAgent> {
-  const kernel = new IpKernel(netns);
+  const kernel = new IpKernel(netns, { persistent: true });
   const dataplane = dataplaneFromConfig(config);
   const metrics = new AgentMetrics();
   const loop = new ReconcileLoop(kernel, source, dataplane, log.child({ component: 'loop' }), {
@@ -94,6 +94,7 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
       stopping = true;
       monitor?.stop();
       await loop.stop();
+      kernel.close();
       await source.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       http.server.closeAllConnections();

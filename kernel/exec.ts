@@ -63,11 +63,16 @@ export interface Spawned {
 export function spawn(
   file: string,
   args: readonly string[],
-  options: { stdout?: 'pipe' | 'ignore' | { file: string }; stderr?: 'pipe' | 'ignore' | { file: string }; env?: Record<string, string> } = {},
+  options: {
+    stdin?: 'pipe' | 'ignore';
+    stdout?: 'pipe' | 'ignore' | { file: string };
+    stderr?: 'pipe' | 'ignore' | { file: string };
+    env?: Record<string, string>;
+  } = {},
 ): Spawned {
   const child = execa(file, args, {
     reject: false,
-    stdin: 'ignore',
+    stdin: options.stdin ?? 'ignore',
     stdout: options.stdout ?? 'pipe',
     stderr: options.stderr ?? 'pipe',
     env: options.env,

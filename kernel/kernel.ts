@@ -7,7 +7,8 @@
 // exactly what did not happen and re-read the kernel.
 import { CommandError, run, runOk } from './exec.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
-import type { Op, Phase, Plan } from './plan.js';
+import { BatchSession } from './batch-session.js';
+import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
 import type { FdbEntry, Link, Neighbor, Route } from './state.js';
 import type { IfaceName } from './values.js';
@@ -23,7 +24,7 @@ export interface ApplyResult {
   /** Operations the kernel accepted. */
   readonly applied: number;
   readonly failures: readonly OpFailure[];
-  /** Batch processes started (0 for an empty plan). */
+  /** Batches run: each a process, or a stream into a persistent one (0 for an empty plan). */
   readonly processes: number;
 }
 
@@ -43,12 +44,22 @@ export interface Kernel {
 
 export const NO_IPIP_SUPPORT = 'the kernel has no IPIP support (module ipip, CONFIG_NET_IPIP)';
 
-/** The real kernel, through iproute2; `netns` confines every command to that namespace. */
+/**
+ * The real kernel, through iproute2; `netns` confines every command to that namespace. With
+ * `persistent`, batches stream into long-lived `ip`/`bridge` processes (the agent: a change
+ * lands in a fraction of a millisecond instead of a process start); `close()` ends them.
+ */
 export class IpKernel implements Kernel {
   private readonly nsArgs: readonly string[];
+  private readonly sessions = new Map<Tool, BatchSession>();
 
-  constructor(readonly netns?: string) {
+  constructor(readonly netns?: string, private readonly options: { persistent?: boolean } = {}) {
     this.nsArgs = netns === undefined ? [] : ['-n', netns];
+  }
+
+  close(): void {
+    for (const session of this.sessions.values()) session.close();
+    this.sessions.clear();
   }
 
   async readRoutes(table: number): Promise<Route[]> {
@@ -88,11 +99,7 @@ export class IpKernel implements Kernel {
       if (phase.ops.length === 0) continue;
       const lines = phase.ops.map(renderOp);
       processes += 1;
-      const result = await run(phase.tool, [...this.nsArgs, '-force', '-batch', '-'], `${lines.join('\n')}\n`);
-      const failed = result.exitCode === 0 ? [] : parseBatchFailures(result.stderr);
-      if (result.exitCode !== 0 && failed.length === 0) {
-        throw new CommandError([phase.tool, ...this.nsArgs, '-force', '-batch', '-'], result.exitCode, result.stderr);
-      }
+      const failed = await this.runBatch(phase.tool, lines);
       for (const { lineNumber, error } of failed) {
         const op = phase.ops[lineNumber - 1];
         if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
@@ -100,6 +107,23 @@ export class IpKernel implements Kernel {
       applied += phase.ops.length - failed.length;
     }
     return { applied, failures, processes };
+  }
+
+  private async runBatch(tool: Tool, lines: readonly string[]): Promise<{ lineNumber: number; error: string }[]> {
+    if (this.options.persistent) {
+      let session = this.sessions.get(tool);
+      if (session === undefined) {
+        session = new BatchSession(tool, this.nsArgs);
+        this.sessions.set(tool, session);
+      }
+      return (await session.run(lines)).map((f) => ({ lineNumber: f.index + 1, error: f.error }));
+    }
+    const result = await run(tool, [...this.nsArgs, '-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    const failed = result.exitCode === 0 ? [] : parseBatchFailures(result.stderr);
+    if (result.exitCode !== 0 && failed.length === 0) {
+      throw new CommandError([tool, ...this.nsArgs, '-force', '-batch', '-'], result.exitCode, result.stderr);
+    }
+    return failed;
   }
 }
 

@@ -1,5 +1,5 @@
 // The reconciler against a real kernel, in throwaway namespaces (root only).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatRoute } from '../kernel/format.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { countOps } from '../kernel/plan.js';
@@ -15,15 +15,20 @@ import { seedCluster, workload } from './support/seed-cluster.js';
 const PROTO = 199;
 const config: DataplaneConfig = { nodeName: 'minikube', proto: PROTO, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
 const opened: ScratchNs[] = [];
+const kernels: IpKernel[] = [];
 
 afterEach(async () => {
+  for (const k of kernels.splice(0)) k.close();
   await Promise.all(opened.splice(0).map((ns) => ns.remove()));
 });
 
+let persistent = false;
 async function namespace(label: string): Promise<{ ns: ScratchNs; kernel: IpKernel }> {
   const ns = await scratchNs(label);
   opened.push(ns);
-  return { ns, kernel: new IpKernel(ns.name) };
+  const kernel = new IpKernel(ns.name, { persistent });
+  kernels.push(kernel);
+  return { ns, kernel };
 }
 
 async function ownedRoutes(kernel: IpKernel): Promise<string[]> {
@@ -35,7 +40,14 @@ async function pass(kernel: IpKernel, snapshot: ClusterSnapshot) {
   return reconcileOnce(kernel, snapshot, config, { allowDeletes: true });
 }
 
-describe('reconcile on a real kernel', () => {
+describe.each([
+  { mode: 'one ip process per batch', persistent: false },
+  { mode: 'batches streamed into long-lived ip processes', persistent: true },
+])('reconcile on a real kernel: $mode', (mode) => {
+  beforeEach(() => {
+    persistent = mode.persistent;
+  });
+
   it('programs VXLAN routes, device, neighbours and FDB; a second pass writes nothing', async () => {
     const { kernel } = await namespace('vxlan');
     const snapshot = seedCluster({ vxlan: 'Always' });
