@@ -120,7 +120,11 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
     if (have !== undefined && have.mtu !== desired.mtus.pod) setup.push({ op: 'link-mtu', name, mtu: desired.mtus.pod });
   }
 
-  const routes = diffRoutes(desired.routes, actual.routes, { ...options, links: ready });
+  // Deleting a device takes its routes with it: against a device being re-created, the kernel's
+  // current routes are already gone and must be written again.
+  const recreated = new Set(setup.flatMap((op) => (op.op === 'link-delete' ? [op.name] : [])));
+  const surviving = recreated.size === 0 ? actual.routes : actual.routes.filter((r) => r.dev === undefined || !recreated.has(r.dev));
+  const routes = diffRoutes(desired.routes, surviving, { ...options, links: ready });
   const routeOps: Op[] = [
     ...neighReplace,
     ...routes.replace.map((route): Op => ({ op: 'route-replace', route })),

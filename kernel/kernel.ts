@@ -52,12 +52,17 @@ export const NO_IPIP_SUPPORT = 'the kernel has no IPIP support (module ipip, CON
 export class IpKernel implements Kernel {
   private readonly nsArgs: readonly string[];
   private readonly sessions = new Map<Tool, BatchSession>();
+  private linkIndexes = new Map<string, number>();
 
   constructor(readonly netns?: string, private readonly options: { persistent?: boolean } = {}) {
     this.nsArgs = netns === undefined ? [] : ['-n', netns];
   }
 
   close(): void {
+    this.closeSessions();
+  }
+
+  private closeSessions(): void {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
   }
@@ -70,7 +75,26 @@ export class IpKernel implements Kernel {
   }
 
   async readLinks(): Promise<Link[]> {
-    return parseLinks(await runOk('ip', [...this.nsArgs, '-N', '-d', '-j', 'addr', 'show']));
+    const links = parseLinks(await runOk('ip', [...this.nsArgs, '-N', '-d', '-j', 'addr', 'show']));
+    this.noteLinkIndexes(links);
+    return links;
+  }
+
+  /**
+   * iproute2 caches interface name → index for the life of the process. A device re-created
+   * under the same name (a pod's veth after a restart, a re-created vxlan.calico) gets a new
+   * index the cached entry does not know, so long-lived batch processes are restarted whenever
+   * a name they may have resolved now has another index, or is gone.
+   */
+  private noteLinkIndexes(links: readonly Link[]): void {
+    const now = new Map(links.map((l) => [l.name as string, l.index]));
+    for (const [name, index] of this.linkIndexes) {
+      if (now.get(name) !== index) {
+        this.closeSessions();
+        break;
+      }
+    }
+    this.linkIndexes = now;
   }
 
   async readNeighbors(dev: IfaceName): Promise<Neighbor[]> {
@@ -105,6 +129,8 @@ export class IpKernel implements Kernel {
         if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
       }
       applied += phase.ops.length - failed.length;
+      // Devices created or deleted: later phases must resolve their names afresh.
+      if (phase.ops.some((op) => op.op === 'vxlan-add' || op.op === 'ipip-add' || op.op === 'link-delete')) this.closeSessions();
     }
     return { applied, failures, processes };
   }

@@ -9,8 +9,8 @@ import { startMonitor } from '../kernel/monitor.js';
 import { MAIN_TABLE } from '../kernel/state.js';
 import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
 import { MemorySource } from './support/memory-source.js';
-import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
-import { seedCluster } from './support/seed-cluster.js';
+import { caliVethLines, scratchNs, type ScratchNs } from './support/scratch-ns.js';
+import { seedCluster, workload } from './support/seed-cluster.js';
 
 const config: DataplaneConfig = { nodeName: 'minikube', proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
 const quiet = pino({ level: 'silent' });
@@ -22,7 +22,8 @@ afterEach(async () => {
 async function setup(synced: boolean) {
   const ns: ScratchNs = await scratchNs('loop');
   cleanups.push(() => ns.remove());
-  const kernel = new IpKernel(ns.name);
+  const kernel = new IpKernel(ns.name, { persistent: true }); // as the agent runs it
+  cleanups.push(async () => kernel.close());
   const source = new MemorySource(seedCluster({ vxlan: 'Always' }), synced);
   const passes: PassTrigger[] = [];
   const loop = new ReconcileLoop(kernel, source, config, quiet, { ...DEFAULT_LOOP_OPTIONS, retryInitialMs: 20 }, { onPass: (_r, _e, t) => passes.push(t) });
@@ -76,6 +77,21 @@ describe('reconcile loop', () => {
     expect(ms).toBeLessThan(500);
     await ns.ip(['link del vxlan.calico']);
     await until(async () => (await kernel.readLinks()).some((l) => l.name === 'vxlan.calico') && (await owned()).length === 3);
+  });
+
+  it('a pod veth re-created under the same name gets its route back (new ifindex)', async () => {
+    const { ns, source, loop, owned } = await setup(true);
+    const withPod = { ...seedCluster({ vxlan: 'Always' }), workloads: [workload('default', 'web', 'minikube', ['10.244.120.70'], 'cali5555555555e')] };
+    source.set(withPod);
+    await ns.ip(caliVethLines('cali5555555555e'));
+    loop.start();
+    const monitor = startMonitor(ns.name, { proto: 199, table: MAIN_TABLE, neighborDevices: [] }, () => loop.markDirty('kernel'), () => undefined);
+    cleanups.push(async () => monitor.stop());
+    await until(async () => (await owned()).includes('10.244.120.70/32'));
+    await new Promise((r) => setTimeout(r, 100));
+    await ns.ip(['link del cali5555555555e', ...caliVethLines('cali5555555555e')]);
+    await until(async () => (await owned()).includes('10.244.120.70/32'));
+    expect(loop.status().lastError).toBeUndefined();
   });
 
   it('stopping leaves every route in place', async () => {

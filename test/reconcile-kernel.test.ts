@@ -165,6 +165,12 @@ describe.each([
     expect(report.planned.plan[0]?.ops).toContainEqual(expect.objectContaining({ op: 'link-delete', reason: 'VNI 7, want 4096' }));
     const after = (await readKernel(kernel, MAIN_TABLE)).links.find((l) => l.name === 'vxlan.calico');
     expect(after?.vxlan?.vni).toBe(4096);
+    // A new VNI re-creates the device, which takes its routes along: the same pass writes them again.
+    const renumbered = await reconcileOnce(kernel, seedCluster({ vxlan: 'Always' }), { ...config, vxlan: { vni: 5000, port: 4789 } }, { allowDeletes: true });
+    expect(renumbered.failures).toEqual([]);
+    expect(await ownedRoutes(kernel)).toHaveLength(3);
+    expect((await readKernel(kernel, MAIN_TABLE)).neighbors).toHaveLength(2);
+    await pass(kernel, seedCluster({ vxlan: 'Always' }));
     await ns.ip(['link set vxlan.calico mtu 1300']);
     const fix = await pass(kernel, seedCluster({ vxlan: 'Always' }));
     expect(fix.planned.plan[0]?.ops).toEqual([{ op: 'link-mtu', name: 'vxlan.calico', mtu: 1450 }]);
