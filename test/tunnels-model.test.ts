@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Link } from '../kernel/state.js';
 import type { Cidr, IpAddr, Mac } from '../kernel/values.js';
 import { planIpip, planVxlan, vxlanIncompatibility } from '../tunnels/device-plan.js';
-import { detectHostMtu, interfaceCarrying } from '../tunnels/host-facts.js';
+import { detectHostMtu, detectNodeAddress, interfaceCarrying } from '../tunnels/host-facts.js';
 import { desiredIpip } from '../tunnels/ipip.js';
 import { computeMtus, MtuError } from '../tunnels/mtu.js';
 import { diffEntries } from '../tunnels/neighbor-diff.js';
@@ -60,6 +60,15 @@ describe('host facts', () => {
   });
   it('with a pattern, takes the smallest matching up interface', () => {
     expect(detectHostMtu(links, '172.16.30.6' as IpAddr, /^(eth|ens)/)).toBe(1400);
+  });
+
+  it.each([
+    { name: 'the interface of the default route', routes: [{ dst: '0.0.0.0/0', dev: 'wg0' }], want: '10.9.0.1/24' },
+    { name: 'without a default route, the first plain interface', routes: [], want: '172.16.30.6/24' },
+    { name: 'no IPv6 anywhere', routes: [], family: 6 as const, want: undefined },
+  ])('node address: $name', ({ routes, family, want }) => {
+    const r = routes.map((x) => ({ dst: x.dst as Cidr, dev: iface(x.dev), table: 254, metric: 0, type: 'unicast' as const, onlink: false, scope: 'global' as const, proto: 4 }));
+    expect(detectNodeAddress(links, r, family ?? 4)).toBe(want);
   });
 });
 
