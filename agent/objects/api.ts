@@ -20,7 +20,17 @@ export type ParsedObject =
 export type ObjectKind = ParsedObject['kind'];
 
 export type ParseResult =
-  | { readonly status: 'ok'; readonly object: ParsedObject }
+  /**
+   * `problems` lists fields that were dropped without rejecting the object: Calico ignores an
+   * invalid Node address annotation and keeps the node, so wren does too, but says so.
+   */
+  | { readonly status: 'ok'; readonly object: ParsedObject; readonly problems?: readonly ObjectProblem[] }
   | { readonly status: 'invalid'; readonly kind: ObjectKind; readonly key: string; readonly problem: ObjectProblem }
   /** Valid but not part of the routing picture: a deleted block, a host-network pod, an unused kind. */
   | { readonly status: 'ignored'; readonly kind?: ObjectKind; readonly key?: string; readonly reason: string };
+
+/** A decoded Kubernetes-shaped object (JSON or YAML), before any validation. */
+export type KubeObject = Readonly<Record<string, unknown>>;
+
+/** Every kind the snapshot holds, in the order a snapshot lists them. */
+export const OBJECT_KINDS = ['IPPool', 'Node', 'IPAMBlock', 'BlockAffinity', 'Workload'] as const satisfies readonly ObjectKind[];

@@ -1,0 +1,132 @@
+// IPAMBlock → IpamBlock (calico.md §5; `libcalico-go/lib/apis/internalapi/ipam_block.go`).
+//
+// `allocations[n]` is null for a free ordinal, or an index into `attributes`, whose `handle_id`
+// and `secondary.node` say who holds address n of the block. The etcd value of
+// `/calico/ipam/v2/assignment/…/block/…` has the same fields at its root, so both datastores go
+// through convertIpamBlock with a different base path.
+//
+// A soft-deleted block (`deleted: true`, the first step of Calico's two-step delete) is ignored,
+// as Calico's readers skip it. Any field wren keeps must be valid or the block is rejected: an
+// owner node or handle wren cannot trust would route a borrowed address to the wrong place.
+import type { JSONSchemaType } from 'ajv';
+import type { Cidr } from '../../kernel/values.js';
+import { cidrSize, nthAddress, prefixLength } from '../../kernel/values.js';
+import type { Allocation, IpamBlock } from '../../routing/cluster.js';
+import type { KubeObject, ParseResult } from './api.js';
+import { parseBlockCidr } from './block-cidr.js';
+import { readMetadata } from './metadata.js';
+import { HANDLE_RULE, isHandle, isObjectName, NAME_RULE } from './names.js';
+import { describeValue, ignored, invalid, ok, type ObjectRef } from './results.js';
+import { check, compileSchema, joinPath } from './schema.js';
+
+export interface BlockAttributeRaw {
+  handle_id?: string | null;
+  /** A string map (pod, namespace, node, timestamp, type); wren reads only `node`. */
+  secondary?: { node?: string | null } | null;
+}
+
+export interface IpamBlockSpecRaw {
+  cidr: string;
+  affinity?: string | null;
+  allocations: (number | null)[];
+  attributes?: BlockAttributeRaw[] | null;
+  deleted?: boolean | null;
+}
+
+export const IPAM_BLOCK_SPEC_SCHEMA: JSONSchemaType<IpamBlockSpecRaw> = {
+  type: 'object',
+  properties: {
+    cidr: { type: 'string' },
+    affinity: { type: 'string', nullable: true },
+    allocations: { type: 'array', items: { type: 'integer', minimum: 0, nullable: true } },
+    attributes: {
+      type: 'array',
+      nullable: true,
+      items: {
+        type: 'object',
+        properties: {
+          handle_id: { type: 'string', nullable: true },
+          secondary: { type: 'object', nullable: true, properties: { node: { type: 'string', nullable: true } }, required: [] },
+        },
+        required: [],
+      },
+    },
+    deleted: { type: 'boolean', nullable: true },
+  },
+  required: ['cidr', 'allocations'],
+};
+const validateSpec = compileSchema(IPAM_BLOCK_SPEC_SCHEMA);
+
+export function parseIpamBlock(raw: KubeObject): ParseResult {
+  const meta = readMetadata(raw, { kind: 'IPAMBlock', sourceKind: 'IPAMBlock', namespaced: false });
+  if (!meta.ok) return meta.result;
+  return convertIpamBlock(meta.ref, meta.name, raw.spec, 'spec');
+}
+
+/** `spec` is the block's fields, found at path `at` (`'spec'` in Kubernetes, `''` in etcd). */
+export function convertIpamBlock(ref: ObjectRef, name: string, spec: unknown, at: string): ParseResult {
+  const checked = check(validateSpec, spec, at);
+  if (!checked.ok) return invalid(ref, checked.field, checked.message);
+  const raw = checked.value;
+  if (raw.deleted === true) return ignored(ref, 'block is marked deleted: true');
+
+  const parsed = parseBlockCidr(raw.cidr);
+  if ('message' in parsed) return invalid(ref, joinPath(at, 'cidr'), parsed.message);
+  const { cidr } = parsed;
+
+  const affinity = parseAffinity(raw.affinity);
+  if (affinity !== undefined && 'message' in affinity) return invalid(ref, joinPath(at, 'affinity'), affinity.message);
+
+  const size = cidrSize(cidr);
+  if (BigInt(raw.allocations.length) !== size) {
+    return invalid(ref, joinPath(at, 'allocations'), `has ${raw.allocations.length} entries; a /${prefixLength(cidr)} block has ${size} addresses`);
+  }
+  const allocations = readAllocations(cidr, raw, at);
+  if ('field' in allocations) return invalid(ref, allocations.field, allocations.message);
+
+  const value: IpamBlock = affinity === undefined ? { name, cidr, allocations } : { name, cidr, affinityNode: affinity.node, allocations };
+  return ok({ kind: 'IPAMBlock', key: ref.key, value });
+}
+
+/** `host:<node>` → that node; `virtual:<name>` or none → no affine node. */
+function parseAffinity(text: string | null | undefined): { node: string } | { message: string } | undefined {
+  if (text === null || text === undefined || text.startsWith('virtual:')) return undefined;
+  if (!text.startsWith('host:')) return { message: `must be "host:<node>" or "virtual:<name>", got ${describeValue(text)}` };
+  const node = text.slice('host:'.length);
+  return isObjectName(node) ? { node } : { message: `names node ${describeValue(node)}, which ${NAME_RULE}` };
+}
+
+type Owner = Omit<Allocation, 'ip'>;
+type Failure = { readonly field: string; readonly message: string };
+
+function readAllocations(cidr: Cidr, raw: IpamBlockSpecRaw, at: string): Allocation[] | Failure {
+  const attributes = raw.attributes ?? [];
+  const attributesAt = joinPath(at, 'attributes');
+  // Many ordinals share one attribute (one per handle); each is checked once.
+  const owners = new Map<number, Owner | Failure>();
+  const allocations: Allocation[] = [];
+  for (const [ordinal, index] of raw.allocations.entries()) {
+    if (index === null) continue;
+    const attribute = attributes[index];
+    if (attribute === undefined) {
+      return { field: joinPath(joinPath(at, 'allocations'), ordinal), message: `refers to attribute ${index}, but ${attributesAt} has ${attributes.length} entries` };
+    }
+    let owner = owners.get(index);
+    if (owner === undefined) {
+      owner = readOwner(attribute, joinPath(attributesAt, index));
+      owners.set(index, owner);
+    }
+    if ('field' in owner) return owner;
+    allocations.push({ ip: nthAddress(cidr, ordinal), ...owner });
+  }
+  return allocations;
+}
+
+function readOwner(attribute: BlockAttributeRaw, at: string): Owner | Failure {
+  // Calico writes "" for an unknown owner (Go's zero value), so empty means absent.
+  const node = attribute.secondary?.node ?? '';
+  const handle = attribute.handle_id ?? '';
+  if (node !== '' && !isObjectName(node)) return { field: `${at}.secondary.node`, message: `${NAME_RULE}, got ${describeValue(node)}` };
+  if (handle !== '' && !isHandle(handle)) return { field: `${at}.handle_id`, message: `${HANDLE_RULE}, got ${describeValue(handle)}` };
+  return { ...(node === '' ? {} : { node }), ...(handle === '' ? {} : { handle }) };
+}

@@ -1,0 +1,72 @@
+// The routing facts of a node (addresses, tunnel addresses, VTEP MACs), wherever they are kept:
+// annotations on a Kubernetes Node (KDD) or the spec of a projectcalico.org/v3 Node (etcd).
+//
+// Calico ignores a node field it cannot parse and keeps the node (calico.md §5: "invalid values
+// are ignored"), so wren does the same: the field is left out of the node and reported as a
+// problem. An empty string is Calico's "unset" (Go's zero value), not an error.
+import type { Family } from '../../kernel/values.js';
+import { addressOf, familyOf, hostCidr, parseCidr, parseIp, parseMac } from '../../kernel/values.js';
+import type { ClusterNode, NodeAddress, ObjectProblem } from '../../routing/cluster.js';
+import type { ParseResult } from './api.js';
+import { describeValue, ok, problemOf, type ObjectRef } from './results.js';
+
+type NodeFact = Exclude<keyof ClusterNode, 'name'>;
+type Facts = Partial<Pick<ClusterNode, NodeFact>>;
+
+export interface NodeFieldInput {
+  readonly fact: NodeFact;
+  /** Where the value was found, for the problem: `metadata.annotations["projectcalico.org/IPv4Address"]`. */
+  readonly path: string;
+  readonly value: unknown;
+}
+
+const IGNORED = 'the node is kept without it, as Calico ignores invalid node fields';
+
+export function buildNode(ref: ObjectRef, name: string, inputs: readonly NodeFieldInput[]): ParseResult {
+  let facts: Facts = {};
+  const problems: ObjectProblem[] = [];
+  for (const { fact, path, value } of inputs) {
+    if (value === undefined || value === null || value === '') continue;
+    const parsed = typeof value === 'string' ? parseFact(fact, value) : { expected: 'a string' };
+    if ('expected' in parsed) {
+      problems.push(problemOf(ref, path, `must be ${parsed.expected}, got ${describeValue(value)}; ${IGNORED}`));
+    } else {
+      facts = { ...facts, ...parsed };
+    }
+  }
+  return ok({ kind: 'Node', key: ref.key, value: { name, ...facts } }, problems);
+}
+
+type Parsed = Facts | { readonly expected: string };
+
+function parseFact(fact: NodeFact, text: string): Parsed {
+  switch (fact) {
+    case 'ipv4':
+    case 'ipv6': {
+      const value = address(text, fact === 'ipv4' ? 4 : 6);
+      return 'expected' in value ? value : { [fact]: value };
+    }
+    case 'ipipTunnelAddr':
+    case 'vxlanTunnelAddr':
+    case 'vxlanTunnelAddrV6': {
+      const family = fact === 'vxlanTunnelAddrV6' ? 6 : 4;
+      const value = parseIp(text);
+      return value === undefined || familyOf(value) !== family ? { expected: `an IPv${family} address` } : { [fact]: value };
+    }
+    case 'vxlanMac':
+    case 'vxlanMacV6': {
+      const value = parseMac(text);
+      return value === undefined ? { expected: 'a MAC address like 66:07:02:c1:cc:60' } : { [fact]: value };
+    }
+  }
+}
+
+/** `172.16.30.7/24`, host bits kept; a bare address reads as a host prefix, as Felix's ParseCIDROrIP does. */
+function address(text: string, family: Family): NodeAddress | { readonly expected: string } {
+  const bare = parseIp(text);
+  const cidr = bare === undefined ? parseCidr(text, false) : hostCidr(bare);
+  if (cidr === undefined || familyOf(cidr) !== family) {
+    return { expected: family === 4 ? 'an IPv4 address with its prefix length, like 172.16.30.7/24' : 'an IPv6 address with its prefix length, like fd00::7/64' };
+  }
+  return { ip: addressOf(cidr), cidr };
+}

@@ -1,0 +1,60 @@
+// A cluster dump file → ClusterSnapshot. Accepts what `kubectl get ippools,ipamblocks,
+// blockaffinities,nodes,pods -A -o yaml` (or `-o json`) prints, and what renderSnapshotFile
+// writes: a List (lists may nest), a single object, a JSON array, or several YAML documents.
+//
+// A file that is not YAML/JSON at all is an operator error, thrown once with its line; an object
+// that is merely invalid is a problem, and the rest of the file still loads.
+import type { ClusterSnapshot, ObjectProblem } from '../../routing/cluster.js';
+import type { ParsedObject, ParseResult } from './api.js';
+import { parseObject } from './parse-object.js';
+import { isRecord } from './results.js';
+import { buildSnapshot } from './snapshot-build.js';
+import { decodeDocuments } from './yaml-documents.js';
+
+export { renderSnapshotFile, snapshotObjects } from './snapshot-render.js';
+
+export interface SnapshotFile {
+  readonly snapshot: ClusterSnapshot;
+  readonly problems: ObjectProblem[];
+  /** Objects that are not part of the routing picture: other kinds, host-network pods, deleted blocks… */
+  readonly ignored: number;
+}
+
+// Lists inside lists are legal (a List of per-kind Lists); dozens of levels are not a cluster dump.
+const MAX_LIST_DEPTH = 16;
+
+export function parseSnapshotText(text: string): SnapshotFile {
+  const results: ParseResult[] = [];
+  for (const document of decodeDocuments(text)) collect(document, results, 0);
+
+  const objects = new Map<string, ParsedObject>();
+  const seen = new Set<string>();
+  const problems: ObjectProblem[] = [];
+  let ignored = 0;
+  for (const result of results) {
+    if (result.status === 'ignored') ignored += 1;
+    if (result.status === 'ok') problems.push(...(result.problems ?? []));
+    if (result.status === 'invalid') problems.push(result.problem);
+    const kind = result.status === 'ok' ? result.object.kind : result.kind;
+    const key = result.status === 'ok' ? result.object.key : result.key;
+    if (kind === undefined || key === undefined) continue;
+    const id = `${kind} ${key}`;
+    if (seen.has(id)) problems.push({ kind, name: key, field: 'metadata.name', message: 'appears more than once in the file; the last one counts' });
+    seen.add(id);
+    // The last occurrence wins, as it would in a datastore: an invalid or ignored one removes the earlier value.
+    if (result.status === 'ok') objects.set(id, result.object);
+    else objects.delete(id);
+  }
+  return { snapshot: buildSnapshot(objects.values()), problems, ignored };
+}
+
+function collect(value: unknown, results: ParseResult[], depth: number): void {
+  if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
+  const items = Array.isArray(value) ? value : isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) ? value.items : undefined;
+  if (items === undefined) {
+    results.push(parseObject(value));
+    return;
+  }
+  if (depth >= MAX_LIST_DEPTH) throw new Error(`snapshot nests lists more than ${MAX_LIST_DEPTH} deep`);
+  for (const item of items as unknown[]) collect(item, results, depth + 1);
+}

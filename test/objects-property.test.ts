@@ -1,0 +1,301 @@
+// Property tests for every parser of datastore input: whatever arrives (random values, valid
+// objects with hostile fields, prototype-pollution keys), parsing never throws, and everything
+// that comes out as a value is validated: it re-parses with the kernel/values parsers to itself
+// and holds no whitespace or control character that could split an `ip -batch` line.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ParsedObject, ParseResult } from '../agent/objects/api.js';
+import { parseEtcdKv } from '../agent/objects/etcd-kv.js';
+import { BLOCK_SIZE } from '../agent/objects/ippool.js';
+import { isHandle, isNamespace, isObjectName } from '../agent/objects/names.js';
+import { parseObject } from '../agent/objects/parse-object.js';
+import { parseSnapshotText, renderSnapshotFile } from '../agent/objects/snapshot-file.js';
+import { addressOf, cidrContains, cidrSize, familyOf, parseCidr, parseIfaceName, parseIp, parseMac, prefixLength } from '../kernel/values.js';
+import { AFFINITY_STATES, ENCAP_MODES, type ClusterSnapshot } from '../routing/cluster.js';
+import { blockFields, rawAffinity, rawBlock, rawCalicoNode, rawEndpoint, rawNode, rawPod, rawPool } from './fixtures/raw-objects.js';
+
+const HOSTILE = [
+  '', ' ', '\n', '\r\n', '\t', '\u0000', '\u2028', '\u202e', 'a b', 'a\nb', ';reboot', '$(reboot)', '`id`', '../..', 'a/b',
+  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
+  '10.0.0.1 dev lo', '10.0.0.0/8\nip route flush all', '10.244.205.193/32 ', ' 10.244.205.193', '10.244.205.193/26', '010.244.205.193',
+  '::ffff:10.0.0.1', 'fe80::1%eth0', 'host:a b', 'host:', 'virtual:', 'host:minikube\n', 'true', 'false', 'TRUE', '1e400',
+  'calic440f455693 ', 'calic440f4556930', '-x', '.x', 'Always', 'Never', 'confirmed', '66:07:02:c1:cc:60\n', 'a'.repeat(300),
+];
+
+const keyArb = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'apiVersion', 'kind', 'metadata', 'spec', 'name', 'cidr'));
+// Well-formed but arbitrary values, so mutated objects often stay valid and the checks on
+// produced values see more than the templates' own addresses and names.
+const octet = fc.integer({ min: 0, max: 255 });
+const plausible = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 33 })).map(([ip, len]) => `${ip}/${len}`),
+  fc.tuple(fc.ipV6(), fc.integer({ min: 100, max: 129 })).map(([ip, len]) => `${ip}/${len}`),
+  fc.array(octet, { minLength: 6, maxLength: 6 }).map((bytes) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(':')),
+  fc.domain(),
+  fc.domain().map((d) => `host:${d}`),
+  fc.constantFrom(...ENCAP_MODES, ...AFFINITY_STATES, 'host', 'virtual', 'cali0123456789a', 'tap0'),
+  fc.integer({ min: 16, max: 130 }),
+);
+
+const hostile = fc.oneof(
+  plausible,
+  fc.constantFrom(...HOSTILE),
+  fc.string(),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(2 ** 53 + 2, 1e308, -0, Number.NaN, Number.POSITIVE_INFINITY, -1, 64, 4096),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.array(fc.oneof(fc.integer({ min: -1, max: 70 }), fc.constant(null)), { maxLength: 70 }),
+  fc.anything({ withNullPrototype: true, withBigInt: true, key: keyArb, maxDepth: 2 }),
+  fc.constant(JSON.parse('{"__proto__": {"polluted": true}, "node": "x"}') as unknown),
+);
+
+const TEMPLATES: Record<string, unknown>[] = [
+  rawPool(),
+  rawPool({ cidr: 'fd00:10::/64', blockSize: 122, ipipMode: 'Never', vxlanMode: 'Always' }, 'v6', 'projectcalico.org/v3'),
+  rawBlock(),
+  rawBlock({ cidr: 'fd00:10::40/122', attributes: [{ handle_id: 'h', secondary: { node: 'n' } }, {}] }, 'v6'),
+  rawAffinity(),
+  rawAffinity({ deleted: false }, 'a', 'projectcalico.org/v3'),
+  rawNode({ 'projectcalico.org/IPv4Address': '172.16.30.7/24', 'projectcalico.org/IPv6Address': 'fd00::7/64', 'projectcalico.org/VXLANTunnelMACAddr': '66:07:02:c1:cc:60' }),
+  rawCalicoNode({ bgp: { ipv4Address: '172.16.30.7/24' }, ipv6VXLANTunnelAddr: 'fd00:10::40', vxlanTunnelMACAddrV6: '66:07:02:c1:cc:61' }),
+  rawPod(),
+  rawEndpoint(),
+];
+
+/** Every path into an object (array indexes included, long arrays sampled), plus fields it lacks. */
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(value)) return [prefix, ...value.slice(0, 3).flatMap((item, i) => pathsOf(item, [...prefix, i]))];
+  if (typeof value === 'object' && value !== null) return [prefix, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...prefix, k]))];
+  return [prefix];
+}
+const EXTRA_PATHS = [['spec', 'hostNetwork'], ['status', 'phase'], ['metadata', 'namespace'], ['spec', 'type'], ['spec', 'bgp'], ['spec', 'workload'], ['apiVersion'], ['kind']];
+
+function withValue(target: unknown, path: readonly (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head = '', ...rest] = path;
+  const copy = (Array.isArray(target) ? [...(target as unknown[])] : typeof target === 'object' && target !== null ? { ...target } : {}) as Record<string | number, unknown>;
+  Object.defineProperty(copy, head, { value: withValue(copy[head], rest, value), enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+
+const mutated = fc
+  .constantFrom(...TEMPLATES)
+  .chain((template) =>
+    fc
+      .array(fc.record({ path: fc.constantFrom(...pathsOf(template), ...EXTRA_PATHS), value: hostile }), { minLength: 1, maxLength: 3 })
+      .map((edits) => edits.reduce<unknown>((raw, edit) => withValue(raw, edit.path, edit.value), template)),
+  );
+
+const UNSAFE = /[\s\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/u;
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(strings);
+  return [];
+}
+
+function expectValidated(object: ParsedObject): void {
+  for (const text of [object.key, ...strings(object.value)]) expect(text).not.toMatch(UNSAFE);
+  const canonical = (text: string, parse: (t: string) => string | undefined) => expect(parse(text)).toBe(text);
+  const name = (text: string | undefined) => text === undefined || expect(isObjectName(text)).toBe(true);
+  switch (object.kind) {
+    case 'IPPool': {
+      const { value } = object;
+      name(value.name);
+      canonical(value.cidr, parseCidr);
+      const range = BLOCK_SIZE[familyOf(value.cidr)];
+      expect(value.blockSize).toBeGreaterThanOrEqual(Math.max(range.min, prefixLength(value.cidr)));
+      expect(value.blockSize).toBeLessThanOrEqual(range.max);
+      expect(ENCAP_MODES).toContain(value.ipipMode);
+      expect(ENCAP_MODES).toContain(value.vxlanMode);
+      expect(value.ipipMode === 'Never' || value.vxlanMode === 'Never').toBe(true);
+      return;
+    }
+    case 'IPAMBlock': {
+      const { value } = object;
+      canonical(value.cidr, parseCidr);
+      expect(cidrSize(value.cidr)).toBeLessThanOrEqual(4096n);
+      name(value.affinityNode);
+      for (const allocation of value.allocations) {
+        canonical(allocation.ip, parseIp);
+        expect(cidrContains(value.cidr, allocation.ip)).toBe(true);
+        name(allocation.node);
+        if (allocation.handle !== undefined) expect(isHandle(allocation.handle)).toBe(true);
+      }
+      return;
+    }
+    case 'BlockAffinity':
+      name(object.value.node);
+      canonical(object.value.cidr, parseCidr);
+      expect(AFFINITY_STATES).toContain(object.value.state);
+      return;
+    case 'Node': {
+      const { value } = object;
+      name(value.name);
+      for (const [address, family] of [[value.ipv4, 4], [value.ipv6, 6]] as const) {
+        if (address === undefined) continue;
+        canonical(address.cidr, (t) => parseCidr(t, false));
+        expect(addressOf(address.cidr)).toBe(address.ip);
+        expect(familyOf(address.ip)).toBe(family);
+      }
+      for (const [ip, family] of [[value.ipipTunnelAddr, 4], [value.vxlanTunnelAddr, 4], [value.vxlanTunnelAddrV6, 6]] as const) {
+        if (ip === undefined) continue;
+        canonical(ip, parseIp);
+        expect(familyOf(ip)).toBe(family);
+      }
+      for (const mac of [value.vxlanMac, value.vxlanMacV6]) if (mac !== undefined) canonical(mac, parseMac);
+      return;
+    }
+    case 'Workload': {
+      const { value } = object;
+      expect(isNamespace(value.namespace)).toBe(true);
+      name(value.name);
+      name(value.node);
+      canonical(value.iface, parseIfaceName);
+      expect(value.ips.length).toBeGreaterThan(0);
+      for (const ip of value.ips) canonical(ip, parseIp);
+      return;
+    }
+  }
+}
+
+/** Problems and reasons go to logs and terminals: printable ASCII only, hostile text escaped. */
+const CONTROL = /[^\x20-\x7e]/;
+
+function expectWellFormed(result: ParseResult): void {
+  if (result.status === 'ok') {
+    expectValidated(result.object);
+    for (const problem of result.problems ?? []) for (const text of strings(problem)) expect(text).not.toMatch(CONTROL);
+  } else if (result.status === 'invalid') {
+    for (const text of [result.key, ...strings(result.problem)]) expect(text).not.toMatch(CONTROL);
+  } else {
+    expect(result.reason).not.toMatch(CONTROL);
+  }
+}
+
+function expectNoPollution(): void {
+  expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+}
+
+describe('parseObject, whatever it is given', () => {
+  it('never throws on arbitrary values', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostile, fc.anything({ withNullPrototype: true, withBigInt: true, withSparseArray: true, key: keyArb })), (raw) => {
+        expectWellFormed(parseObject(raw));
+      }),
+      { numRuns: 2000 },
+    );
+    expectNoPollution();
+  });
+
+  it('never throws on valid objects with hostile fields, and every value it produces is validated', () => {
+    let ok = 0;
+    fc.assert(
+      fc.property(mutated, (raw) => {
+        const result = parseObject(raw);
+        expectWellFormed(result);
+        if (result.status === 'ok') ok += 1;
+      }),
+      { numRuns: 3000 },
+    );
+    expectNoPollution();
+    // The property must see values, not only rejections, or it proves nothing about them.
+    expect(ok).toBeGreaterThan(100);
+  });
+
+  it('produces validated values from every unmodified template', () => {
+    for (const template of TEMPLATES) {
+      const result = parseObject(template);
+      expect(result.status).toBe('ok');
+      expectWellFormed(result);
+    }
+  });
+});
+
+describe('parseEtcdKv, whatever it is given', () => {
+  const PREFIXES = [
+    '/calico/ipam/v2/assignment/ipv4/block/',
+    '/calico/ipam/v2/assignment/ipv6/block/',
+    '/calico/ipam/v2/host/',
+    '/calico/resources/v3/projectcalico.org/nodes/',
+    '/calico/resources/v3/projectcalico.org/ippools/',
+    '/calico/resources/v3/projectcalico.org/workloadendpoints/default/',
+    '/calico/resources/v3/projectcalico.org/workloadendpoints/',
+  ];
+  const segment = fc.oneof(fc.constantFrom(...HOSTILE, '10.244.205.192-26', 'fd00:10::40-122', 'minikube-m02/ipv4/block/10.244.205.192-26'), fc.string());
+  const key = fc.oneof(fc.tuple(fc.constantFrom(...PREFIXES), segment).map(([p, s]) => p + s), fc.string());
+  const json = (value: unknown) => {
+    try {
+      return JSON.stringify(value) ?? 'null';
+    } catch {
+      return 'null'; // BigInt, which JSON cannot carry anyway
+    }
+  };
+  const value = fc.oneof(fc.string(), fc.json(), mutated.map(json), fc.constant(json(blockFields())), fc.constant('{"state":"confirmed","deleted":false}'), fc.constant(''));
+
+  it('never throws, and every value it produces is validated', () => {
+    fc.assert(
+      fc.property(key, value, (k, v) => {
+        expectWellFormed(parseEtcdKv(k, v));
+      }),
+      { numRuns: 3000 },
+    );
+    expectNoPollution();
+  });
+});
+
+describe('snapshot files, whatever they hold', () => {
+  it('load or fail with one clear error; never anything else', () => {
+    const text = fc.oneof(fc.string(), fc.array(mutated, { maxLength: 6 }).map((items) => renderList(items)));
+    fc.assert(
+      fc.property(text, (t) => {
+        try {
+          const parsed = parseSnapshotText(t);
+          for (const values of Object.values(parsed.snapshot)) for (const v of values as unknown[]) for (const s of strings(v)) expect(s).not.toMatch(UNSAFE);
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+          expect((error as Error).message).toMatch(/^snapshot /);
+        }
+      }),
+      { numRuns: 500 },
+    );
+    expectNoPollution();
+  });
+
+  it('render → parse gives back the same snapshot', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(mutated, fc.constantFrom(...TEMPLATES)), { maxLength: 8 }), (items) => {
+        const { snapshot } = parseSnapshotText(JSON.stringify(items.filter(serialisable)));
+        fc.pre(uniqueWorkloads(snapshot));
+        expect(parseSnapshotText(renderSnapshotFile(snapshot))).toEqual({ snapshot, problems: [], ignored: 0 });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function serialisable(item: unknown): boolean {
+  try {
+    JSON.stringify(item);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function renderList(items: unknown[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.filter(serialisable) });
+}
+
+/** A Pod and an endpoint for the same pod are one workload twice; a file holds each once. */
+function uniqueWorkloads(snapshot: ClusterSnapshot): boolean {
+  const ids = snapshot.workloads.map((w) => `${w.namespace}/${w.name}/${w.node}`);
+  return new Set(ids).size === ids.length;
+}
