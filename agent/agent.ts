@@ -8,7 +8,7 @@ import { parseIfaceName } from '../kernel/values.js';
 import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { ClusterSource } from './cluster-source.js';
 import type { AgentConfig } from './config.js';
-import { startHttp } from './http.js';
+import { parseListen, startHttp } from './http.js';
 import { ReconcileLoop } from './loop.js';
 import { AgentMetrics } from './metrics.js';
 import type { DataplaneConfig } from './node-plan.js';
@@ -68,8 +68,7 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
   };
   watchKernel();
 
-  const [host, portText] = splitListen(config.httpListen);
-  const http = await startHttp({ host, port: Number(portText) }, {
+  const http = await startHttp(parseListen(config.httpListen), {
     registry: metrics.registry,
     live: () => {
       const s = loop.status();
@@ -85,7 +84,7 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
     status: () => statusReport(config, loop, kernel, source, dataplane),
   });
   loop.start();
-  log.info({ node: config.nodeName, datastore: config.datastore, http: `${host}:${http.port}`, proto: config.proto }, 'agent started');
+  log.info({ node: config.nodeName, datastore: config.datastore, http: config.httpListen, port: http.port, proto: config.proto }, 'agent started');
 
   return {
     port: http.port,
@@ -101,9 +100,4 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
       log.info({ node: config.nodeName }, 'agent stopped; routes left in place');
     },
   };
-}
-
-function splitListen(listen: string): [string, string] {
-  const at = listen.lastIndexOf(':');
-  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)];
 }

@@ -64,7 +64,7 @@ const schema: JSONSchemaType<AgentConfig> = {
     etcdEndpoints: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' } },
     kubeconfig: { type: 'string', nullable: true, minLength: 1 },
     snapshot: { type: 'string', nullable: true, minLength: 1 },
-    httpListen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+    httpListen: { type: 'string', pattern: '^((\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}|unix:/[^\\s]+)$' },
     proto: { type: 'integer', minimum: 5, maximum: 255, not: { enum: [12, 80] } },
     table: { type: 'integer', minimum: 1, maximum: 4294967295, not: { enum: [253, 255] } },
     hostIface: { type: 'string', nullable: true, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$' },
@@ -150,7 +150,7 @@ function allowed(key: keyof AgentConfig, fallback: string): string {
     case 'nodeName':
       return 'must be a Kubernetes node name (lower-case DNS subdomain)';
     case 'httpListen':
-      return 'must be ADDRESS:PORT, e.g. 127.0.0.1:9099';
+      return 'must be ADDRESS:PORT (e.g. 127.0.0.1:9099) or unix:/path/to/socket';
     case 'etcdEndpoints':
       return 'must be a comma-separated list of http(s)://host:port URLs';
     default:

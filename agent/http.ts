@@ -5,6 +5,7 @@
 //   /status   JSON for `wren status`: node, sync, counts, last error, and the pending diff
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { rm } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 
 export interface HttpHandlers {
@@ -14,7 +15,16 @@ export interface HttpHandlers {
   registry: Registry;
 }
 
-export async function startHttp(listen: { host: string; port: number }, handlers: HttpHandlers): Promise<{ server: Server; port: number }> {
+export type Listen = { readonly host: string; readonly port: number } | { readonly path: string };
+
+/** `ADDRESS:PORT`, `[v6]:PORT`, or `unix:/path` (the lab reaches agents in other namespaces that way). */
+export function parseListen(text: string): Listen {
+  if (text.startsWith('unix:')) return { path: text.slice('unix:'.length) };
+  const at = text.lastIndexOf(':');
+  return { host: text.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(text.slice(at + 1)) };
+}
+
+export async function startHttp(listen: Listen, handlers: HttpHandlers): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -39,9 +49,12 @@ export async function startHttp(listen: { host: string; port: number }, handlers
     };
     respond().catch((error: unknown) => send(500, `${(error as Error).message}\n`));
   });
+  if ('path' in listen) await rm(listen.path, { force: true }); // a socket left by a killed agent
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => resolve());
+    if ('path' in listen) server.listen(listen.path, () => resolve());
+    else server.listen(listen.port, listen.host, () => resolve());
   });
-  return { server, port: (server.address() as AddressInfo).port };
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address !== null ? (address as AddressInfo).port : 0 };
 }

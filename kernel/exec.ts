@@ -68,6 +68,9 @@ export function spawn(
     stdout?: 'pipe' | 'ignore' | { file: string };
     stderr?: 'pipe' | 'ignore' | { file: string };
     env?: Record<string, string>;
+    /** Its own process group, not ended with this process: a daemon the lab leaves running. */
+    detached?: boolean;
+    cwd?: string;
   } = {},
 ): Spawned {
   const child = execa(file, args, {
@@ -77,7 +80,10 @@ export function spawn(
     stderr: options.stderr ?? 'pipe',
     env: options.env,
     buffer: false,
-    cleanup: true,
+    cleanup: options.detached !== true,
+    detached: options.detached === true,
+    cwd: options.cwd,
   });
+  if (options.detached === true) child.unref();
   return { pid: child.pid, process: child };
 }

@@ -1,7 +1,7 @@
 // Multi-node Kubernetes clusters in network namespaces, plumbed the way Calico's CNI plugin
 // and the nodes' OS would leave them, for real-kernel tests and `wren lab`.
 export { createTopology, Topology } from './topology.js';
-export type { NodeRef, PodRef, TopologyOptions } from './topology.js';
+export type { NodeRef, PodRef, TopologyOptions, TopologyState } from './topology.js';
 export type { NodeSpec, Pod, PodSpec, Subnet, SubnetSpec, TopologyNode, TopologySpec } from './types.js';
 export { destroyByPrefix } from './cleanup.js';
 export { ping, parsePing } from './ping.js';

@@ -27,6 +27,17 @@ export interface TopologyOptions {
 }
 
 export type NodeRef = string | { readonly name: string };
+
+export interface TopologyState {
+  readonly stem: string;
+  readonly subnets: readonly Subnet[];
+  readonly mtu: number;
+  readonly nodes: readonly TopologyNode[];
+  readonly pods: readonly Pod[];
+  readonly made: readonly NetnsName[];
+  readonly nextNodeId: number;
+  readonly nextPodId: number;
+}
 export type PodRef = Pod | { readonly netns: string };
 
 /** Builds the underlay and the nodes; on any failure, removes what it made and rethrows. */
@@ -67,6 +78,31 @@ export class Topology {
   ) {
     this.underlayNetns = netnsNames.underlay(stem);
     this.routerNetns = subnets.length > 1 ? netnsNames.router(stem) : undefined;
+  }
+
+  /** Everything needed to pick the topology up again from another process (`wren lab`). */
+  toState(): TopologyState {
+    return {
+      stem: this.stem,
+      subnets: this.subnets,
+      mtu: this.mtu,
+      nodes: this.nodes,
+      pods: this.pods,
+      made: this.namespaces,
+      nextNodeId: this.nextNodeId,
+      nextPodId: this.nextPodId,
+    };
+  }
+
+  /** The topology a previous process built and saved with toState(). */
+  static restore(state: TopologyState, options: TopologyOptions = {}): Topology {
+    const topology = new Topology(state.stem, state.subnets, state.mtu, options.runner ?? kernelRunner);
+    for (const node of state.nodes) topology.nodeMap.set(node.name, node);
+    for (const pod of state.pods) topology.podMap.set(pod.netns, pod);
+    for (const name of state.made) topology.made.add(name);
+    topology.nextNodeId = state.nextNodeId;
+    topology.nextPodId = state.nextPodId;
+    return topology;
   }
 
   get nodes(): readonly TopologyNode[] {

@@ -1,4 +1,6 @@
-// `wren status [--http-listen ADDR:PORT]`: the running agent's /status, for a person.
+// `wren status [--http-listen ADDR:PORT|unix:PATH]`: the running agent's /status, for a person.
+import { httpGet } from '../../http-client.js';
+import { parseListen } from '../../http.js';
 import { parseFlags } from '../args.js';
 import type { Output } from '../output.js';
 
@@ -18,14 +20,14 @@ interface Status {
 export async function statusCommand(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, { 'http-listen': { type: 'string' }, json: { type: 'boolean' } });
   const listen = values['http-listen'] ?? process.env.WREN_HTTP_LISTEN ?? '127.0.0.1:9099';
-  let response: Response;
+  let body: string;
   try {
-    response = await fetch(`http://${listen}/status`);
+    body = (await httpGet(parseListen(listen), '/status')).body;
   } catch (error) {
-    io.err(`wren status: no agent answers on ${listen} (${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message})`);
+    io.err(`wren status: no agent answers on ${listen} (${(error as Error).message})`);
     return 1;
   }
-  const status = (await response.json()) as Status;
+  const status = JSON.parse(body) as Status;
   if (values.json) {
     io.out(JSON.stringify(status, null, 2));
     return 0;
