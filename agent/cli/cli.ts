@@ -1,4 +1,5 @@
 // wren's command dispatch; bin entry point in main.ts.
+import { ConfigError } from '../config.js';
 import { UsageError } from './args.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { routesCommand } from './commands/routes.js';
@@ -45,7 +46,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     return await command(rest, io);
   } catch (error) {
     io.err(`wren ${name}: ${(error as Error).message}`);
-    return error instanceof UsageError ? 2 : 1;
+    return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
   }
 }
 
