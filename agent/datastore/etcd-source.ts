@@ -1,0 +1,95 @@
+// The cluster from etcd v3 in Calico's layout: one consistent list of `/calico/` at a revision,
+// then one prefix watch from the revision after it. Puts and deletes go into the SnapshotStore
+// key by key; when etcd has compacted the revisions the watch needs, the whole prefix is listed
+// again and each kind replaced — the store emits nothing for what did not change, so routes do
+// not flap — and the watch resumes after the relist.
+import type { Logger } from 'pino';
+import type { ClusterSnapshot } from '../../routing/cluster.js';
+import type { ClusterSource } from '../cluster-source.js';
+import { OBJECT_KINDS, type ObjectKind, type ParseResult } from '../objects/api.js';
+import { parseEtcdKey } from '../objects/etcd-keys.js';
+import { parseEtcdKv } from '../objects/etcd-kv.js';
+import { SnapshotStore } from '../snapshot-store.js';
+import type { EtcdClient } from './etcd-client.js';
+import { watchPrefix, type PrefixWatch } from './etcd-watch.js';
+
+export const CALICO_PREFIX = '/calico/';
+
+export class EtcdSource implements ClusterSource {
+  readonly store: SnapshotStore;
+  private synced = false;
+  private watch: PrefixWatch | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly client: EtcdClient, private readonly log: Logger) {
+    this.store = new SnapshotStore((p) => log.warn({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
+    this.store.onChange(() => this.emit());
+  }
+
+  /** Lists once (retrying until etcd answers) and starts the watch. */
+  async start(signal?: AbortSignal): Promise<void> {
+    let delay = 200;
+    for (;;) {
+      try {
+        const revision = await this.relist();
+        this.synced = true;
+        this.emit();
+        this.watch = watchPrefix(this.client, CALICO_PREFIX, revision + 1, {
+          onPut: (key, value) => this.store.apply(parseEtcdKv(key, value)),
+          onDelete: (key) => {
+            const id = parseEtcdKey(key);
+            if (id.type !== 'other') this.store.remove(id.kind, id.key);
+          },
+          onCompacted: async () => {
+            this.log.warn({ prefix: CALICO_PREFIX }, 'watch revision compacted; relisting');
+            return this.relist();
+          },
+          onError: (error) => this.log.warn({ err: error }, 'etcd watch interrupted; retrying'),
+          onReconnected: () => this.log.info({ prefix: CALICO_PREFIX }, 'etcd watch resumed'),
+        });
+        return;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        this.log.warn({ err: error, retryInMs: delay }, 'etcd list failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  snapshot(): ClusterSnapshot {
+    return this.store.snapshot();
+  }
+
+  inSync(): boolean {
+    return this.synced;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.watch?.close();
+    this.listeners.clear();
+  }
+
+  /** Lists the whole prefix at one revision and replaces every kind; returns that revision. */
+  private async relist(): Promise<number> {
+    const listing = await this.client.listPrefix(CALICO_PREFIX);
+    const byKind = new Map<ObjectKind, ParseResult[]>(OBJECT_KINDS.map((k) => [k, []]));
+    for (const kv of listing.kvs) {
+      const result = parseEtcdKv(kv.key, kv.value);
+      const kind = result.status === 'ignored' ? result.kind : result.status === 'ok' ? result.object.kind : result.kind;
+      if (kind !== undefined) byKind.get(kind)?.push(result);
+    }
+    for (const [kind, results] of byKind) this.store.replaceKind(kind, results);
+    return listing.revision;
+  }
+
+  private emit(): void {
+    if (!this.synced) return;
+    for (const listener of this.listeners) listener();
+  }
+}

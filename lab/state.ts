@@ -1,0 +1,86 @@
+// What a lab is made of, saved between `wren lab` commands: /run/wren-lab/<name>/lab.json,
+// beside etcd's data, the agents' logs and their sockets. /run is cleared at boot, as network
+// namespaces are, so a stale state never outlives what it describes.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopologyState } from './topology/index.js';
+
+export const LAB_ROOT = process.env.WREN_LAB_ROOT ?? '/run/wren-lab';
+const NAME = /^[a-z][a-z0-9-]{0,14}$/;
+
+export type Encap = 'vxlan' | 'ipip' | 'none';
+
+export interface LabPod {
+  readonly name: string;
+  readonly namespace: string;
+  readonly node: string;
+  readonly netns: string;
+  readonly ip: string;
+  readonly interface: string;
+  readonly handle: string;
+}
+
+export interface LabAgent {
+  readonly pid: number;
+  readonly log: string;
+  readonly socket: string;
+  readonly mtuFile: string;
+}
+
+export interface LabState {
+  readonly kind: 'wren-lab';
+  readonly version: 1;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly encap: Encap;
+  readonly crossSubnet: boolean;
+  readonly pool: string;
+  readonly blockSize: number;
+  readonly topology: TopologyState;
+  readonly etcd: { readonly pid: number; readonly endpoint: string; readonly socket: string; readonly dir: string };
+  readonly agents: Readonly<Record<string, LabAgent>>;
+  readonly pods: readonly LabPod[];
+}
+
+export class LabError extends Error {
+  override readonly name = 'LabError';
+}
+
+export function checkName(name: string): string {
+  if (!NAME.test(name)) throw new LabError(`lab name "${name}" must be 1–15 of [a-z0-9-], starting with a letter`);
+  return name;
+}
+
+export function labDir(name: string): string {
+  return join(LAB_ROOT, checkName(name));
+}
+
+export async function loadLab(name: string): Promise<LabState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(labDir(name), 'lab.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const state = JSON.parse(text) as LabState;
+  if (state.kind !== 'wren-lab' || state.version !== 1) throw new LabError(`${labDir(name)}/lab.json is not a wren lab's state`);
+  return state;
+}
+
+export async function requireLab(name: string): Promise<LabState> {
+  const state = await loadLab(name);
+  if (state === undefined) throw new LabError(`no lab named "${name}": start one with \`wren lab up --name ${name}\``);
+  return state;
+}
+
+export async function saveLab(state: LabState): Promise<void> {
+  const dir = labDir(state.name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, 'lab.json.tmp');
+  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, join(dir, 'lab.json'));
+}
+
+export async function removeLabDir(name: string): Promise<void> {
+  await rm(labDir(name), { recursive: true, force: true });
+}
