@@ -6,7 +6,8 @@ import { IpKernel } from '../kernel/kernel.js';
 import { startMonitor, type KernelMonitor } from '../kernel/monitor.js';
 import { parseIfaceName } from '../kernel/values.js';
 import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
-import type { ClusterSource } from './cluster-source.js';
+import type { Datastore } from './datastore/datastore.js';
+import { keepNodeRegistered } from './node-setup.js';
 import type { AgentConfig } from './config.js';
 import { parseListen, startHttp } from './http.js';
 import { ReconcileLoop } from './loop.js';
@@ -32,7 +33,8 @@ export function dataplaneFromConfig(config: AgentConfig): DataplaneConfig {
   };
 }
 
-export async function runAgent(config: AgentConfig, source: ClusterSource, log: Logger, netns?: string): Promise<RunningAgent> {
+export async function runAgent(config: AgentConfig, datastore: Datastore, log: Logger, netns?: string): Promise<RunningAgent> {
+  const source = datastore.source;
   const kernel = new IpKernel(netns, { persistent: true });
   const dataplane = dataplaneFromConfig(config);
   const metrics = new AgentMetrics();
@@ -45,6 +47,7 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
   }, {
     onPass: (report, error, trigger) => {
       metrics.onPass(report, error, trigger);
+      metrics.setInvalidObjects(datastore.invalidObjects());
       if (report === undefined) return;
       const routes = report.planned.routes;
       const changes = report.planned.plan.reduce((n, p) => n + p.ops.length, 0);
@@ -83,7 +86,12 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
     },
     status: () => statusReport(config, loop, kernel, source, dataplane),
   });
-  loop.start();
+  // Routing starts once the node is registered (its tunnel address is part of what it routes).
+  let started = false;
+  const stopRegistration = keepNodeRegistered(config, datastore, kernel, log.child({ component: 'registration' }), () => {
+    if (!started) loop.start();
+    started = true;
+  });
   log.info({ node: config.nodeName, datastore: config.datastore, http: config.httpListen, port: http.port, proto: config.proto }, 'agent started');
 
   return {
@@ -91,10 +99,11 @@ export async function runAgent(config: AgentConfig, source: ClusterSource, log: 
     loop,
     stop: async () => {
       stopping = true;
+      stopRegistration();
       monitor?.stop();
       await loop.stop();
       kernel.close();
-      await source.close();
+      await datastore.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       http.server.closeAllConnections();
       log.info({ node: config.nodeName }, 'agent stopped; routes left in place');

@@ -19,6 +19,10 @@ export interface AgentConfig {
   etcdEndpoints: string[];
   kubeconfig?: string;
   snapshot?: string;
+  /** The node's IPv4 address with prefix, or `autodetect` (Calico's IP variable). */
+  nodeIp: string;
+  /** The node's IPv6 address with prefix, `autodetect`, or `none` (Calico's IP6). */
+  nodeIp6: string;
   httpListen: string;
   proto: number;
   table: number;
@@ -40,6 +44,8 @@ export const SETTINGS: Record<keyof AgentConfig, { flag: string; env: readonly s
   etcdEndpoints: { flag: 'etcd-endpoints', env: ['ETCD_ENDPOINTS'], kind: 'list' },
   kubeconfig: { flag: 'kubeconfig', env: ['KUBECONFIG'], kind: 'string' },
   snapshot: { flag: 'snapshot', env: ['WREN_SNAPSHOT'], kind: 'string' },
+  nodeIp: { flag: 'node-ip', env: ['IP'], kind: 'string' },
+  nodeIp6: { flag: 'node-ip6', env: ['IP6'], kind: 'string' },
   httpListen: { flag: 'http-listen', env: ['WREN_HTTP_LISTEN'], kind: 'string' },
   proto: { flag: 'proto', env: ['WREN_ROUTE_PROTOCOL'], kind: 'int' },
   table: { flag: 'table', env: ['WREN_ROUTE_TABLE'], kind: 'int' },
@@ -57,13 +63,15 @@ export const SETTINGS: Record<keyof AgentConfig, { flag: string; env: readonly s
 const schema: JSONSchemaType<AgentConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['nodeName', 'datastore', 'etcdEndpoints', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'mtuFile', 'logLevel'],
+  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'mtuFile', 'logLevel'],
   properties: {
     nodeName: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
     datastore: { type: 'string', enum: [...DATASTORE_TYPES] },
     etcdEndpoints: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' } },
     kubeconfig: { type: 'string', nullable: true, minLength: 1 },
     snapshot: { type: 'string', nullable: true, minLength: 1 },
+    nodeIp: { type: 'string', pattern: '^(autodetect|[0-9.]+/[0-9]{1,2})$' },
+    nodeIp6: { type: 'string', pattern: '^(autodetect|none|[0-9a-fA-F:]+/[0-9]{1,3})$' },
     httpListen: { type: 'string', pattern: '^((\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}|unix:/[^\\s]+)$' },
     proto: { type: 'integer', minimum: 5, maximum: 255, not: { enum: [12, 80] } },
     table: { type: 'integer', minimum: 1, maximum: 4294967295, not: { enum: [253, 255] } },
@@ -91,6 +99,8 @@ export class ConfigError extends Error {
 
 const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
   etcdEndpoints: [],
+  nodeIp: 'autodetect',
+  nodeIp6: 'none',
   httpListen: '127.0.0.1:9099',
   proto: DEFAULT_ROUTE_PROTOCOL,
   table: MAIN_TABLE,
@@ -153,6 +163,10 @@ function allowed(key: keyof AgentConfig, fallback: string): string {
       return 'must be ADDRESS:PORT (e.g. 127.0.0.1:9099) or unix:/path/to/socket';
     case 'etcdEndpoints':
       return 'must be a comma-separated list of http(s)://host:port URLs';
+    case 'nodeIp':
+      return 'must be autodetect or ADDRESS/PREFIX, e.g. 172.16.30.7/24';
+    case 'nodeIp6':
+      return 'must be none, autodetect or ADDRESS/PREFIX';
     default:
       return fallback;
   }

@@ -2,7 +2,7 @@
 import { loadConfig, SETTINGS } from '../../config.js';
 import { runAgent } from '../../agent.js';
 import { createLogger } from '../../log.js';
-import { createSource } from '../../sources/create-source.js';
+import { createDatastore } from '../../datastore/create-datastore.js';
 import { parseFlags, type FlagSpec } from '../args.js';
 import type { Output } from '../output.js';
 
@@ -15,8 +15,8 @@ export async function agentCommand(argv: readonly string[], _io: Output): Promis
   const { values } = parseFlags(argv, FLAGS);
   const config = loadConfig(values as Record<string, string | undefined>, process.env);
   const log = createLogger(config.logLevel);
-  const source = await createSource(config, log.child({ component: 'datastore' }));
-  const agent = await runAgent(config, source, log, values.netns as string | undefined);
+  const datastore = await createDatastore(config, log.child({ component: 'datastore' }));
+  const agent = await runAgent(config, datastore, log, values.netns as string | undefined);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');

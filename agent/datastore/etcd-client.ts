@@ -1,0 +1,245 @@
+// wren's view of etcd v3, over the `etcd3` package: consistent prefix reads, single-key reads,
+// and the three transactional writes Calico's IPAM is built on (create-if-absent, compare-and-
+// swap and compare-and-delete on the mod revision). A lost race is a result, not an error; an
+// error always names the operation and the key.
+//
+// Fault handling (etcd3 1.1.2's defaults replaced, see `faultHandling` below):
+// - etcd3 guards each endpoint with a circuit breaker that, after three failures, refuses every
+//   call to it for 5 s. With one endpoint that turns an etcd restart into 5 s of refusals after
+//   etcd is back; callers here already back off, so calls always go through.
+// - etcd3 retries any "recoverable" gRPC error up to three times. For a transaction that is wrong:
+//   a reply lost after the commit would be retried and reported as a conflict with our own write.
+//   Here a call moves to the next endpoint only when it provably never reached etcd.
+import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+  readonly modRevision: number;
+}
+
+export interface PrefixListing {
+  /** The one revision every page was read at. */
+  readonly revision: number;
+  readonly kvs: readonly KeyValue[];
+}
+
+/** A successful write; `revision` is the write's revision, i.e. the key's new mod revision. */
+export interface Written {
+  readonly ok: true;
+  readonly revision: number;
+}
+export type CreateResult = Written | { readonly ok: false; readonly reason: 'exists'; readonly current: KeyValue };
+/** On failure `current` is what the key held when the comparison failed (read in the same transaction). */
+export type SwapResult = Written | { readonly ok: false; readonly reason: 'conflict'; readonly current: KeyValue } | { readonly ok: false; readonly reason: 'missing' };
+
+export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
+
+export interface EtcdClientOptions {
+  /** One URL or several, as a list or comma-separated: `http://a:2379,http://b:2379`. */
+  readonly endpoints: string | readonly string[];
+  /** Deadline for each unary call (not for watch streams). */
+  readonly requestTimeoutMs?: number;
+  /** Keys per page in listPrefix. */
+  readonly pageSize?: number;
+}
+
+export class EtcdOperationError extends Error {
+  override readonly name = 'EtcdOperationError';
+  constructor(
+    readonly operation: string,
+    readonly key: string,
+    options: { cause: unknown },
+  ) {
+    super(`etcd ${operation} of ${key} failed: ${messageOf(options.cause)}`, options);
+  }
+}
+
+export function parseEndpoints(spec: string | readonly string[]): string[] {
+  const endpoints = (typeof spec === 'string' ? spec.split(',') : [...spec]).map((e) => e.trim()).filter((e) => e !== '');
+  if (endpoints.length === 0) throw new Error('etcd endpoints: none given');
+  for (const endpoint of endpoints) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) throw new Error(`etcd endpoint "${endpoint}" is not an http(s)://host:port URL`);
+  }
+  if (new Set(endpoints.map((e) => e.startsWith('https:'))).size > 1) throw new Error(`etcd endpoints mix http and https: ${endpoints.join(',')}`);
+  return endpoints;
+}
+
+/** Parses an etcd revision (int64 as a decimal string from etcd3); wren keeps them as numbers. */
+export function parseRevision(text: string | number, what = 'revision'): number {
+  const revision = Number(text);
+  if (!Number.isSafeInteger(revision) || revision < 0) throw new Error(`etcd ${what} ${String(text)} is not a usable revision`);
+  return revision;
+}
+
+const COMPACTED = 'required revision has been compacted';
+const LIST_ATTEMPTS = 3;
+
+export class EtcdClient {
+  readonly endpoints: readonly string[];
+  private readonly etcd: Etcd3;
+  private readonly pageSize: number;
+  private readonly streams = new Set<WatchStream>();
+
+  constructor(options: EtcdClientOptions) {
+    this.endpoints = parseEndpoints(options.endpoints);
+    this.pageSize = options.pageSize ?? 500;
+    const timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.etcd = new Etcd3({
+      hosts: [...this.endpoints],
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+      grpcOptions: {
+        // A catch-up watch response holds up to 1000 revisions of events, far past gRPC's 4 MB
+        // default; refusing it would make the watch fail the same way on every reconnect.
+        'grpc.max_receive_message_length': -1,
+        // Pings on open streams find a peer that vanished without a FIN (partition, frozen etcd).
+        // etcd rejects pings more often than every 5 s (--grpc-keepalive-min-time).
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      },
+      faultHandling: { host: () => new PassThrough(), global: new NextEndpointIfUnsent(this.endpoints.length) },
+    });
+  }
+
+  /** Every key under `prefix` at one revision, paged; restarts if a compaction overtakes the pages. */
+  async listPrefix(prefix: string): Promise<PrefixListing> {
+    const range = Range.prefix(prefix);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listRange(range);
+      } catch (error) {
+        if (attempt >= LIST_ATTEMPTS || !messageOf(error).includes(COMPACTED)) throw new EtcdOperationError('list', prefix, { cause: error });
+      }
+    }
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    try {
+      const response = await this.etcd.kv.range({ key: Buffer.from(key) });
+      const kv = response.kvs[0];
+      return kv === undefined ? undefined : toKeyValue(kv);
+    } catch (error) {
+      throw new EtcdOperationError('get', key, { cause: error });
+    }
+  }
+
+  /** Writes `key` only if it does not exist (create revision 0). */
+  async create(key: string, value: string): Promise<CreateResult> {
+    const result = await this.txn('create', key, { target: 'Create', create_revision: 0 }, { request_put: { key: Buffer.from(key), value: Buffer.from(value) } });
+    if (result.ok) return result;
+    if (result.current === undefined) throw new EtcdOperationError('create', key, { cause: new Error('comparison failed but the key is absent') });
+    return { ok: false, reason: 'exists', current: result.current };
+  }
+
+  /** Writes `key` only if its mod revision is still `modRevision`. */
+  async compareAndSwap(key: string, value: string, modRevision: number): Promise<SwapResult> {
+    return swapResult(await this.txn('compare-and-swap', key, { target: 'Mod', mod_revision: modRevision }, { request_put: { key: Buffer.from(key), value: Buffer.from(value) } }));
+  }
+
+  /** Deletes `key` only if its mod revision is still `modRevision`. */
+  async compareAndDelete(key: string, modRevision: number): Promise<SwapResult> {
+    return swapResult(await this.txn('compare-and-delete', key, { target: 'Mod', mod_revision: modRevision }, { request_delete_range: { key: Buffer.from(key) } }));
+  }
+
+  /** A raw watch stream (for etcd-watch.ts), cancelled by close() if still open then. */
+  async openWatchStream(): Promise<WatchStream> {
+    const stream = await this.etcd.watchClient.watch();
+    this.streams.add(stream);
+    const forget = () => this.streams.delete(stream);
+    stream.on('end', forget).on('error', forget);
+    return stream;
+  }
+
+  close(): void {
+    for (const stream of this.streams) {
+      // end() first: etcd3 only marks the endpoint failed for an error on a still-writable stream.
+      stream.end();
+      stream.cancel();
+    }
+    this.etcd.close();
+  }
+
+  private async listRange(range: Range): Promise<PrefixListing> {
+    const kvs: KeyValue[] = [];
+    let revision: number | undefined;
+    let start = range.start;
+    for (;;) {
+      // Page 1 fixes the revision; later pages read at it, so together they are one snapshot.
+      const page = await this.etcd.kv.range({ key: start, range_end: range.end, limit: this.pageSize, revision });
+      revision ??= parseRevision(page.header.revision);
+      const last = page.kvs.at(-1);
+      kvs.push(...page.kvs.map(toKeyValue));
+      if (!page.more || last === undefined) return { revision, kvs };
+      start = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+  }
+
+  private async txn(
+    operation: string,
+    key: string,
+    compare: { target: 'Create' | 'Mod'; create_revision?: number; mod_revision?: number },
+    success: { request_put?: { key: Buffer; value: Buffer }; request_delete_range?: { key: Buffer } },
+  ): Promise<Written | { ok: false; current: KeyValue | undefined }> {
+    try {
+      const response = await this.etcd.kv.txn({
+        compare: [{ key: Buffer.from(key), result: 'Equal', ...compare }],
+        success: [success],
+        failure: [{ request_range: { key: Buffer.from(key) } }],
+      });
+      if (response.succeeded) return { ok: true, revision: parseRevision(response.header.revision) };
+      const current = response.responses[0]?.response_range?.kvs[0];
+      return { ok: false, current: current === undefined ? undefined : toKeyValue(current) };
+    } catch (error) {
+      throw new EtcdOperationError(operation, key, { cause: error });
+    }
+  }
+}
+
+function swapResult(result: Written | { ok: false; current: KeyValue | undefined }): SwapResult {
+  if (result.ok) return result;
+  return result.current === undefined ? { ok: false, reason: 'missing' } : { ok: false, reason: 'conflict', current: result.current };
+}
+
+function toKeyValue(kv: IKeyValue): KeyValue {
+  const key = kv.key.toString('utf8');
+  return { key, value: kv.value.toString('utf8'), modRevision: parseRevision(kv.mod_revision, `mod revision of ${key}`) };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type FaultPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
+type PolicyContext = Parameters<Parameters<FaultPolicy['execute']>[0]>[0];
+// Nothing listens to these; etcd3 only calls execute().
+const noEvent = () => ({ dispose: () => undefined });
+
+/** Runs the call once: no breaker, no retry. */
+class PassThrough implements FaultPolicy {
+  declare readonly _altReturn: never;
+  readonly onSuccess: FaultPolicy['onSuccess'] = noEvent;
+  readonly onFailure: FaultPolicy['onFailure'] = noEvent;
+  async execute<T>(fn: (context: PolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
+    return fn({ signal: signal ?? new AbortController().signal });
+  }
+}
+
+/**
+ * Tries the next endpoint (etcd3 walks one shuffled endpoint list across these attempts) only
+ * when gRPC never got a connection for the call, so the request cannot have been applied.
+ */
+class NextEndpointIfUnsent extends PassThrough {
+  constructor(private readonly attempts: number) {
+    super();
+  }
+  override async execute<T>(fn: (context: PolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await super.execute(fn, signal);
+      } catch (error) {
+        // grpc-js's wording when a call fails before any connection was made.
+        if (attempt >= this.attempts || !/No connection established|Name resolution failed/.test(messageOf(error))) throw error;
+      }
+    }
+  }
+}
