@@ -64,9 +64,9 @@ export function spawn(
   file: string,
   args: readonly string[],
   options: {
-    stdin?: 'pipe' | 'ignore';
-    stdout?: 'pipe' | 'ignore' | { file: string };
-    stderr?: 'pipe' | 'ignore' | { file: string };
+    stdin?: 'pipe' | 'ignore' | 'inherit';
+    stdout?: 'pipe' | 'ignore' | 'inherit' | { file: string };
+    stderr?: 'pipe' | 'ignore' | 'inherit' | { file: string };
     env?: Record<string, string>;
     /** Its own process group, not ended with this process: a daemon the lab leaves running. */
     detached?: boolean;

@@ -30,12 +30,23 @@ export interface EtcdServerOptions {
   readonly parentDir?: string;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   readonly startTimeoutMs?: number;
+  /** Use this directory (created if missing) instead of a fresh temp dir. */
+  readonly dir?: string;
+  /**
+   * Also listen on a unix socket in the directory (`socketEndpoint`). The lab uses it: etcd lives
+   * in the lab's underlay namespace, and a unix socket is reachable from any namespace.
+   */
+  readonly unixSocket?: boolean;
+  /** Leave etcd running when this process exits (the lab's etcd outlives `wren lab up`). */
+  readonly detached?: boolean;
 }
 
 export interface EtcdServer {
   readonly name: string;
   /** Client URL, e.g. http://127.0.0.1:41234; unchanged across restarts. */
   readonly endpoint: string;
+  /** `unix:///…/etcd.sock:1` when started with `unixSocket`. */
+  readonly socketEndpoint: string | undefined;
   readonly peerUrl: string;
   /** The temp dir holding `data/`, `etcd.log` and `etcd.stderr`; removed by destroy(). */
   readonly dir: string;
@@ -70,7 +81,8 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   if (WILDCARDS.has(host)) throw new Error(`etcd: refusing to listen on wildcard address "${host}"; give one address`);
   const name = options.name ?? 'wren-etcd';
-  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), `${name}-`));
+  const dir = options.dir ?? (await mkdtemp(join(options.parentDir ?? tmpdir(), `${name}-`)));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     const choosePorts = options.launcher === undefined && (options.clientPort === undefined || options.peerPort === undefined);
     // A free port can be taken by someone else before etcd binds it; only then is a retry right.
@@ -102,6 +114,7 @@ interface ProcessConfig extends EtcdServerOptions {
 class EtcdProcess implements EtcdServer {
   readonly name: string;
   readonly endpoint: string;
+  readonly socketEndpoint: string | undefined;
   readonly peerUrl: string;
   readonly dir: string;
   readonly dataDir: string;
@@ -115,6 +128,8 @@ class EtcdProcess implements EtcdServer {
     this.name = config.name;
     this.endpoint = `http://${urlHost}:${config.ports.client}`;
     this.peerUrl = `http://${urlHost}:${config.ports.peer}`;
+    // etcd wants unix listeners as host:port; it makes the socket, named so, in its working dir.
+    this.socketEndpoint = config.unixSocket === true ? `unix://${join(config.dir, 'etcd.sock:1')}` : undefined;
     this.dir = config.dir;
     this.dataDir = join(config.dir, 'data');
     this.logFile = join(config.dir, 'etcd.log');
@@ -130,7 +145,7 @@ class EtcdProcess implements EtcdServer {
     const started = performance.now();
     const [file, ...args] = [...(this.config.launcher ?? []), 'etcd', ...this.flags()];
     // etcd's own log goes to etcd.log; stderr catches what is written before the logger exists.
-    const spawned = spawn(file ?? 'etcd', args, { stdout: 'ignore', stderr: { file: join(this.dir, 'etcd.stderr') } });
+    const spawned = spawn(file ?? 'etcd', args, { stdout: 'ignore', stderr: { file: join(this.dir, 'etcd.stderr') }, cwd: this.dir, detached: this.config.detached });
     const child = { spawned, exited: Promise.resolve(spawned.process), hasExited: false };
     void child.exited.then(() => (child.hasExited = true));
     this.child = child;
@@ -197,7 +212,7 @@ class EtcdProcess implements EtcdServer {
     return [
       `--name=${name}`,
       `--data-dir=${this.dataDir}`,
-      `--listen-client-urls=${this.endpoint}`,
+      `--listen-client-urls=${this.endpoint}${this.socketEndpoint === undefined ? '' : ',unix://etcd.sock:1'}`,
       `--advertise-client-urls=${this.endpoint}`,
       `--listen-peer-urls=${this.peerUrl}`,
       `--initial-advertise-peer-urls=${this.peerUrl}`,

@@ -5,6 +5,8 @@ import { reconcileCommand } from './commands/reconcile.js';
 import { routesCommand } from './commands/routes.js';
 import { agentCommand } from './commands/agent.js';
 import { statusCommand } from './commands/status.js';
+import { labCommand } from './commands/lab.js';
+import { demoCommand } from './commands/demo.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
 
@@ -18,6 +20,8 @@ const USAGE = `usage: wren <command> [flags]
   agent   --node NAME --datastore etcdv3|kubernetes|snapshot [...]
                                                     run the node agent (see README: configuration)
   status  [--http-listen ADDR:PORT] [--json]        what the running agent is doing
+  lab     up|down|status|verify|ping|exec|pod|node|agent   a cluster in network namespaces (wren lab for help)
+  demo                                              bring up a 3-node VXLAN lab and show its routes and pings
 
 common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)`;
 
@@ -29,6 +33,8 @@ const COMMANDS: Record<string, Command> = {
   apply: (argv, io) => reconcileCommand(argv, io, 'apply'),
   agent: agentCommand,
   status: statusCommand,
+  lab: labCommand,
+  demo: demoCommand,
 };
 
 export async function main(argv: readonly string[], io: Output = stdio): Promise<number> {

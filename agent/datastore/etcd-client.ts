@@ -59,7 +59,8 @@ export function parseEndpoints(spec: string | readonly string[]): string[] {
   const endpoints = (typeof spec === 'string' ? spec.split(',') : [...spec]).map((e) => e.trim()).filter((e) => e !== '');
   if (endpoints.length === 0) throw new Error('etcd endpoints: none given');
   for (const endpoint of endpoints) {
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) throw new Error(`etcd endpoint "${endpoint}" is not an http(s)://host:port URL`);
+    // unix:///path — a local etcd's socket (gRPC's own syntax), as `wren lab` reaches its etcd.
+    if (!/^(https?:\/\/[^/\s]+\/?|unix:\/\/\/[^\s]+)$/.test(endpoint)) throw new Error(`etcd endpoint "${endpoint}" is not an http(s)://host:port or unix:///path URL`);
   }
   if (new Set(endpoints.map((e) => e.startsWith('https:'))).size > 1) throw new Error(`etcd endpoints mix http and https: ${endpoints.join(',')}`);
   return endpoints;

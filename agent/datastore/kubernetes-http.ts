@@ -43,24 +43,46 @@ export class KubeHttp {
       headers['Content-Type'] = call.contentType ?? 'application/json';
       headers['Content-Length'] = Buffer.byteLength(payload);
     }
-    // Every call has a deadline: a half-open connection must fail the call, not hang the agent.
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const signal = call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const abort = abortable(call.signal, this.timeoutMs);
     const response = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = send(url, { method: call.method, headers, agent: this.#agent, auth: options.auth, signal }, (res) => {
+      const req = send(url, { method: call.method, headers, agent: this.#agent, auth: options.auth, signal: abort.signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', (error) => reject(new Error(`${call.what}: ${error.message}`, { cause: error })));
+      req.on('error', (error) => {
+        // An abort surfaces as a bare AbortError; the deadline's reason says what happened.
+        const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+        reject(new Error(`${call.what}: ${reason instanceof Error ? reason.message : error.message}`, { cause: error }));
+      });
       req.end(payload);
-    });
+    }).finally(abort.done);
     const body = parseJson(response.text);
     if (response.status >= 200 && response.status < 300 && body !== undefined) return body;
     throw failure(call.what, response.status, body);
   }
+}
+
+/**
+ * Every call has a deadline (a half-open connection must fail the call, not hang the agent) and
+ * ends early when the caller aborts. By hand rather than AbortSignal.any, which Node 20 gained
+ * only in 20.3; `done` unhooks from the caller's signal, which outlives many calls.
+ */
+function abortable(outer: AbortSignal | undefined, timeoutMs: number): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const follow = () => controller.abort(outer?.reason);
+  if (outer?.aborted) follow();
+  else outer?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', follow);
+    },
+  };
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

@@ -61,6 +61,11 @@ export class IpamAllocator {
     return ips;
   }
 
+  /** The blocks a node holds a confirmed affinity for. */
+  async affinitiesOf(node: string): Promise<string[]> {
+    return (await this.store.listAffinities(node)).filter((a) => a.value.state === 'confirmed').map((a) => a.value.cidr).sort();
+  }
+
   /** The addresses a handle holds (for idempotent re-registration). */
   async addressesOf(handle: string): Promise<IpAddr[]> {
     const h = await this.store.getHandle(handle);

@@ -1,0 +1,240 @@
+// `wren lab …`: a multi-node cluster in network namespaces on this machine, routed by wren.
+import { spawn } from '../../../kernel/exec.js';
+import { parseIp } from '../../../kernel/values.js';
+import { labDown } from '../../../lab/down.js';
+import { Lab } from '../../../lab/lab.js';
+import { consoleProgress, style, table } from '../../../lab/progress.js';
+import { LabError, type Encap } from '../../../lab/state.js';
+import { labStatus, type LabStatus } from '../../../lab/status.js';
+import { labUp } from '../../../lab/up.js';
+import { verifyLab, type PairResult } from '../../../lab/verify.js';
+import { intFlag, parseFlags, UsageError } from '../args.js';
+import type { Output } from '../output.js';
+
+export const LAB_USAGE = `usage: wren lab <command> [--name NAME]   (NAME defaults to "wren")
+
+  up [--nodes 3] [--encap vxlan|ipip|none] [--cross-subnet] [--pods-per-node 2]
+     [--pool 10.244.0.0/16] [--block-size 26]      build the lab (replaces one of the same name)
+  status [--json]                                   nodes, agents and pods
+  verify [--json]                                   ping every pod from every pod: TTL and path
+  ping SRC DST [-c N]                               ping from a pod or node to a pod, node or IP
+  exec NODE|POD -- CMD ...                          run a command in that namespace
+  pod add NAME --node NODE [--namespace NS]         create a pod as Calico's CNI plugin would
+  pod del NAME [--namespace NS]                     delete it and release its address
+  node add NAME | node del NAME                     grow or shrink the cluster
+  agent restart NODE                                kill -9 the node's agent and start it again
+  down                                              remove everything the lab made`;
+
+const NAME = { name: { type: 'string', default: 'wren' } } as const;
+
+export async function labCommand(argv: readonly string[], io: Output): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'up':
+        return await up(rest, io);
+      case 'down':
+        return await down(rest, io);
+      case 'status':
+        return await status(rest, io);
+      case 'verify':
+        return await verify(rest, io);
+      case 'ping':
+        return await pingCommand(rest, io);
+      case 'exec':
+        return await execCommand(rest, io);
+      case 'pod':
+        return await podCommand(rest, io);
+      case 'node':
+        return await nodeCommand(rest, io);
+      case 'agent':
+        return await agentCommand(rest, io);
+      default:
+        io.err(sub === undefined ? LAB_USAGE : `wren lab: unknown command "${sub}"\n${LAB_USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof LabError) {
+      io.err(`wren lab: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function withLab<T>(name: string, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.open(name);
+  try {
+    return await fn(lab);
+  } finally {
+    lab.close();
+  }
+}
+
+async function up(argv: readonly string[], io: Output): Promise<number> {
+  const { values } = parseFlags(argv, {
+    ...NAME,
+    nodes: { type: 'string' },
+    encap: { type: 'string', default: 'vxlan' },
+    'cross-subnet': { type: 'boolean' },
+    'pods-per-node': { type: 'string' },
+    pool: { type: 'string', default: '10.244.0.0/16' },
+    'block-size': { type: 'string' },
+  });
+  if (!['vxlan', 'ipip', 'none'].includes(values.encap)) throw new UsageError(`--encap must be vxlan, ipip or none, got "${values.encap}"`);
+  const lab = await labUp(
+    {
+      name: values.name,
+      nodes: intFlag(values.nodes, 'nodes', 1, 50) ?? 3,
+      encap: values.encap as Encap,
+      crossSubnet: values['cross-subnet'] === true,
+      podsPerNode: intFlag(values['pods-per-node'], 'pods-per-node', 0, 20) ?? 2,
+      pool: values.pool,
+      blockSize: intFlag(values['block-size'], 'block-size', 1, 32) ?? 26,
+    },
+    consoleProgress(io.out),
+  );
+  try {
+    printStatus(await labStatus(lab), io);
+  } finally {
+    lab.close();
+  }
+  return 0;
+}
+
+async function down(argv: readonly string[], io: Output): Promise<number> {
+  const { values } = parseFlags(argv, NAME);
+  const removed = await labDown(values.name);
+  io.out(`lab "${values.name}" removed: ${removed.namespaces} namespace(s), ${removed.processes} process(es)`);
+  return 0;
+}
+
+async function status(argv: readonly string[], io: Output): Promise<number> {
+  const { values } = parseFlags(argv, { ...NAME, json: { type: 'boolean' } });
+  const s = await withLab(values.name, labStatus);
+  if (values.json) io.out(JSON.stringify(s, null, 2));
+  else printStatus(s, io);
+  return 0;
+}
+
+export function printStatus(s: LabStatus, io: Output): void {
+  io.out(style.bold(`lab "${s.name}": ${s.nodes.length} node(s), ${s.pods.length} pod(s), ${s.encap}${s.crossSubnet ? ' cross-subnet' : ''}, pool ${s.pool}, etcd ${s.etcd}`));
+  io.out('');
+  const health = (h: string) => (h === 'ready' ? style.green(h) : style.red(h));
+  for (const line of table([
+    ['NODE', 'NETNS', 'IP', 'TUNNEL', 'VTEP MAC', 'BLOCKS', 'AGENT'].map(style.dim),
+    ...s.nodes.map((n) => [n.name, n.netns, n.ip, n.tunnelAddress ?? '-', n.vtepMac ?? '-', n.blocks.join(',') || '-', `${n.agent.pid} ${health(n.agent.health)}`]),
+  ])) io.out(line);
+  io.out('');
+  for (const line of table([['POD', 'NAMESPACE', 'NODE', 'IP', 'INTERFACE', 'NETNS'].map(style.dim), ...s.pods.map((p) => [p.name, p.namespace, p.node, p.ip, p.interface, p.netns])])) io.out(line);
+}
+
+async function verify(argv: readonly string[], io: Output): Promise<number> {
+  const { values } = parseFlags(argv, { ...NAME, json: { type: 'boolean' } });
+  const result = await withLab(values.name, verifyLab);
+  if (values.json) io.out(JSON.stringify(result, null, 2));
+  else printMatrix(result.pairs, io);
+  return result.pass ? 0 : 1;
+}
+
+export function printMatrix(pairs: readonly PairResult[], io: Output): void {
+  if (pairs.length === 0) {
+    io.out('fewer than two pods: nothing to ping (add some with `wren lab pod add NAME --node NODE`)');
+    return;
+  }
+  const pods = [...new Set(pairs.flatMap((p) => [p.from, p.to]))];
+  const cell = (from: string, to: string) => {
+    if (from === to) return style.dim('·');
+    const p = pairs.find((x) => x.from === from && x.to === to);
+    if (p === undefined) return '?';
+    if (!p.ok) return style.red('no reply');
+    const text = `ttl=${p.ttl ?? '?'} ${p.path ?? '?'}`;
+    return p.pass ? style.green(text) : style.red(`${text} (want ttl=${p.expectedTtl} ${p.expectedPath})`);
+  };
+  for (const line of table([[style.dim('from \\ to'), ...pods.map(style.dim)], ...pods.map((from) => [from, ...pods.map((to) => cell(from, to))])])) io.out(line);
+  const failed = pairs.filter((p) => !p.pass).length;
+  io.out('');
+  io.out(failed === 0 ? style.green(`all ${pairs.length} pod-to-pod pings answered with the expected TTL and path`) : style.red(`${failed} of ${pairs.length} pairs failed`));
+}
+
+async function pingCommand(argv: readonly string[], io: Output): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { ...NAME, count: { type: 'string', short: 'c' } }, true);
+  const [src, dst] = positionals;
+  if (src === undefined || dst === undefined) throw new UsageError('usage: wren lab ping SRC DST [-c N]');
+  const count = intFlag(values.count, 'count', 1, 1000) ?? 3;
+  return withLab(values.name, async (lab) => {
+    const netns = lab.netnsOf(src);
+    const target = parseIp(dst) ?? (lab.topology.nodes.find((n) => n.name === dst)?.ip ?? lab.pod(dst).ip);
+    io.out(style.dim(`# ${src} → ${dst}: ip netns exec ${netns} ping -c ${count} ${target}`));
+    return inherit(['ip', 'netns', 'exec', netns, 'ping', '-c', String(count), '-i', '0.2', target]);
+  });
+}
+
+async function execCommand(argv: readonly string[], _io: Output): Promise<number> {
+  const split = argv.indexOf('--');
+  if (split < 0 || split === argv.length - 1) throw new UsageError('usage: wren lab exec NODE|POD [--name NAME] -- CMD ...');
+  const { values, positionals } = parseFlags(argv.slice(0, split), NAME, true);
+  const [target] = positionals;
+  if (target === undefined) throw new UsageError('usage: wren lab exec NODE|POD [--name NAME] -- CMD ...');
+  const netns = await withLab(values.name, async (lab) => lab.netnsOf(target));
+  return inherit(['ip', 'netns', 'exec', netns, ...argv.slice(split + 1)]);
+}
+
+async function podCommand(argv: readonly string[], io: Output): Promise<number> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parseFlags(rest, { ...NAME, node: { type: 'string' }, namespace: { type: 'string' } }, true);
+  const [name] = positionals;
+  if (name === undefined || (verb !== 'add' && verb !== 'del')) throw new UsageError('usage: wren lab pod add NAME --node NODE [--namespace NS] | wren lab pod del NAME [--namespace NS]');
+  return withLab(values.name, async (lab) => {
+    if (verb === 'add') {
+      if (values.node === undefined) throw new UsageError('--node is required: the node the pod runs on');
+      const pod = await lab.addPod(name, values.node, values.namespace ?? 'default');
+      io.out(`pod ${pod.namespace}/${pod.name} on ${pod.node}: ${pod.ip} via ${pod.interface} (netns ${pod.netns})`);
+    } else {
+      const pod = lab.pod(name, values.namespace);
+      await lab.deletePod(pod);
+      io.out(`pod ${pod.namespace}/${pod.name} deleted; ${pod.ip} released`);
+    }
+    return 0;
+  });
+}
+
+async function nodeCommand(argv: readonly string[], io: Output): Promise<number> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parseFlags(rest, NAME, true);
+  const [name] = positionals;
+  if (name === undefined || (verb !== 'add' && verb !== 'del')) throw new UsageError('usage: wren lab node add NAME | wren lab node del NAME');
+  return withLab(values.name, async (lab) => {
+    if (verb === 'add') {
+      if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(name)) throw new UsageError(`node name "${name}" must be a lower-case DNS label`);
+      await lab.addNode(name);
+      await lab.waitForAgents();
+      io.out(`node ${name} added at ${lab.node(name).ip}; its agent is ready`);
+    } else {
+      await lab.deleteNode(name);
+      io.out(`node ${name} removed, with its pods, agent, blocks and addresses`);
+    }
+    return 0;
+  });
+}
+
+async function agentCommand(argv: readonly string[], io: Output): Promise<number> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parseFlags(rest, NAME, true);
+  const [node] = positionals;
+  if (verb !== 'restart' || node === undefined) throw new UsageError('usage: wren lab agent restart NODE');
+  return withLab(values.name, async (lab) => {
+    await lab.restartAgent(node);
+    await lab.waitForAgents();
+    io.out(`agent of ${node} killed and restarted (pid ${lab.state.agents[node]?.pid}); ready`);
+    return 0;
+  });
+}
+
+/** Runs a command with this terminal, returning its exit status. */
+async function inherit(argv: readonly string[]): Promise<number> {
+  const [file, ...args] = argv;
+  const child = spawn(file ?? 'true', args, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
+  const result = await child.process;
+  return result.exitCode ?? 1;
+}

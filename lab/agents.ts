@@ -1,0 +1,69 @@
+// One `wren agent` per lab node, confined to the node's namespace (`ip netns exec`), talking to
+// the lab's etcd over the underlay and answering on a unix socket in the lab's directory (the
+// only way this process, in the host's namespace, reaches it). Detached: agents keep running
+// after `wren lab up` returns, until `wren lab down`.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from '../kernel/exec.js';
+import { httpGet } from '../agent/http-client.js';
+import type { LabAgent } from './state.js';
+import { labDir } from './state.js';
+
+/** dist/agent/cli/main.js: the compiled CLI, also when this module runs from source in tests. */
+export function wrenMain(): string {
+  const beside = fileURLToPath(new URL('../agent/cli/main.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  return fileURLToPath(new URL('../dist/agent/cli/main.js', import.meta.url));
+}
+
+export async function startAgent(lab: string, node: { name: string; netns: string }, etcdEndpoint: string): Promise<LabAgent> {
+  const dir = join(labDir(lab), node.name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const agent: Omit<LabAgent, 'pid'> = { log: join(dir, 'agent.log'), socket: join(dir, 'agent.sock'), mtuFile: join(dir, 'mtu') };
+  const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, wrenMain(), 'agent'], {
+    detached: true,
+    stdout: { file: agent.log },
+    stderr: { file: agent.log },
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      NODENAME: node.name,
+      DATASTORE_TYPE: 'etcdv3',
+      ETCD_ENDPOINTS: etcdEndpoint,
+      WREN_HTTP_LISTEN: `unix:${agent.socket}`,
+      WREN_MTU_FILE: agent.mtuFile,
+      WREN_LOG_LEVEL: 'info',
+    },
+  });
+  if (child.pid === undefined) throw new Error(`agent for ${node.name} did not start`);
+  return { ...agent, pid: child.pid };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`: the agent leaves its routes in place either way. */
+export async function stopProcess(pid: number, graceMs = 3000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, signal);
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function agentHealth(agent: LabAgent): Promise<'ready' | 'not ready' | 'down'> {
+  if (!alive(agent.pid)) return 'down';
+  try {
+    return (await httpGet({ path: agent.socket }, '/readyz', 1000)).status === 200 ? 'ready' : 'not ready';
+  } catch {
+    return 'not ready';
+  }
+}

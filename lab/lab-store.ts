@@ -1,0 +1,97 @@
+// The lab's side of the datastore: what Calico's install and CNI plugin would write to etcd —
+// the IP pool, and for each pod its address (Calico's IPAM, handle and attributes as the CNI
+// plugin records them) and its WorkloadEndpoint. The agents read all of it back like any
+// Calico datastore.
+import { EtcdClient } from '../agent/datastore/etcd-client.js';
+import { EtcdIpamStore } from '../agent/datastore/etcd-ipam-store.js';
+import { EtcdNodeWriter } from '../agent/datastore/etcd-node-writer.js';
+import { IpamAllocator } from '../agent/ipam/allocator.js';
+import { resourceKey } from '../agent/objects/etcd-keys.js';
+import { parseEtcdKv } from '../agent/objects/etcd-kv.js';
+import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
+import type { ClusterNode, EncapMode, IpPool } from '../routing/cluster.js';
+import type { Encap } from './state.js';
+
+export const POOL_NAME = 'default-ipv4-ippool';
+
+export class LabStore {
+  readonly client: EtcdClient;
+  readonly ipam: IpamAllocator;
+  readonly nodes: EtcdNodeWriter;
+
+  constructor(endpoint: string) {
+    this.client = new EtcdClient({ endpoints: endpoint });
+    this.ipam = new IpamAllocator(new EtcdIpamStore(this.client));
+    this.nodes = new EtcdNodeWriter(this.client);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async writePool(cidr: Cidr, blockSize: number, encap: Encap, crossSubnet: boolean): Promise<void> {
+    const mode: EncapMode = crossSubnet ? 'CrossSubnet' : 'Always';
+    const spec = { cidr, blockSize, ipipMode: encap === 'ipip' ? mode : 'Never', vxlanMode: encap === 'vxlan' ? mode : 'Never', natOutgoing: false, nodeSelector: 'all()' };
+    const key = resourceKey('ippools', POOL_NAME);
+    const value = JSON.stringify({ kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: POOL_NAME, creationTimestamp: new Date().toISOString() }, spec });
+    const existing = await this.client.get(key);
+    const result = existing === undefined ? await this.client.create(key, value) : await this.client.compareAndSwap(key, value, existing.modRevision);
+    if (!result.ok) throw new Error(`could not write IP pool ${POOL_NAME}: ${result.reason}`);
+  }
+
+  async pool(): Promise<IpPool> {
+    const key = resourceKey('ippools', POOL_NAME);
+    const kv = await this.client.get(key);
+    const parsed = kv === undefined ? undefined : parseEtcdKv(key, kv.value);
+    if (parsed?.status !== 'ok' || parsed.object.kind !== 'IPPool') throw new Error(`IP pool ${POOL_NAME} is missing or invalid in the lab's etcd`);
+    return parsed.object.value;
+  }
+
+  async node(name: string): Promise<ClusterNode | undefined> {
+    return this.nodes.read(name);
+  }
+
+  /** Allocates the pod's address as Calico's CNI plugin does (from the node's block, claiming one if needed). */
+  async allocatePod(node: string, namespace: string, pod: string): Promise<{ ip: IpAddr; handle: string }> {
+    const handle = `k8s-pod-network.${namespace}.${pod}`;
+    const [ip] = await this.ipam.assign({
+      node,
+      count: 1,
+      handle,
+      attributes: { namespace, node, pod, timestamp: new Date().toISOString() },
+      pools: [await this.pool()],
+    });
+    if (ip === undefined) throw new Error(`no address for pod ${namespace}/${pod}`);
+    return { ip, handle };
+  }
+
+  async writeEndpoint(node: string, namespace: string, pod: string, iface: IfaceName, ip: IpAddr): Promise<void> {
+    const name = endpointName(node, pod);
+    const value = {
+      kind: 'WorkloadEndpoint',
+      apiVersion: 'projectcalico.org/v3',
+      metadata: { name, namespace, labels: { 'projectcalico.org/namespace': namespace, 'projectcalico.org/orchestrator': 'k8s' } },
+      spec: { orchestrator: 'k8s', node, pod, endpoint: 'eth0', workload: '', containerID: '', interfaceName: iface, ipNetworks: [`${ip}/32`], profiles: [`kns.${namespace}`] },
+    };
+    const result = await this.client.create(resourceKey('workloadendpoints', name, namespace), JSON.stringify(value));
+    if (!result.ok) throw new Error(`pod ${namespace}/${pod} is already recorded in the lab's datastore`);
+  }
+
+  async deleteEndpoint(node: string, namespace: string, pod: string): Promise<void> {
+    const key = resourceKey('workloadendpoints', endpointName(node, pod), namespace);
+    const kv = await this.client.get(key);
+    if (kv !== undefined) await this.client.compareAndDelete(key, kv.modRevision);
+  }
+
+  async deleteNode(name: string): Promise<void> {
+    const key = resourceKey('nodes', name);
+    const kv = await this.client.get(key);
+    if (kv !== undefined) await this.client.compareAndDelete(key, kv.modRevision);
+  }
+}
+
+/** Calico's WorkloadEndpoint name for a Kubernetes pod: `<node>-k8s-<pod>-eth0` (dashes doubled). */
+function endpointName(node: string, pod: string): string {
+  const esc = (s: string) => s.replace(/-/g, '--');
+  return `${esc(node)}-k8s-${esc(pod)}-eth0`;
+}

@@ -1,0 +1,144 @@
+// A running lab, picked up from its saved state: its topology, its etcd (through the unix
+// socket), its agents and pods, and the operations `wren lab` offers on them. Every change is
+// saved before the command returns, so the next command — or `down` after a crash — sees it.
+import { readFile } from 'node:fs/promises';
+import { calicoInterfaceName } from '../agent/objects/interface-name.js';
+import { Topology } from './topology/index.js';
+import { agentHealth, startAgent, stopProcess } from './agents.js';
+import { LabStore } from './lab-store.js';
+import { LabError, requireLab, saveLab, type LabPod, type LabState } from './state.js';
+
+export const ETCD_PORT = 2379;
+
+export class Lab {
+  readonly topology: Topology;
+  readonly store: LabStore;
+
+  constructor(public state: LabState) {
+    this.topology = Topology.restore(state.topology);
+    this.store = new LabStore(state.etcd.socket);
+  }
+
+  static async open(name: string): Promise<Lab> {
+    return new Lab(await requireLab(name));
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  async save(changes: Partial<LabState> = {}): Promise<void> {
+    this.state = { ...this.state, ...changes, topology: this.topology.toState() };
+    await saveLab(this.state);
+  }
+
+  /** The etcd URL agents use: the etcd host's address on the underlay. */
+  get etcdEndpoint(): string {
+    return this.state.etcd.endpoint;
+  }
+
+  node(name: string) {
+    const node = this.topology.nodes.find((n) => n.name === name);
+    if (node === undefined) throw new LabError(`lab ${this.state.name} has no node ${name} (nodes: ${this.topology.nodes.map((n) => n.name).join(', ')})`);
+    return node;
+  }
+
+  pod(name: string, namespace?: string): LabPod {
+    const matches = this.state.pods.filter((p) => p.name === name && (namespace === undefined || p.namespace === namespace));
+    if (matches.length === 0) throw new LabError(`lab ${this.state.name} has no pod ${namespace === undefined ? name : `${namespace}/${name}`}`);
+    if (matches.length > 1) throw new LabError(`pod name ${name} is in several namespaces: say which with --namespace`);
+    return matches[0] as LabPod;
+  }
+
+  /** The namespace of a node or a pod, by name (`wren lab exec` and `ping`). */
+  netnsOf(target: string): string {
+    const node = this.topology.nodes.find((n) => n.name === target);
+    if (node !== undefined) return node.netns;
+    return this.pod(target).netns;
+  }
+
+  async addPod(name: string, nodeName: string, namespace = 'default'): Promise<LabPod> {
+    if (this.state.pods.some((p) => p.name === name && p.namespace === namespace)) throw new LabError(`pod ${namespace}/${name} already exists`);
+    const node = this.node(nodeName);
+    const iface = calicoInterfaceName(namespace, name);
+    const mtu = await this.podMtu(nodeName);
+    const { ip, handle } = await this.store.allocatePod(nodeName, namespace, name);
+    try {
+      const pod = await this.topology.addPod({ node: node.name, namespace, name, ip, iface, mtu });
+      await this.store.writeEndpoint(nodeName, namespace, name, iface, ip);
+      const record: LabPod = { name, namespace, node: nodeName, netns: pod.netns, ip, interface: iface, handle };
+      await this.save({ pods: [...this.state.pods, record] });
+      return record;
+    } catch (error) {
+      await this.store.ipam.releaseHandle(handle);
+      throw error;
+    }
+  }
+
+  /** As CNI DEL: the veth and namespace go, the endpoint is deleted, the address released. */
+  async deletePod(pod: LabPod): Promise<void> {
+    await this.store.deleteEndpoint(pod.node, pod.namespace, pod.name);
+    const known = this.topology.pods.find((p) => p.netns === pod.netns);
+    if (known !== undefined) await this.topology.removePod(known);
+    await this.store.ipam.releaseHandle(pod.handle);
+    await this.save({ pods: this.state.pods.filter((p) => p !== pod) });
+  }
+
+  async addNode(name: string): Promise<void> {
+    if (this.topology.nodes.some((n) => n.name === name)) throw new LabError(`node ${name} already exists`);
+    const subnets = this.topology.subnets;
+    const subnet = subnets[this.topology.nodes.length % subnets.length]?.cidr;
+    const node = await this.topology.addNode({ name, subnet });
+    const agent = await startAgent(this.state.name, node, this.etcdEndpoint);
+    await this.save({ agents: { ...this.state.agents, [name]: agent } });
+  }
+
+  /** Removes a node as Kubernetes would: its pods, its agent, its namespace, its IPAM and Node. */
+  async deleteNode(name: string): Promise<void> {
+    this.node(name);
+    for (const pod of this.state.pods.filter((p) => p.node === name)) await this.deletePod(pod);
+    const agent = this.state.agents[name];
+    if (agent !== undefined) await stopProcess(agent.pid);
+    await this.topology.removeNode(name);
+    for (const handle of [`vxlan-tunnel-addr-${name}`, `ipip-tunnel-addr-${name}`]) await this.store.ipam.releaseHandle(handle);
+    await this.store.ipam.releaseAffinities(name);
+    await this.store.deleteNode(name);
+    const agents = { ...this.state.agents };
+    delete agents[name];
+    await this.save({ agents });
+  }
+
+  async restartAgent(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const node = this.node(name);
+    const agent = this.state.agents[name];
+    if (agent !== undefined) await stopProcess(agent.pid, 3000, signal);
+    const started = await startAgent(this.state.name, node, this.etcdEndpoint);
+    await this.save({ agents: { ...this.state.agents, [name]: started } });
+  }
+
+  async waitForAgents(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const [name, agent] of Object.entries(this.state.agents)) {
+      for (;;) {
+        const health = await agentHealth(agent);
+        if (health === 'ready') break;
+        if (health === 'down') throw new LabError(`the agent of ${name} exited: see ${agent.log}`);
+        if (Date.now() > deadline) throw new LabError(`the agent of ${name} is not ready after ${timeoutMs / 1000} s: see ${agent.log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** The MTU the node's agent wrote for the CNI plugin, as Calico's plugin reads it. */
+  private async podMtu(node: string): Promise<number> {
+    const agent = this.state.agents[node];
+    if (agent === undefined) throw new LabError(`node ${node} has no agent`);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const text = await readFile(agent.mtuFile, 'utf8').catch(() => '');
+      if (/^\d+\s*$/.test(text)) return Number(text);
+      if (Date.now() > deadline) throw new LabError(`the agent of ${node} wrote no MTU file (${agent.mtuFile}): see ${agent.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

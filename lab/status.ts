@@ -1,0 +1,52 @@
+// `wren lab status`: what the lab is made of and how its agents are, from the saved state, the
+// lab's etcd (tunnel addresses, VTEP MACs, blocks) and each agent's readiness.
+import type { Lab } from './lab.js';
+import { agentHealth } from './agents.js';
+
+export interface LabStatus {
+  readonly name: string;
+  readonly encap: string;
+  readonly crossSubnet: boolean;
+  readonly pool: string;
+  readonly etcd: string;
+  readonly nodes: {
+    name: string;
+    netns: string;
+    ip: string;
+    subnet: string;
+    tunnelAddress: string | null;
+    vtepMac: string | null;
+    blocks: string[];
+    agent: { pid: number; health: string; log: string };
+  }[];
+  readonly pods: { name: string; namespace: string; node: string; netns: string; ip: string; interface: string }[];
+}
+
+export async function labStatus(lab: Lab): Promise<LabStatus> {
+  const nodes = await Promise.all(
+    lab.topology.nodes.map(async (n) => {
+      const record = await lab.store.node(n.name).catch(() => undefined);
+      const affinities = await lab.store.ipam.affinitiesOf(n.name).catch(() => []);
+      const agent = lab.state.agents[n.name];
+      return {
+        name: n.name,
+        netns: n.netns,
+        ip: n.ip,
+        subnet: n.subnet,
+        tunnelAddress: record?.vxlanTunnelAddr ?? record?.ipipTunnelAddr ?? null,
+        vtepMac: record?.vxlanTunnelAddr === undefined ? null : (record.vxlanMac ?? null),
+        blocks: affinities,
+        agent: { pid: agent?.pid ?? 0, health: agent === undefined ? 'none' : await agentHealth(agent), log: agent?.log ?? '' },
+      };
+    }),
+  );
+  return {
+    name: lab.state.name,
+    encap: lab.state.encap,
+    crossSubnet: lab.state.crossSubnet,
+    pool: lab.state.pool,
+    etcd: lab.state.etcd.endpoint,
+    nodes,
+    pods: lab.state.pods.map(({ name, namespace, node, netns, ip, interface: iface }) => ({ name, namespace, node, netns, ip, interface: iface })),
+  };
+}

@@ -1,0 +1,108 @@
+// `wren lab up`: a cluster in network namespaces, routed by wren. Underlay and nodes first,
+// then etcd where every node can reach it, the IP pool, one agent per node (each registers its
+// node and tunnel address, as calico-node would), then pods, created as Calico's CNI plugin
+// creates them. The state is saved as soon as there is something to clean up.
+import { join } from 'node:path';
+import { parseCidr, type Cidr } from '../kernel/values.js';
+import { startEtcdServer } from './etcd-server.js';
+import { createTopology } from './topology/index.js';
+import { startAgent } from './agents.js';
+import { labDown } from './down.js';
+import { ETCD_PORT, Lab } from './lab.js';
+import { LabStore } from './lab-store.js';
+import { preflight } from './preflight.js';
+import type { Progress } from './progress.js';
+import { checkName, labDir, LabError, loadLab, saveLab, type Encap, type LabState } from './state.js';
+
+export interface UpOptions {
+  readonly name: string;
+  readonly nodes: number;
+  readonly encap: Encap;
+  readonly crossSubnet: boolean;
+  readonly podsPerNode: number;
+  readonly pool: string;
+  readonly blockSize: number;
+}
+
+export const SUBNETS = ['172.16.30.0/24', '172.16.31.0/24'];
+
+export async function labUp(o: UpOptions, progress: Progress): Promise<Lab> {
+  checkName(o.name);
+  const pool = parseCidr(o.pool);
+  if (pool === undefined || pool.includes(':')) throw new LabError(`--pool ${o.pool} is not an IPv4 prefix like 10.244.0.0/16`);
+  if (!Number.isInteger(o.blockSize) || o.blockSize < Number(pool.split('/')[1]) || o.blockSize > 30) throw new LabError(`--block-size ${o.blockSize} must be from the pool's length to 30`);
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 50) throw new LabError(`--nodes ${o.nodes} must be from 1 to 50`);
+  if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 0 || o.podsPerNode > 20) throw new LabError(`--pods-per-node ${o.podsPerNode} must be from 0 to 20`);
+  await preflight(o.encap);
+
+  if ((await loadLab(o.name)) !== undefined) {
+    progress.step(`replacing the existing lab "${o.name}"`);
+    await labDown(o.name);
+    progress.done();
+  }
+
+  progress.step(`building ${o.nodes} node(s) on ${o.crossSubnet ? `two subnets joined by a router (${SUBNETS.join(', ')})` : `one subnet (${SUBNETS[0]})`}`);
+  const subnets = o.crossSubnet ? SUBNETS : SUBNETS.slice(0, 1);
+  const topology = await createTopology({
+    prefix: `wl-${o.name}`,
+    subnets,
+    nodes: Array.from({ length: o.nodes }, (_, i) => ({ name: `node-${i + 1}`, subnet: subnets[o.crossSubnet && i >= Math.ceil(o.nodes / 2) ? 1 : 0] })),
+  });
+  progress.done(`${topology.namespaces.length} namespaces`);
+
+  let state: LabState | undefined;
+  try {
+    progress.step('starting etcd on the underlay');
+    const host = topology.subnets[0]?.gateway ?? '';
+    const launcher = ['ip', 'netns', 'exec', topology.routerNetns ?? topology.underlayNetns];
+    const etcd = await startEtcdServer({ name: 'wren-lab', host, clientPort: ETCD_PORT, launcher, dir: join(labDir(o.name), 'etcd'), unixSocket: true, detached: true });
+    state = {
+      kind: 'wren-lab',
+      version: 1,
+      name: o.name,
+      createdAt: new Date().toISOString(),
+      encap: o.encap,
+      crossSubnet: o.crossSubnet,
+      pool,
+      blockSize: o.blockSize,
+      topology: topology.toState(),
+      etcd: { pid: etcd.pid ?? 0, endpoint: etcd.endpoint, socket: etcd.socketEndpoint ?? '', dir: etcd.dir },
+      agents: {},
+      pods: [],
+    };
+    await saveLab(state);
+    progress.done(etcd.endpoint);
+
+    progress.step(`writing the IP pool ${pool} (${o.encap === 'none' ? 'no encapsulation' : `${o.encap}${o.crossSubnet ? ' CrossSubnet' : ' Always'}`}, /${o.blockSize} blocks)`);
+    const store = new LabStore(state.etcd.socket);
+    try {
+      await store.writePool(pool as Cidr, o.blockSize, o.encap, o.crossSubnet);
+    } finally {
+      store.close();
+    }
+    progress.done();
+
+    progress.step('starting one wren agent per node');
+    const agents: Record<string, LabState['agents'][string]> = {};
+    for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, etcd.endpoint);
+    state = { ...state, agents };
+    await saveLab(state);
+    const lab = new Lab(state);
+    await lab.waitForAgents();
+    progress.done('registered and ready');
+
+    if (o.podsPerNode > 0) {
+      progress.step(`creating ${o.podsPerNode * o.nodes} pod(s)`);
+      for (const node of topology.nodes) {
+        for (let i = 1; i <= o.podsPerNode; i++) await lab.addPod(`pod-${node.name.replace(/^node-/, '')}-${i}`, node.name);
+      }
+      progress.done();
+    }
+    return lab;
+  } catch (error) {
+    // Nothing half-made is left behind: what was saved is taken down; what was not, by prefix.
+    await labDown(o.name).catch(() => undefined);
+    if (state === undefined) await topology.destroy().catch(() => undefined);
+    throw error;
+  }
+}

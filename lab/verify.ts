@@ -1,0 +1,58 @@
+// `wren lab verify`: every pod pings every other pod. Each pair shows whether the reply came,
+// its TTL (63 on the same node: one hop, the node; 62 across nodes: two) and the path the
+// source node's kernel chose for it (`ip route get`: the cali veth, vxlan.calico, tunl0 or the
+// underlay), each checked against what the lab's topology implies.
+import { runOk } from '../kernel/exec.js';
+import { ping } from './topology/index.js';
+import type { Lab } from './lab.js';
+import type { LabPod } from './state.js';
+
+export type Path = 'local' | 'vxlan' | 'ipip' | 'direct';
+
+export interface PairResult {
+  readonly from: string;
+  readonly to: string;
+  readonly ok: boolean;
+  readonly ttl: number | undefined;
+  readonly expectedTtl: number;
+  readonly path: Path | undefined;
+  readonly expectedPath: Path;
+  readonly pass: boolean;
+}
+
+export async function verifyLab(lab: Lab): Promise<{ pairs: PairResult[]; pass: boolean }> {
+  const pods = lab.state.pods;
+  const pairs = (
+    await Promise.all(
+      pods.map(async (from) => Promise.all(pods.filter((to) => to !== from).map((to) => checkPair(lab, from, to)))),
+    )
+  ).flat();
+  return { pairs, pass: pairs.every((p) => p.pass) };
+}
+
+async function checkPair(lab: Lab, from: LabPod, to: LabPod): Promise<PairResult> {
+  const [reply, path] = await Promise.all([ping(from.netns, to.ip, { count: 1, timeoutMs: 2000 }), pathFrom(lab, from.node, to.ip)]);
+  const expectedTtl = from.node === to.node ? 63 : 62;
+  const expectedPath = expectPath(lab, from.node, to.node);
+  return { from: from.name, to: to.name, ok: reply.ok, ttl: reply.ttl, expectedTtl, path, expectedPath, pass: reply.ok && reply.ttl === expectedTtl && path === expectedPath };
+}
+
+export function expectPath(lab: Lab, from: string, to: string): Path {
+  if (from === to) return 'local';
+  if (lab.state.encap === 'none') return 'direct';
+  const a = lab.node(from);
+  const b = lab.node(to);
+  if (lab.state.crossSubnet && a.subnet === b.subnet) return 'direct';
+  return lab.state.encap;
+}
+
+/** The device the node's kernel routes `ip` out of, named as a path. */
+export async function pathFrom(lab: Lab, node: string, ip: string): Promise<Path | undefined> {
+  const out = await runOk('ip', ['-n', lab.node(node).netns, '-j', 'route', 'get', ip]).catch(() => '[]');
+  const dev = (JSON.parse(out) as { dev?: string }[])[0]?.dev;
+  if (dev === undefined) return undefined;
+  if (dev.startsWith('cali')) return 'local';
+  if (dev.startsWith('vxlan')) return 'vxlan';
+  if (dev === 'tunl0') return 'ipip';
+  return 'direct';
+}
