@@ -113,9 +113,11 @@ describe('etcd client', () => {
     }
   });
 
-  it('parses endpoint lists and refuses what is not an http(s) URL', () => {
+  it('parses endpoint lists and refuses what is not an http(s) or unix URL', () => {
     expect(parseEndpoints('http://10.0.0.1:2379, http://10.0.0.2:2379')).toEqual(['http://10.0.0.1:2379', 'http://10.0.0.2:2379']);
-    expect(() => parseEndpoints('10.0.0.1:2379')).toThrow('etcd endpoint "10.0.0.1:2379" is not an http(s)://host:port URL');
+    expect(parseEndpoints('unix:///run/wren-lab/wren/etcd/etcd.sock:1')).toEqual(['unix:///run/wren-lab/wren/etcd/etcd.sock:1']);
+    expect(() => parseEndpoints('10.0.0.1:2379')).toThrow('etcd endpoint "10.0.0.1:2379" is not an http(s)://host:port or unix:///path URL');
+    expect(() => parseEndpoints('unix://relative.sock')).toThrow(/not an http/);
     expect(() => parseEndpoints('http://a:2379,https://b:2379')).toThrow(/mix http and https/);
     expect(() => parseEndpoints(' , ')).toThrow(/none given/);
   });
