@@ -5,9 +5,10 @@ import { pino, type Logger } from 'pino';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export function createLogger(level: LogLevel = 'info', destination?: string): Logger {
+/** `destination`: a file path, or a file descriptor (default 1, stdout). */
+export function createLogger(level: LogLevel = 'info', destination: string | number = 1): Logger {
   return pino(
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    destination === undefined ? pino.destination({ fd: 1, sync: true }) : pino.destination({ dest: destination, sync: true, mkdir: true }),
+    typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : pino.destination({ dest: destination, sync: true, mkdir: true }),
   );
 }

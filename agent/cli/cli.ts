@@ -6,22 +6,27 @@ import { routesCommand } from './commands/routes.js';
 import { agentCommand } from './commands/agent.js';
 import { statusCommand } from './commands/status.js';
 import { labCommand } from './commands/lab.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { demoCommand } from './commands/demo.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
 
 const USAGE = `usage: wren <command> [flags]
 
-  routes  --node NAME --snapshot FILE [--json]      the routes NAME must have
-  diff    --node NAME --snapshot FILE [--netns NS]  what the next pass would change in a kernel
-  apply   --node NAME --snapshot FILE [--netns NS] [--mtu-file PATH]
+  routes  --node NAME CLUSTER [--json]              the routes NAME must have
+  diff    --node NAME CLUSTER [--netns NS]          what the next pass would change in a kernel
+  apply   --node NAME CLUSTER [--netns NS] [--mtu-file PATH]
                                                     reconcile a kernel to the cluster, once
+  snapshot --datastore etcd|kubernetes ... [--node NAME] > FILE
+                                                    dump a live datastore as a snapshot file
 
   agent   --node NAME --datastore etcdv3|kubernetes|snapshot [...]
                                                     run the node agent (see README: configuration)
   status  [--http-listen ADDR:PORT] [--json]        what the running agent is doing
   lab     up|down|status|verify|ping|exec|pod|node|agent   a cluster in network namespaces (wren lab for help)
   demo                                              bring up a 3-node VXLAN lab and show its routes and pings
+
+CLUSTER is one of: --snapshot FILE | --datastore etcd --etcd-endpoints URL[,URL] | --datastore kubernetes [--kubeconfig PATH]
 
 common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)`;
 
@@ -34,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   agent: agentCommand,
   status: statusCommand,
   lab: labCommand,
+  snapshot: snapshotCommand,
   demo: demoCommand,
 };
 

@@ -1,13 +1,46 @@
-// `--snapshot FILE`: the cluster as `kubectl get … -o yaml` dumped it.
+// Where the one-shot commands take the cluster from: `--snapshot FILE` (a kubectl dump), or a
+// live datastore read once — listed, waited for until in sync, snapshotted, closed — with the
+// agent's own flags and environment (DATASTORE_TYPE, ETCD_ENDPOINTS, KUBECONFIG).
+import type { Logger } from 'pino';
 import type { LoadedCluster } from '../cluster-source.js';
 import { loadSnapshotFile } from '../cluster-source.js';
+import { createDatastore } from '../datastore/create-datastore.js';
+import { createLogger } from '../log.js';
 import { UsageError } from './args.js';
 
 export const clusterFlags = {
   snapshot: { type: 'string' },
+  datastore: { type: 'string' },
+  'etcd-endpoints': { type: 'string' },
+  kubeconfig: { type: 'string' },
 } as const;
 
-export async function loadCluster(values: { snapshot?: string }): Promise<LoadedCluster> {
-  if (values.snapshot !== undefined) return loadSnapshotFile(values.snapshot);
-  throw new UsageError('say where the cluster comes from: --snapshot FILE');
+type ClusterValues = { snapshot?: string; datastore?: string; 'etcd-endpoints'?: string; kubeconfig?: string; node?: string };
+
+const SYNC_TIMEOUT_MS = 30_000;
+
+export async function loadCluster(values: ClusterValues, log?: Logger): Promise<LoadedCluster> {
+  const kind = values.datastore ?? process.env.DATASTORE_TYPE ?? (values.snapshot !== undefined ? 'snapshot' : undefined);
+  if (kind === undefined) throw new UsageError('say where the cluster comes from: --snapshot FILE, --datastore etcd --etcd-endpoints URL, or --datastore kubernetes [--kubeconfig PATH]');
+  if (kind === 'snapshot' || (kind === undefined && values.snapshot !== undefined)) {
+    if (values.snapshot === undefined) throw new UsageError('--datastore snapshot needs --snapshot FILE');
+    return loadSnapshotFile(values.snapshot);
+  }
+  const datastore = kind === 'etcd' || kind === 'etcdv3' ? 'etcdv3' : kind === 'kubernetes' ? 'kubernetes' : undefined;
+  if (datastore === undefined) throw new UsageError(`--datastore must be etcd, kubernetes or snapshot, got "${kind}"`);
+  const endpoints = (values['etcd-endpoints'] ?? process.env.ETCD_ENDPOINTS ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (datastore === 'etcdv3' && endpoints.length === 0) throw new UsageError('--datastore etcd needs --etcd-endpoints URL[,URL] (or ETCD_ENDPOINTS)');
+  // Problems are printed by the command; the datastore's own log only says what fails outright.
+  const logger = log ?? createLogger('error', 2);
+  const store = await createDatastore({ datastore, etcdEndpoints: endpoints, kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG, nodeName: values.node ?? '', snapshot: undefined }, logger);
+  try {
+    const deadline = Date.now() + SYNC_TIMEOUT_MS;
+    while (!store.source.inSync()) {
+      if (Date.now() > deadline) throw new Error(`the ${datastore} datastore did not finish listing within ${SYNC_TIMEOUT_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { snapshot: store.source.snapshot(), problems: store.problems() };
+  } finally {
+    await store.close();
+  }
 }

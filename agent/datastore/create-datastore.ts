@@ -13,13 +13,13 @@ export async function createDatastore(config: DatastoreSettings, log: Logger): P
     case 'snapshot': {
       const source = new SnapshotFileSource(config.snapshot ?? '', log);
       await source.start();
-      return { source, invalidObjects: () => 0, close: () => source.close() };
+      return { source, invalidObjects: () => 0, problems: () => [], close: () => source.close() };
     }
     case 'etcdv3':
       return etcdDatastore({ endpoints: config.etcdEndpoints, log });
     case 'kubernetes': {
       const kube = kubernetesDatastore({ nodeName: config.nodeName, kubeconfig: config.kubeconfig, log });
-      return { ...kube, invalidObjects: () => kube.source.invalidObjects };
+      return { ...kube, invalidObjects: () => kube.source.invalidObjects, problems: () => kube.source.problems() };
     }
   }
 }

@@ -3,6 +3,7 @@
 import type { ClusterSource } from '../cluster-source.js';
 import type { IpamAllocator } from '../ipam/allocator.js';
 import type { NodeWriter } from '../registration.js';
+import type { ObjectProblem } from '../../routing/cluster.js';
 
 export interface Datastore {
   readonly source: ClusterSource;
@@ -10,5 +11,7 @@ export interface Datastore {
   readonly ipam?: IpamAllocator;
   readonly nodes?: NodeWriter;
   invalidObjects(): number;
+  /** The problems of the objects currently left out or trimmed, for one-shot commands to print. */
+  problems(): readonly ObjectProblem[];
   close(): Promise<void>;
 }

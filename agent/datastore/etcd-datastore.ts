@@ -16,6 +16,7 @@ export async function etcdDatastore(options: { endpoints: readonly string[]; log
     ipam: new IpamAllocator(new EtcdIpamStore(client)),
     nodes: new EtcdNodeWriter(client),
     invalidObjects: () => source.store.invalidCount,
+    problems: () => source.store.problems(),
     close: async () => {
       await source.close();
       client.close();
