@@ -1,6 +1,7 @@
 // The one place wren starts processes. Always an argv array, never a shell, so nothing a
 // datastore object contains is ever interpreted by one.
-import { execa, type ResultPromise } from 'execa';
+import { closeSync, openSync } from 'node:fs';
+import { execa, type Options, type ResultPromise } from 'execa';
 
 export class CommandError extends Error {
   override readonly name = 'CommandError';
@@ -46,12 +47,9 @@ export async function runOk(file: string, args: readonly string[], input?: strin
 
 /** Whether a command exists on PATH (for clear "install iproute2" errors). */
 export async function commandExists(file: string): Promise<boolean> {
-  try {
-    await execa(file, ['-V'], { reject: false });
-    return true;
-  } catch {
-    return false;
-  }
+  const result = await execa(file, ['--version'], { reject: false, timeout: 5000 });
+  // A command that cannot be started at all (ENOENT) has no exit code.
+  return result.exitCode !== undefined;
 }
 
 export interface Spawned {
@@ -73,17 +71,32 @@ export function spawn(
     cwd?: string;
   } = {},
 ): Spawned {
-  const child = execa(file, args, {
+  // A file target is opened here and handed over as a descriptor: given a path, execa pipes the
+  // output through this process, and a daemon (detached) would lose its output — and die of
+  // EPIPE on its next write — once this process exits.
+  const opened = new Map<string, number>();
+  const target = (t: 'pipe' | 'ignore' | 'inherit' | { file: string } | undefined) => {
+    if (t === undefined || typeof t === 'string') return t ?? 'pipe';
+    const fd = opened.get(t.file) ?? openSync(t.file, 'a', 0o600);
+    opened.set(t.file, fd);
+    return fd;
+  };
+  // execa passes a file descriptor straight to the child; its type declarations omit numbers.
+  const stdout = target(options.stdout) as Options['stdout'];
+  const stderr = target(options.stderr) as Options['stderr'];
+  const settings: Options = {
     reject: false,
     stdin: options.stdin ?? 'ignore',
-    stdout: options.stdout ?? 'pipe',
-    stderr: options.stderr ?? 'pipe',
+    stdout,
+    stderr,
     env: options.env,
     buffer: false,
     cleanup: options.detached !== true,
     detached: options.detached === true,
     cwd: options.cwd,
-  });
+  };
+  const child = execa(file, args, settings);
+  for (const fd of opened.values()) closeSync(fd);
   if (options.detached === true) child.unref();
   return { pid: child.pid, process: child };
 }

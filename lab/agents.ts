@@ -2,7 +2,7 @@
 // the lab's etcd over the underlay and answering on a unix socket in the lab's directory (the
 // only way this process, in the host's namespace, reaches it). Detached: agents keep running
 // after `wren lab up` returns, until `wren lab down`.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,10 +50,18 @@ export async function stopProcess(pid: number, graceMs = 3000, signal: NodeJS.Si
   while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
 }
 
+/**
+ * Whether the process still runs. A daemon whose parent (`wren lab up`) is gone is reaped by
+ * init, which may take a while: an exited process still waiting as a zombie counts as gone.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }

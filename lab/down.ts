@@ -4,25 +4,26 @@
 import { run } from '../kernel/exec.js';
 import { destroyByPrefix, listNetns } from './topology/index.js';
 import { stopProcess } from './agents.js';
-import { checkName, loadLab, removeLabDir } from './state.js';
+import { checkName, LabError, loadLab, removeLabDir } from './state.js';
 
 export async function labDown(name: string): Promise<{ namespaces: number; processes: number }> {
   checkName(name);
-  const state = await loadLab(name).catch(() => undefined);
+  // A directory that is not a lab's is refused (loadLab throws); a corrupt state is taken down by prefix.
+  const state = await loadLab(name).catch((error: unknown) => {
+    if (error instanceof LabError && /not a wren lab/.test(error.message)) throw error;
+    return undefined;
+  });
   const prefix = `wl-${name}`;
   let processes = 0;
-  for (const agent of Object.values(state?.agents ?? {})) {
-    await stopProcess(agent.pid);
-    processes += 1;
-  }
+  const agents = Object.values(state?.agents ?? {});
+  await Promise.all(agents.map((agent) => stopProcess(agent.pid)));
+  processes += agents.length;
   const namespaces = (await listNetns()).filter((n) => n === prefix || n.startsWith(`${prefix}-`));
   // etcd and anything else started inside the lab's namespaces (a crashed `up` leaves no state).
   for (const netns of namespaces) {
     const pids = (await run('ip', ['netns', 'pids', netns])).stdout.split('\n').map(Number).filter((p) => p > 0);
-    for (const pid of pids) {
-      await stopProcess(pid);
-      processes += 1;
-    }
+    await Promise.all(pids.map((pid) => stopProcess(pid)));
+    processes += pids.length;
   }
   if (state?.etcd.pid) await stopProcess(state.etcd.pid);
   await destroyByPrefix(prefix);

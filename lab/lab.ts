@@ -12,11 +12,16 @@ export const ETCD_PORT = 2379;
 
 export class Lab {
   readonly topology: Topology;
-  readonly store: LabStore;
+  private storeHandle: LabStore | undefined;
 
   constructor(public state: LabState) {
     this.topology = Topology.restore(state.topology);
-    this.store = new LabStore(state.etcd.socket);
+  }
+
+  /** The lab's etcd, connected on first use (`exec` and `ping` never need it). */
+  get store(): LabStore {
+    this.storeHandle ??= new LabStore(this.state.etcd.socket);
+    return this.storeHandle;
   }
 
   static async open(name: string): Promise<Lab> {
@@ -24,7 +29,7 @@ export class Lab {
   }
 
   close(): void {
-    this.store.close();
+    this.storeHandle?.close();
   }
 
   async save(changes: Partial<LabState> = {}): Promise<void> {
@@ -48,13 +53,6 @@ export class Lab {
     if (matches.length === 0) throw new LabError(`lab ${this.state.name} has no pod ${namespace === undefined ? name : `${namespace}/${name}`}`);
     if (matches.length > 1) throw new LabError(`pod name ${name} is in several namespaces: say which with --namespace`);
     return matches[0] as LabPod;
-  }
-
-  /** The namespace of a node or a pod, by name (`wren lab exec` and `ping`). */
-  netnsOf(target: string): string {
-    const node = this.topology.nodes.find((n) => n.name === target);
-    if (node !== undefined) return node.netns;
-    return this.pod(target).netns;
   }
 
   async addPod(name: string, nodeName: string, namespace = 'default'): Promise<LabPod> {

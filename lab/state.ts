@@ -1,7 +1,7 @@
 // What a lab is made of, saved between `wren lab` commands: /run/wren-lab/<name>/lab.json,
 // beside etcd's data, the agents' logs and their sockets. /run is cleared at boot, as network
 // namespaces are, so a stale state never outlives what it describes.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopologyState } from './topology/index.js';
 
@@ -60,6 +60,9 @@ export async function loadLab(name: string): Promise<LabState | undefined> {
   try {
     text = await readFile(join(labDir(name), 'lab.json'), 'utf8');
   } catch {
+    // No state: free, unless the directory holds something that is not a lab's (no marker).
+    const entries: string[] = await readdir(labDir(name)).catch(() => []);
+    if (entries.length > 0 && !entries.includes(MARKER)) throw new LabError(`the name "${name}" is in use by something that is not a wren lab (${labDir(name)} has no lab.json); pick another --name`);
     return undefined;
   }
   const state = JSON.parse(text) as LabState;
@@ -71,6 +74,14 @@ export async function requireLab(name: string): Promise<LabState> {
   const state = await loadLab(name);
   if (state === undefined) throw new LabError(`no lab named "${name}": start one with \`wren lab up --name ${name}\``);
   return state;
+}
+
+const MARKER = '.wren-lab';
+
+/** Claims the lab's directory before anything is made in it, so a crash leaves it recognisable. */
+export async function claimLabDir(name: string): Promise<void> {
+  await mkdir(labDir(name), { recursive: true, mode: 0o700 });
+  await writeFile(join(labDir(name), MARKER), `${process.pid}\n`);
 }
 
 export async function saveLab(state: LabState): Promise<void> {

@@ -12,7 +12,7 @@ import { ETCD_PORT, Lab } from './lab.js';
 import { LabStore } from './lab-store.js';
 import { preflight } from './preflight.js';
 import type { Progress } from './progress.js';
-import { checkName, labDir, LabError, loadLab, saveLab, type Encap, type LabState } from './state.js';
+import { checkName, claimLabDir, labDir, LabError, loadLab, saveLab, type Encap, type LabState } from './state.js';
 
 export interface UpOptions {
   readonly name: string;
@@ -41,6 +41,17 @@ export async function labUp(o: UpOptions, progress: Progress): Promise<Lab> {
     progress.done();
   }
 
+  await claimLabDir(o.name);
+  try {
+    return await build(o, pool as Cidr, progress);
+  } catch (error) {
+    // Nothing half-made is left behind: processes, namespaces (found by prefix) and files.
+    await labDown(o.name).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab> {
   progress.step(`building ${o.nodes} node(s) on ${o.crossSubnet ? `two subnets joined by a router (${SUBNETS.join(', ')})` : `one subnet (${SUBNETS[0]})`}`);
   const subnets = o.crossSubnet ? SUBNETS : SUBNETS.slice(0, 1);
   const topology = await createTopology({
@@ -50,59 +61,51 @@ export async function labUp(o: UpOptions, progress: Progress): Promise<Lab> {
   });
   progress.done(`${topology.namespaces.length} namespaces`);
 
-  let state: LabState | undefined;
-  try {
-    progress.step('starting etcd on the underlay');
-    const host = topology.subnets[0]?.gateway ?? '';
-    const launcher = ['ip', 'netns', 'exec', topology.routerNetns ?? topology.underlayNetns];
-    const etcd = await startEtcdServer({ name: 'wren-lab', host, clientPort: ETCD_PORT, launcher, dir: join(labDir(o.name), 'etcd'), unixSocket: true, detached: true });
-    state = {
-      kind: 'wren-lab',
-      version: 1,
-      name: o.name,
-      createdAt: new Date().toISOString(),
-      encap: o.encap,
-      crossSubnet: o.crossSubnet,
-      pool,
-      blockSize: o.blockSize,
-      topology: topology.toState(),
-      etcd: { pid: etcd.pid ?? 0, endpoint: etcd.endpoint, socket: etcd.socketEndpoint ?? '', dir: etcd.dir },
-      agents: {},
-      pods: [],
-    };
-    await saveLab(state);
-    progress.done(etcd.endpoint);
+  progress.step('starting etcd on the underlay');
+  const host = topology.subnets[0]?.gateway ?? '';
+  const launcher = ['ip', 'netns', 'exec', topology.routerNetns ?? topology.underlayNetns];
+  const etcd = await startEtcdServer({ name: 'wren-lab', host, clientPort: ETCD_PORT, launcher, dir: join(labDir(o.name), 'etcd'), unixSocket: true, detached: true });
+  let state: LabState = {
+    kind: 'wren-lab',
+    version: 1,
+    name: o.name,
+    createdAt: new Date().toISOString(),
+    encap: o.encap,
+    crossSubnet: o.crossSubnet,
+    pool,
+    blockSize: o.blockSize,
+    topology: topology.toState(),
+    etcd: { pid: etcd.pid ?? 0, endpoint: etcd.endpoint, socket: etcd.socketEndpoint ?? '', dir: etcd.dir },
+    agents: {},
+    pods: [],
+  };
+  await saveLab(state);
+  progress.done(etcd.endpoint);
 
-    progress.step(`writing the IP pool ${pool} (${o.encap === 'none' ? 'no encapsulation' : `${o.encap}${o.crossSubnet ? ' CrossSubnet' : ' Always'}`}, /${o.blockSize} blocks)`);
-    const store = new LabStore(state.etcd.socket);
-    try {
-      await store.writePool(pool as Cidr, o.blockSize, o.encap, o.crossSubnet);
-    } finally {
-      store.close();
+  progress.step(`writing the IP pool ${pool} (${o.encap === 'none' ? 'no encapsulation' : `${o.encap}${o.crossSubnet ? ' CrossSubnet' : ' Always'}`}, /${o.blockSize} blocks)`);
+  const store = new LabStore(state.etcd.socket);
+  try {
+    await store.writePool(pool, o.blockSize, o.encap, o.crossSubnet);
+  } finally {
+    store.close();
+  }
+  progress.done();
+
+  progress.step('starting one wren agent per node');
+  const agents: Record<string, LabState['agents'][string]> = {};
+  for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, etcd.endpoint);
+  state = { ...state, agents };
+  await saveLab(state);
+  const lab = new Lab(state);
+  await lab.waitForAgents();
+  progress.done('registered and ready');
+
+  if (o.podsPerNode > 0) {
+    progress.step(`creating ${o.podsPerNode * o.nodes} pod(s)`);
+    for (const node of topology.nodes) {
+      for (let i = 1; i <= o.podsPerNode; i++) await lab.addPod(`pod-${node.name.replace(/^node-/, '')}-${i}`, node.name);
     }
     progress.done();
-
-    progress.step('starting one wren agent per node');
-    const agents: Record<string, LabState['agents'][string]> = {};
-    for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, etcd.endpoint);
-    state = { ...state, agents };
-    await saveLab(state);
-    const lab = new Lab(state);
-    await lab.waitForAgents();
-    progress.done('registered and ready');
-
-    if (o.podsPerNode > 0) {
-      progress.step(`creating ${o.podsPerNode * o.nodes} pod(s)`);
-      for (const node of topology.nodes) {
-        for (let i = 1; i <= o.podsPerNode; i++) await lab.addPod(`pod-${node.name.replace(/^node-/, '')}-${i}`, node.name);
-      }
-      progress.done();
-    }
-    return lab;
-  } catch (error) {
-    // Nothing half-made is left behind: what was saved is taken down; what was not, by prefix.
-    await labDown(o.name).catch(() => undefined);
-    if (state === undefined) await topology.destroy().catch(() => undefined);
-    throw error;
   }
+  return lab;
 }

@@ -1,13 +1,6 @@
 // wren's command dispatch; bin entry point in main.ts.
 import { ConfigError } from '../config.js';
 import { UsageError } from './args.js';
-import { reconcileCommand } from './commands/reconcile.js';
-import { routesCommand } from './commands/routes.js';
-import { agentCommand } from './commands/agent.js';
-import { statusCommand } from './commands/status.js';
-import { labCommand } from './commands/lab.js';
-import { snapshotCommand } from './commands/snapshot.js';
-import { demoCommand } from './commands/demo.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
 
@@ -32,15 +25,22 @@ common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu
 
 type Command = (argv: readonly string[], io: Output) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  routes: routesCommand,
-  diff: (argv, io) => reconcileCommand(argv, io, 'diff'),
-  apply: (argv, io) => reconcileCommand(argv, io, 'apply'),
-  agent: agentCommand,
-  status: statusCommand,
-  lab: labCommand,
-  snapshot: snapshotCommand,
-  demo: demoCommand,
+// Loaded on demand: `wren lab exec` should not pay for the Kubernetes client's start-up.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  routes: async () => (await import('./commands/routes.js')).routesCommand,
+  diff: async () => {
+    const { reconcileCommand } = await import('./commands/reconcile.js');
+    return (argv, io) => reconcileCommand(argv, io, 'diff');
+  },
+  apply: async () => {
+    const { reconcileCommand } = await import('./commands/reconcile.js');
+    return (argv, io) => reconcileCommand(argv, io, 'apply');
+  },
+  agent: async () => (await import('./commands/agent.js')).agentCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
+  lab: async () => (await import('./commands/lab.js')).labCommand,
+  snapshot: async () => (await import('./commands/snapshot.js')).snapshotCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
 export async function main(argv: readonly string[], io: Output = stdio): Promise<number> {
@@ -49,13 +49,13 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     io.out(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  const load = COMMANDS[name];
+  if (load === undefined) {
     io.err(`wren: unknown command "${name}"\n${USAGE}`);
     return 2;
   }
   try {
-    return await command(rest, io);
+    return await (await load())(rest, io);
   } catch (error) {
     io.err(`wren ${name}: ${(error as Error).message}`);
     return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;

@@ -1,13 +1,13 @@
 // `wren lab …`: a multi-node cluster in network namespaces on this machine, routed by wren.
+// The lab's modules are loaded per subcommand: `exec` and `ping` need only the saved state, not
+// an etcd client.
 import { spawn } from '../../../kernel/exec.js';
 import { parseIp } from '../../../kernel/values.js';
-import { labDown } from '../../../lab/down.js';
-import { Lab } from '../../../lab/lab.js';
+import type { Lab } from '../../../lab/lab.js';
 import { consoleProgress, style, table } from '../../../lab/progress.js';
-import { LabError, type Encap } from '../../../lab/state.js';
-import { labStatus, type LabStatus } from '../../../lab/status.js';
-import { labUp } from '../../../lab/up.js';
-import { verifyLab, type PairResult } from '../../../lab/verify.js';
+import { LabError, requireLab, type Encap, type LabState } from '../../../lab/state.js';
+import type { LabStatus } from '../../../lab/status.js';
+import type { PairResult } from '../../../lab/verify.js';
 import { intFlag, parseFlags, UsageError } from '../args.js';
 import type { Output } from '../output.js';
 
@@ -63,6 +63,7 @@ export async function labCommand(argv: readonly string[], io: Output): Promise<n
 }
 
 async function withLab<T>(name: string, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const { Lab } = await import('../../../lab/lab.js');
   const lab = await Lab.open(name);
   try {
     return await fn(lab);
@@ -82,6 +83,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
     'block-size': { type: 'string' },
   });
   if (!['vxlan', 'ipip', 'none'].includes(values.encap)) throw new UsageError(`--encap must be vxlan, ipip or none, got "${values.encap}"`);
+  const [{ labUp }, { labStatus }] = await Promise.all([import('../../../lab/up.js'), import('../../../lab/status.js')]);
   const lab = await labUp(
     {
       name: values.name,
@@ -104,6 +106,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
 
 async function down(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, NAME);
+  const { labDown } = await import('../../../lab/down.js');
   const removed = await labDown(values.name);
   io.out(`lab "${values.name}" removed: ${removed.namespaces} namespace(s), ${removed.processes} process(es)`);
   return 0;
@@ -111,6 +114,7 @@ async function down(argv: readonly string[], io: Output): Promise<number> {
 
 async function status(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, { ...NAME, json: { type: 'boolean' } });
+  const { labStatus } = await import('../../../lab/status.js');
   const s = await withLab(values.name, labStatus);
   if (values.json) io.out(JSON.stringify(s, null, 2));
   else printStatus(s, io);
@@ -131,6 +135,7 @@ export function printStatus(s: LabStatus, io: Output): void {
 
 async function verify(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, { ...NAME, json: { type: 'boolean' } });
+  const { verifyLab } = await import('../../../lab/verify.js');
   const result = await withLab(values.name, verifyLab);
   if (values.json) io.out(JSON.stringify(result, null, 2));
   else printMatrix(result.pairs, io);
@@ -162,12 +167,22 @@ async function pingCommand(argv: readonly string[], io: Output): Promise<number>
   const [src, dst] = positionals;
   if (src === undefined || dst === undefined) throw new UsageError('usage: wren lab ping SRC DST [-c N]');
   const count = intFlag(values.count, 'count', 1, 1000) ?? 3;
-  return withLab(values.name, async (lab) => {
-    const netns = lab.netnsOf(src);
-    const target = parseIp(dst) ?? (lab.topology.nodes.find((n) => n.name === dst)?.ip ?? lab.pod(dst).ip);
-    io.out(style.dim(`# ${src} → ${dst}: ip netns exec ${netns} ping -c ${count} ${target}`));
-    return inherit(['ip', 'netns', 'exec', netns, 'ping', '-c', String(count), '-i', '0.2', target]);
-  });
+  const state = await requireLab(values.name);
+  const netns = netnsOf(state, src);
+  const target = parseIp(dst) ?? (state.topology.nodes.find((n) => n.name === dst)?.ip ?? podOf(state, dst).ip);
+  io.out(style.dim(`# ${src} → ${dst}: ip netns exec ${netns} ping -c ${count} ${target}`));
+  return inherit(['ip', 'netns', 'exec', netns, 'ping', '-c', String(count), '-i', '0.2', target]);
+}
+
+/** A node's or pod's namespace, from the saved state alone. */
+function netnsOf(state: LabState, target: string): string {
+  return state.topology.nodes.find((n) => n.name === target)?.netns ?? podOf(state, target).netns;
+}
+
+function podOf(state: LabState, name: string) {
+  const pods = state.pods.filter((p) => p.name === name);
+  if (pods.length !== 1) throw new LabError(pods.length === 0 ? `lab ${state.name} has no node or pod named ${name}` : `pod name ${name} is in several namespaces`);
+  return pods[0] as LabState['pods'][number];
 }
 
 async function execCommand(argv: readonly string[], _io: Output): Promise<number> {
@@ -176,7 +191,7 @@ async function execCommand(argv: readonly string[], _io: Output): Promise<number
   const { values, positionals } = parseFlags(argv.slice(0, split), NAME, true);
   const [target] = positionals;
   if (target === undefined) throw new UsageError('usage: wren lab exec NODE|POD [--name NAME] -- CMD ...');
-  const netns = await withLab(values.name, async (lab) => lab.netnsOf(target));
+  const netns = netnsOf(await requireLab(values.name), target);
   return inherit(['ip', 'netns', 'exec', netns, ...argv.slice(split + 1)]);
 }
 
