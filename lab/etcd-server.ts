@@ -142,6 +142,8 @@ class EtcdProcess implements EtcdServer {
   async launch(): Promise<void> {
     if (this.destroyed) throw new Error(`etcd ${this.name}: cannot start after destroy()`);
     await mkdir(this.dataDir, { recursive: true });
+    // A killed etcd leaves its socket file behind, and etcd will not listen over it.
+    if (this.config.unixSocket === true) await rm(join(this.dir, 'etcd.sock:1'), { force: true });
     const started = performance.now();
     const [file, ...args] = [...(this.config.launcher ?? []), 'etcd', ...this.flags()];
     // etcd's own log goes to etcd.log; stderr catches what is written before the logger exists.
