@@ -72,6 +72,11 @@ describe('wren agent', () => {
       const status = JSON.parse((await httpGet(listen, '/status')).body) as { node: string; inSync: boolean; pendingDiff: string[] };
       expect(status).toMatchObject({ node: 'minikube', inSync: true, pendingDiff: [] });
       expect(await readFile(join(dir, 'mtu'), 'utf8')).toBe('1450\n');
+      const human = await run('node', [MAIN, 'status', '--http-listen', `unix:${sock}`]);
+      expect(human.exitCode).toBe(0);
+      expect(human.stdout).toContain('datastore     snapshot (in sync)');
+      expect(human.stdout).toContain('routes        2 vxlan, 1 blackhole');
+      expect(human.stdout).toContain('pending       nothing: the kernel matches');
 
       await writeFile(file, renderSnapshotFile({ ...snapshot, blocks: snapshot.blocks.filter((b) => b.affinityNode !== 'minikube-m03') }));
       await until(async () => ((await owned()).length === 2 ? true : undefined));

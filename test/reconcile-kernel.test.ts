@@ -138,6 +138,16 @@ describe.each([
     expect(owned).toContain('10.244.120.66 dev cali2222222222b proto 199 scope link');
   });
 
+  it('sets the pod MTU on the host side of local workloads', async () => {
+    const { ns, kernel } = await namespace('mtu');
+    await ns.ip(caliVethLines('cali4444444444d'));
+    const snapshot: ClusterSnapshot = { ...seedCluster({ vxlan: 'Always' }), workloads: [workload('default', 'web', 'minikube', ['10.244.120.68'], 'cali4444444444d')] };
+    const report = await pass(kernel, snapshot);
+    expect(report.desired.mtus.pod).toBe(1450);
+    expect((await kernel.readLinks()).find((l) => l.name === 'cali4444444444d')?.mtu).toBe(1450);
+    expect(countOps((await pass(kernel, snapshot)).planned.plan)).toBe(0);
+  });
+
   it('a failing batch line leaves the rest applied and is reported with its line', async () => {
     const { ns, kernel } = await namespace('fail');
     await ns.ip(caliVethLines('cali3333333333c'));
