@@ -8,6 +8,7 @@ import type { Lab } from '../lab/lab.js';
 import { silentProgress } from '../lab/progress.js';
 import { labUp } from '../lab/up.js';
 import { run, runOk } from '../kernel/exec.js';
+import { until } from './support/until.js';
 
 const name = `a${randomBytes(3).toString('hex')}`;
 let lab: Lab;
@@ -24,15 +25,6 @@ const routes = async (node: string) => runOk('ip', ['-n', lab.node(node).netns, 
 const blockKey = (cidr: string) => `/calico/ipam/v2/assignment/ipv4/block/${cidr.replace('/', '-')}`;
 const block = (cidr: string, node: string | null) =>
   JSON.stringify({ cidr, affinity: node === null ? null : `host:${node}`, allocations: Array(64).fill(null), unallocated: Array.from({ length: 64 }, (_, i) => i), attributes: [], deleted: false });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
 
 describe('agents following etcd', () => {
   it('a block created, moved to another node and deleted in etcd: every kernel follows', async () => {

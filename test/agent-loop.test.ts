@@ -11,6 +11,7 @@ import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
 import { MemorySource } from './support/memory-source.js';
 import { caliVethLines, scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { seedCluster, workload } from './support/seed-cluster.js';
+import { until } from './support/until.js';
 
 const config: DataplaneConfig = { nodeName: 'minikube', proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
 const quiet = pino({ level: 'silent' });
@@ -30,15 +31,6 @@ async function setup(synced: boolean) {
   cleanups.push(() => loop.stop());
   const owned = async (): Promise<string[]> => (await kernel.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199).map((r) => r.dst).sort();
   return { ns, kernel, source, loop, passes, owned };
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return performance.now() - start;
 }
 
 describe('reconcile loop', () => {

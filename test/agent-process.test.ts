@@ -12,6 +12,7 @@ import { IpKernel } from '../kernel/kernel.js';
 import { MAIN_TABLE } from '../kernel/state.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { seedCluster } from './support/seed-cluster.js';
+import { until } from './support/until.js';
 
 const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 let dir: string;
@@ -28,16 +29,6 @@ afterAll(async () => {
   await ns?.remove();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('wren agent', () => {
   it('refuses a bad setting with one line naming it and what is allowed', async () => {
@@ -60,7 +51,7 @@ describe('wren agent', () => {
     let logs = '';
     agent.process.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
     try {
-      await until(async () => ((await httpGet(listen, '/readyz')).status === 200 ? true : undefined));
+      await until(async () => (await httpGet(listen, '/readyz')).status === 200);
       const kernel = new IpKernel(ns.name);
       const owned = async () => (await kernel.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199).map((r) => r.dst as string).sort();
       expect(await owned()).toEqual(['10.244.120.64/26', '10.244.151.0/26', '10.244.205.192/26']);
@@ -79,7 +70,7 @@ describe('wren agent', () => {
       expect(human.stdout).toContain('pending       nothing: the kernel matches');
 
       await writeFile(file, renderSnapshotFile({ ...snapshot, blocks: snapshot.blocks.filter((b) => b.affinityNode !== 'minikube-m03') }));
-      await until(async () => ((await owned()).length === 2 ? true : undefined));
+      await until(async () => (await owned()).length === 2);
 
       agent.process.kill('SIGTERM');
       const exit = await agent.process;

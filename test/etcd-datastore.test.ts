@@ -11,6 +11,7 @@ import { registerNode } from '../agent/registration.js';
 import type { Cidr } from '../kernel/values.js';
 import { pool } from './support/seed-cluster.js';
 import { startTestEtcd, testClient } from './support/etcd-harness.js';
+import { until } from './support/until.js';
 
 const quiet = pino({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -31,14 +32,6 @@ const blockValue = (affinity: string, owners: (string | null)[] = []) =>
 const nodeValue = (name: string, ip: string, vtep: string) =>
   JSON.stringify({ kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name }, spec: { bgp: { ipv4Address: ip }, ipv4VXLANTunnelAddr: vtep } });
 const poolValue = JSON.stringify({ kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: 'pool' }, spec: { cidr: '10.244.0.0/16', blockSize: 26, vxlanMode: 'Always', ipipMode: 'Never' } });
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function setup() {
   const etcd = await startTestEtcd();

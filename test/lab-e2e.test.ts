@@ -11,6 +11,7 @@ import { kernelHasIpip } from '../lab/preflight.js';
 import { LAB_ROOT } from '../lab/state.js';
 import { listNetns } from '../lab/topology/index.js';
 import { run, spawn } from '../kernel/exec.js';
+import { until } from './support/until.js';
 
 const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const labs = new Set<string>();
@@ -31,14 +32,6 @@ async function wren(...args: string[]) {
 
 async function routesOf(name: string, node: string): Promise<string> {
   return (await wren('lab', 'exec', node, '--name', name, '--', 'ip', 'route')).out;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Status {

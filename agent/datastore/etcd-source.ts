@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { ClusterSnapshot } from '../../routing/cluster.js';
 import type { ClusterSource } from '../cluster-source.js';
+import { ChangeSignal } from '../change-signal.js';
 import { OBJECT_KINDS, type ObjectKind, type ParseResult } from '../objects/api.js';
 import { parseEtcdKey } from '../objects/etcd-keys.js';
 import { parseEtcdKv } from '../objects/etcd-kv.js';
@@ -19,7 +20,7 @@ export class EtcdSource implements ClusterSource {
   readonly store: SnapshotStore;
   private synced = false;
   private watch: PrefixWatch | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly changed = new ChangeSignal();
 
   constructor(private readonly client: EtcdClient, private readonly log: Logger) {
     this.store = new SnapshotStore((p) => log.warn({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
@@ -66,13 +67,12 @@ export class EtcdSource implements ClusterSource {
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.changed.subscribe(listener);
   }
 
   async close(): Promise<void> {
     await this.watch?.close();
-    this.listeners.clear();
+    this.changed.clear();
   }
 
   /** Lists the whole prefix at one revision and replaces every kind; returns that revision. */
@@ -89,7 +89,6 @@ export class EtcdSource implements ClusterSource {
   }
 
   private emit(): void {
-    if (!this.synced) return;
-    for (const listener of this.listeners) listener();
+    if (this.synced) this.changed.emit();
   }
 }

@@ -8,12 +8,13 @@ import type { ClusterSnapshot } from '../../routing/cluster.js';
 import { EMPTY_SNAPSHOT } from '../../routing/cluster.js';
 import type { ClusterSource } from '../cluster-source.js';
 import { loadSnapshotFile } from '../cluster-source.js';
+import { ChangeSignal } from '../change-signal.js';
 
 export class SnapshotFileSource implements ClusterSource {
   private current: ClusterSnapshot = EMPTY_SNAPSHOT;
   private synced = false;
   private watcher: FSWatcher | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly changed = new ChangeSignal();
   private reloading: Promise<void> = Promise.resolve();
 
   constructor(private readonly path: string, private readonly log: Logger) {}
@@ -35,8 +36,7 @@ export class SnapshotFileSource implements ClusterSource {
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.changed.subscribe(listener);
   }
 
   async close(): Promise<void> {
@@ -50,7 +50,7 @@ export class SnapshotFileSource implements ClusterSource {
       for (const p of loaded.problems) this.log.warn({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out');
       this.current = loaded.snapshot;
       this.synced = true;
-      for (const listener of this.listeners) listener();
+      this.changed.emit();
     } catch (error) {
       this.log.error({ err: error, path: this.path }, 'snapshot not reloaded; keeping the last good one');
     }

@@ -1,16 +1,17 @@
 // A cluster source held in memory, for driving the loop from a test: set the snapshot, say when
 // it is in sync, and listeners hear about it as they would from a datastore.
 import type { ClusterSource } from '../../agent/cluster-source.js';
+import { ChangeSignal } from '../../agent/change-signal.js';
 import type { ClusterSnapshot } from '../../routing/cluster.js';
 
 export class MemorySource implements ClusterSource {
-  private listeners = new Set<() => void>();
+  private readonly changed = new ChangeSignal();
   constructor(private current: ClusterSnapshot, private synced = true) {}
 
   set(snapshot: ClusterSnapshot, synced = true): void {
     this.current = snapshot;
     this.synced = synced;
-    for (const l of this.listeners) l();
+    this.changed.emit();
   }
   snapshot(): ClusterSnapshot {
     return this.current;
@@ -19,10 +20,9 @@ export class MemorySource implements ClusterSource {
     return this.synced;
   }
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.changed.subscribe(listener);
   }
   async close(): Promise<void> {
-    this.listeners.clear();
+    this.changed.clear();
   }
 }
