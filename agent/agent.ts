@@ -67,6 +67,9 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       log.warn({ reason }, 'kernel monitor stopped; resyncing and restarting it');
       loop.markDirty('monitor-restart');
       setTimeout(watchKernel, 1000).unref();
+    }, (line) => {
+      log.warn({ line }, 'kernel monitor overrun; resyncing');
+      loop.markDirty('monitor-overrun');
     });
   };
   watchKernel();

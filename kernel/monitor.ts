@@ -39,10 +39,19 @@ export function startMonitor(
   filter: MonitorFilter,
   onChange: (line: string) => void,
   onExit: (reason: string) => void,
+  onOverrun: (line: string) => void = onChange,
 ): KernelMonitor {
   const args = [...(netns === undefined ? [] : ['-n', netns]), '-o', '-N', 'monitor', 'label', 'route', 'link', 'address', 'neigh'];
   const child = spawn('ip', args, { stdout: 'pipe', stderr: 'pipe' });
   let stopping = false;
+  // iproute2 reports a netlink overrun (ENOBUFS: events were dropped) on stderr and carries on;
+  // whatever was dropped is found by a resync.
+  const stderr = child.process.stderr;
+  if (stderr !== null) {
+    createInterface({ input: stderr }).on('line', (line) => {
+      if (/No buffer space|overrun|receive error/i.test(line)) onOverrun(line);
+    });
+  }
   const stdout = child.process.stdout;
   if (stdout !== null) {
     const lines = createInterface({ input: stdout });

@@ -121,7 +121,8 @@ function routeMaker(options: RoutingOptions) {
     dev,
     via,
     onlink: via !== undefined,
-    scope: via === undefined ? 'link' : 'global',
+    // IPv6 routes have no scope in the kernel (it reports every one as global).
+    scope: via === undefined && !dst.includes(':') ? 'link' : 'global',
     proto: options.proto,
     class: cls,
     source,

@@ -187,3 +187,35 @@ describe.each([
     expect(countOps((await pass(kernel, seedCluster({ vxlan: 'Always' }))).planned.plan)).toBe(0);
   });
 });
+
+describe('IPv6 on a real kernel', () => {
+  it('programs vxlan-v6.calico (MTU − 70), /128 pod routes and v6 block routes', async () => {
+    const ns = await scratchNs('v6');
+    opened.push(ns);
+    await ns.ip(['addr add fd00:30::6/64 dev eth0 nodad', ...caliVethLines('cali6666666666f')]);
+    const v6node = (name: string, ip: string, vtep: string) => ({ name, ipv6: { ip: ip as never, cidr: `${ip}/64` as never }, vxlanTunnelAddrV6: vtep as never });
+    const snapshot: ClusterSnapshot = {
+      pools: [{ name: 'v6', cidr: 'fd00:10::/48' as never, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Always', disabled: false }],
+      nodes: [v6node('minikube', 'fd00:30::6', 'fd00:10::'), v6node('peer', 'fd00:30::7', 'fd00:10:0:1::')],
+      blocks: [
+        { name: 'a', cidr: 'fd00:10::/122' as never, affinityNode: 'minikube', allocations: [] },
+        { name: 'b', cidr: 'fd00:10:0:1::/122' as never, affinityNode: 'peer', allocations: [] },
+      ],
+      affinities: [],
+      workloads: [workload('default', 'web', 'minikube', ['fd00:10::5'], 'cali6666666666f')],
+    };
+    const kernel = new IpKernel(ns.name);
+    const report = await reconcileOnce(kernel, snapshot, config, { allowDeletes: true });
+    expect(report.failures).toEqual([]);
+    const state = await readKernel(kernel, MAIN_TABLE);
+    expect(state.links.find((l) => l.name === 'vxlan-v6.calico')).toMatchObject({ kind: 'vxlan', mtu: 1430, mac: derivedVtepMac('minikube', 6), vxlan: { vni: 4096, local: 'fd00:30::6', parent: 'eth0' } });
+    expect(sortRoutes(state.routes.filter((r) => r.proto === PROTO)).map(formatRoute)).toEqual([
+      'blackhole fd00:10::/122 proto 199 metric 1024',
+      'fd00:10::5 dev cali6666666666f proto 199 metric 1024',
+      'fd00:10:0:1::/122 via fd00:10:0:1:: dev vxlan-v6.calico proto 199 metric 1024 onlink',
+    ]);
+    expect(state.neighbors.map((n) => `${n.dev} ${n.ip} ${n.mac}`)).toEqual([`vxlan-v6.calico fd00:10:0:1:: ${derivedVtepMac('peer', 6)}`]);
+    expect(state.fdb.map((f) => `${f.mac} ${f.dst}`)).toEqual([`${derivedVtepMac('peer', 6)} fd00:30::7`]);
+    expect(countOps((await reconcileOnce(kernel, snapshot, config, { allowDeletes: true })).planned.plan)).toBe(0);
+  });
+});

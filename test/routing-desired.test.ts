@@ -143,7 +143,7 @@ describe('desired routes: IPAM semantics', () => {
     };
     expect(table(snapshot, 'a')).toEqual([
       'blackhole fd00:10::/122 metric 1024',
-      'fd00:10::5 dev cali0123456789a scope link metric 1024',
+      'fd00:10::5 dev cali0123456789a metric 1024',
       'fd00:10:0:1::/122 via fd00:10:0:1:: dev vxlan-v6.calico metric 1024 onlink',
     ]);
   });
