@@ -3,8 +3,6 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config.js';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.js';
 import type { Datastore } from './datastore.js';
-import { etcdDatastore } from './etcd-datastore.js';
-import { kubernetesDatastore } from './kubernetes-datastore.js';
 
 export type DatastoreSettings = Pick<AgentConfig, 'datastore' | 'snapshot' | 'etcdEndpoints' | 'kubeconfig' | 'nodeName'>;
 
@@ -15,9 +13,14 @@ export async function createDatastore(config: DatastoreSettings, log: Logger): P
       await source.start();
       return { source, invalidObjects: () => 0, problems: () => [], close: () => source.close() };
     }
-    case 'etcdv3':
+    // Each client library is loaded only when it is used: an etcd node does not pay for the
+    // Kubernetes client's start-up, nor the other way round.
+    case 'etcdv3': {
+      const { etcdDatastore } = await import('./etcd-datastore.js');
       return etcdDatastore({ endpoints: config.etcdEndpoints, log });
+    }
     case 'kubernetes': {
+      const { kubernetesDatastore } = await import('./kubernetes-datastore.js');
       const kube = kubernetesDatastore({ nodeName: config.nodeName, kubeconfig: config.kubeconfig, log });
       return { ...kube, invalidObjects: () => kube.source.invalidObjects, problems: () => kube.source.problems() };
     }
