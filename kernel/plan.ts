@@ -47,10 +47,6 @@ export interface Phase {
 
 export type Plan = readonly Phase[];
 
-export function planIsEmpty(plan: Plan): boolean {
-  return plan.every((phase) => phase.ops.length === 0);
-}
-
 export function countOps(plan: Plan): number {
   return plan.reduce((n, phase) => n + phase.ops.length, 0);
 }

@@ -34,14 +34,13 @@ export interface RoutingOptions {
 }
 
 export const DEFAULT_ROUTE_PROTOCOL = 199;
-export const DEFAULT_ROUTING_OPTIONS: RoutingOptions = { proto: DEFAULT_ROUTE_PROTOCOL, table: MAIN_TABLE };
 
 export interface DesiredRoutes {
   readonly routes: DesiredRoute[];
   readonly problems: ObjectProblem[];
 }
 
-export function desiredRoutes(snapshot: ClusterSnapshot, local: LocalNode, options: RoutingOptions = DEFAULT_ROUTING_OPTIONS): DesiredRoutes {
+export function desiredRoutes(snapshot: ClusterSnapshot, local: LocalNode, options: RoutingOptions = { proto: DEFAULT_ROUTE_PROTOCOL, table: MAIN_TABLE }): DesiredRoutes {
   const problems: ObjectProblem[] = [];
   const nodes = new Map(snapshot.nodes.map((n) => [n.name, n]));
   const me = nodes.get(local.name) ?? { name: local.name };

@@ -22,7 +22,7 @@ const SYNC_TIMEOUT_MS = 30_000;
 export async function loadCluster(values: ClusterValues, log?: Logger): Promise<LoadedCluster> {
   const kind = values.datastore ?? process.env.DATASTORE_TYPE ?? (values.snapshot !== undefined ? 'snapshot' : undefined);
   if (kind === undefined) throw new UsageError('say where the cluster comes from: --snapshot FILE, --datastore etcd --etcd-endpoints URL, or --datastore kubernetes [--kubeconfig PATH]');
-  if (kind === 'snapshot' || (kind === undefined && values.snapshot !== undefined)) {
+  if (kind === 'snapshot') {
     if (values.snapshot === undefined) throw new UsageError('--datastore snapshot needs --snapshot FILE');
     return loadSnapshotFile(values.snapshot);
   }
