@@ -10,6 +10,7 @@ import { IpamAllocator } from '../agent/ipam/allocator.js';
 import { registerNode } from '../agent/registration.js';
 import type { Cidr } from '../kernel/values.js';
 import { pool } from './support/seed-cluster.js';
+import { run } from '../kernel/exec.js';
 import { startTestEtcd, testClient } from './support/etcd-harness.js';
 import { until } from './support/until.js';
 
@@ -134,6 +135,25 @@ describe('etcd datastore: IPAM and registration in Calico\'s layout', () => {
     expect(affinity.kvs.map((kv) => JSON.parse(kv.value))).toEqual([{ state: 'confirmed', deleted: false }]);
     expect((await registerNode(input, ipam, nodes)).ipv4VXLANTunnelAddr).toBe(first.ipv4VXLANTunnelAddr);
   });
+
+  it('four allocator processes × 50 addresses never hand out one address twice', async () => {
+    const worker = new URL('./support/ipam-worker.mjs', import.meta.url).pathname;
+    const etcd = await startTestEtcd();
+    const runs = await Promise.all([0, 1, 2, 3].map((i) => run('node', [worker, etcd.endpoint, `node-${i}`, '50', '10.244.0.0/24'])));
+    for (const r of runs) expect(r.stderr).toBe('');
+    const all = runs.flatMap((r) => JSON.parse(r.stdout) as string[]);
+    expect(all).toHaveLength(200);
+    expect(new Set(all).size).toBe(200);
+    const client = testClient(etcd.endpoint);
+    const blocks = (await client.listPrefix('/calico/ipam/v2/assignment/ipv4/block/')).kvs.map((kv) => JSON.parse(kv.value) as { allocations: (number | null)[]; unallocated: number[]; attributes: { handle_id: string }[] });
+    expect(blocks.reduce((n, b) => n + b.allocations.filter((a) => a !== null).length, 0)).toBe(200);
+    for (const b of blocks) {
+      expect(b.allocations.filter((a) => a !== null).length + b.unallocated.length).toBe(64);
+      expect(b.allocations.every((a) => a === null || b.attributes[a] !== undefined)).toBe(true);
+    }
+    const handles = (await client.listPrefix('/calico/ipam/v2/handle/')).kvs;
+    expect(handles).toHaveLength(200);
+  }, 60_000);
 
   it('four allocators at once never hand out one address twice', async () => {
     const etcd = await startTestEtcd();
