@@ -27,8 +27,15 @@ export interface Route {
   readonly proto: number;
 }
 
+/**
+ * The kernel's key of a route. In the common case (main table, the family's default metric) it
+ * is the destination string itself: no string is built, and its hash is computed once, which
+ * matters when a pass compares 100,000 routes. A destination has no space, so the two forms
+ * never collide.
+ */
 export function routeKey(route: Pick<Route, 'table' | 'dst' | 'metric'>): string {
-  return `${route.table} ${route.dst} ${route.metric}`;
+  const defaultMetric = route.dst.includes(':') ? IPV6_DEFAULT_METRIC : 0;
+  return route.table === MAIN_TABLE && route.metric === defaultMetric ? route.dst : `${route.table} ${route.dst} ${route.metric}`;
 }
 
 /** Same value under the same key: nothing to write. Device is ignored for blackholes (IPv6 reports `lo`). */

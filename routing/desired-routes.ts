@@ -51,13 +51,14 @@ export function desiredRoutes(snapshot: ClusterSnapshot, local: LocalNode, optio
   const routes: DesiredRoute[] = [];
   // One decision per (pool, node, family), not per block: at 100,000 blocks the subnet checks
   // would otherwise dominate the pass.
-  const paths = new Map<string, Path>();
+  const paths = new Map<IpPool, Map<ClusterNode, Path>>();
   const pathFor = (pool: IpPool, node: ClusterNode, family: Family): Path => {
-    const key = `${pool.name}\u0000${node.name}\u0000${family}`;
-    let path = paths.get(key);
+    let byNode = paths.get(pool);
+    if (byNode === undefined) paths.set(pool, (byNode = new Map()));
+    let path = byNode.get(node);
     if (path === undefined) {
       path = pathTo(pool, me, node, family);
-      paths.set(key, path);
+      byNode.set(node, path);
     }
     return path;
   };

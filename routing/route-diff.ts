@@ -41,15 +41,15 @@ export interface RouteDiff {
 }
 
 export function diffRoutes(desired: readonly DesiredRoute[], actual: readonly Route[], options: RouteDiffOptions): RouteDiff {
-  const present = new Map<string, Route>();
-  for (const route of actual) present.set(routeKey(route), route);
-  const wanted = new Set<string>();
+  // Whatever is left in `unclaimed` once every desired route has taken its key is not wanted.
+  const unclaimed = new Map<string, Route>();
+  for (const route of actual) unclaimed.set(routeKey(route), route);
   const diff = { replace: [] as DesiredRoute[], remove: [] as Route[], conflicts: [] as RouteConflict[], held: [] as HeldRoute[], unchanged: 0 };
 
   for (const route of desired) {
     const key = routeKey(route);
-    wanted.add(key);
-    const current = present.get(key);
+    const current = unclaimed.get(key);
+    if (current !== undefined) unclaimed.delete(key);
     if (current !== undefined && current.proto !== options.proto && !adoptable(route, current)) {
       diff.conflicts.push({ desired: route, foreign: current });
       continue;
@@ -67,8 +67,8 @@ export function diffRoutes(desired: readonly DesiredRoute[], actual: readonly Ro
   }
 
   if (options.allowDeletes) {
-    for (const [key, route] of present) {
-      if (route.proto !== options.proto || wanted.has(key)) continue;
+    for (const route of unclaimed.values()) {
+      if (route.proto !== options.proto) continue;
       if (route.dev !== undefined && options.graceIfaces?.has(route.dev)) continue;
       diff.remove.push(route);
     }
