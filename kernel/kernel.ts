@@ -5,7 +5,7 @@
 // does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
 // the kernel's message; those are mapped back to the plan's operations so the caller can tell
 // exactly what did not happen and re-read the kernel.
-import { CommandError, run, runOk } from './exec.js';
+import { CommandError, run, runLarge, runOk } from './exec.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import { BatchSession } from './batch-session.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
@@ -69,7 +69,7 @@ export class IpKernel implements Kernel {
 
   async readRoutes(table: number): Promise<Route[]> {
     const [v4, v6] = await Promise.all(
-      (['-4', '-6'] as const).map((f) => runOk('ip', [...this.nsArgs, '-N', '-j', f, 'route', 'show', 'table', String(table)])),
+      (['-4', '-6'] as const).map((f) => runLarge('ip', [...this.nsArgs, '-N', '-j', f, 'route', 'show', 'table', String(table)])),
     );
     return [...parseRoutes(v4 ?? '', 4, table), ...parseRoutes(v6 ?? '', 6, table)];
   }
