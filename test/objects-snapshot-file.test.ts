@@ -97,13 +97,24 @@ describe('file shapes', () => {
 
   // Deep enough to overflow yaml's recursive composer, which has aborted the whole process under V8.
   it.each([
-    { name: 'flow collections', text: `${'['.repeat(20_000)}${']'.repeat(20_000)}`, where: /line 1, column 102:/ },
-    { name: 'JSON objects', text: `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`, where: /line 1, column \d+:/ },
+    { name: 'flow collections', text: `a: ${'['.repeat(20_000)}${']'.repeat(20_000)}`, where: /line 1, column 104:/ },
+    { name: 'flow mappings', text: `a: ${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`, where: /line 1, column \d+:/ },
     { name: 'block mappings', text: Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n'), where: /line 102, column 102:/ },
     { name: 'compact sequences', text: `${'- '.repeat(10_000)}x`, where: /line 1, column \d+:/ },
   ])('refuses $name nested beyond 100 levels, every time, without crashing', ({ text, where }) => {
     for (let i = 0; i < 5; i += 1) expect(() => parseSnapshotText(text)).toThrow(where);
     expect(() => parseSnapshotText(text)).toThrow(/nested more than 100 levels deep$/);
+  });
+
+  // JSON goes to V8's own parser, which does not recurse; what is built from it stays bounded.
+  it.each([
+    { name: 'arrays', text: `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`, error: /nests lists more than 16 deep/ },
+    { name: 'objects', text: `${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}`, error: undefined },
+  ])('deeply nested JSON $name: one clear error or nothing to load, never a crash', ({ text, error }) => {
+    for (let i = 0; i < 3; i += 1) {
+      if (error === undefined) expect(counts(parseSnapshotText(text).snapshot)).toEqual({ pools: 0, nodes: 0 });
+      else expect(() => parseSnapshotText(text)).toThrow(error);
+    }
   });
 
   it('refuses an alias bomb', () => {

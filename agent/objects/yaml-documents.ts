@@ -10,6 +10,19 @@ import { Composer, LineCounter, Parser, type CST } from 'yaml';
 export const MAX_NESTING = 100;
 
 export function decodeDocuments(text: string): unknown[] {
+  // `kubectl -o json` and `wren snapshot` dumps of big clusters are JSON: V8's parser reads 100 MB
+  // in well under a second, where the YAML composer takes minutes and gigabytes. Anything that is
+  // not valid JSON goes the YAML way, which also says where an error is.
+  // V8's JSON parser does not recurse, so no nesting check is needed on this path; what is built
+  // from the value bounds its own depth (snapshot-file.ts: lists at most 16 deep).
+  const start = text.trimStart()[0];
+  if (start === '{' || start === '[') {
+    try {
+      return [JSON.parse(text) as unknown];
+    } catch {
+      // Not JSON after all (or broken JSON): the YAML parser reports it with its line.
+    }
+  }
   const lines = new LineCounter();
   const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
   const where = (offset: number) => {
