@@ -54,6 +54,10 @@ describe('wren routes from every datastore', () => {
     const file = join(dir, 'from-etcd.yaml');
     await writeFile(file, dump.out.join('\n'));
     expect(await tables('--snapshot', file)).toEqual(expected);
+    const json = await wren('snapshot', '--datastore', 'etcd', '--etcd-endpoints', etcd.endpoint, '--json');
+    const jsonFile = join(dir, 'from-etcd.json');
+    await writeFile(jsonFile, json.out.join('\n'));
+    expect(await tables('--snapshot', jsonFile)).toEqual(expected);
   });
 
   it('the Kubernetes API answers as the dump does', async () => {

@@ -10,7 +10,7 @@ const USAGE = `usage: wren <command> [flags]
   diff    --node NAME CLUSTER [--netns NS]          what the next pass would change in a kernel
   apply   --node NAME CLUSTER [--netns NS] [--mtu-file PATH]
                                                     reconcile a kernel to the cluster, once
-  snapshot --datastore etcd|kubernetes ... [--node NAME] > FILE
+  snapshot --datastore etcd|kubernetes ... [--node NAME] [--json] > FILE
                                                     dump a live datastore as a snapshot file
 
   agent   --node NAME --datastore etcdv3|kubernetes|snapshot [...]
