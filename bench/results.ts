@@ -1,0 +1,71 @@
+// The shape of a benchmark run's results: what the terminal table and the JSON file are made from.
+import type { Latency, Summary } from './stats.js';
+import type { Encap } from './cluster.js';
+import type { UnchangedPassResult } from './scenarios/unchanged-pass.js';
+
+export interface ClusterFacts {
+  readonly encap: Encap;
+  readonly blocks: number;
+  readonly routes: number;
+  /** Remote nodes: the distinct gateways of the remote routes. */
+  readonly remoteNodes: number;
+  readonly pods: number;
+}
+
+export interface ColdSyncResult extends ClusterFacts {
+  readonly snapshotBytes: number;
+  /** Batch lines wren writes (devices, FDB, neighbours, routes). */
+  readonly lines: number;
+  readonly wren: Summary;
+  /** The pass as `wren apply` reports it: without process start and snapshot loading. */
+  readonly wrenPass: Summary;
+  readonly wrenPeakRssMb: Summary;
+  readonly floor: Summary;
+  /** Undefined when BIRD is not installed (said so in `notes`). */
+  readonly bird?: Summary;
+  readonly birdRssMb?: Summary;
+  readonly naiveMsPerRoute?: Summary;
+  /** naiveMsPerRoute × lines. */
+  readonly naiveExtrapolated?: Summary;
+  /** A second `wren apply` on the converged kernel. */
+  readonly unchanged: { readonly wall: Summary; readonly pass: Summary; readonly kernelLines: number };
+  /** Contenders that failed, by name (wren, floor, bird), with the first reason. */
+  readonly errors: Record<string, string>;
+}
+
+export interface IdleResult {
+  readonly seconds: number;
+  readonly agentCpuS: number;
+  /** Agent passes that ran during the window (its periodic resync). */
+  readonly agentPasses: number;
+  readonly birdCpuS?: number;
+}
+
+export interface AgentResult extends ClusterFacts {
+  readonly startMs: number;
+  readonly change: { readonly add: Latency; readonly del: Latency; readonly all: Latency };
+  readonly drift: Latency;
+  readonly unchangedPass: UnchangedPassResult;
+  readonly idle?: IdleResult;
+  readonly agentHwmMb: number;
+  readonly agentRssMb: number;
+  readonly birdHwmMb?: number;
+}
+
+export interface TargetResult {
+  readonly name: string;
+  readonly value: string;
+  readonly limit: string;
+  readonly pass: boolean | undefined;
+}
+
+export interface BenchResults {
+  readonly machine: Record<string, string | number>;
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly options: Record<string, unknown>;
+  readonly coldSync: ColdSyncResult[];
+  readonly agent: AgentResult[];
+  readonly targets: TargetResult[];
+  readonly notes: string[];
+}

@@ -1,0 +1,122 @@
+// A long-lived `ip -n NS monitor route`, read line by line, each line stamped with the time this
+// process received it (performance.now()). It is the benchmark's one clock for "the kernel has
+// it": the kernel announces each route change to the monitor after committing it.
+//
+// ready() proves the monitor is subscribed before anything is timed against it: it adds and
+// removes a probe route (TEST-NET-1, its own protocol number) and waits to see both.
+import { createInterface } from 'node:readline';
+import { runOk, spawn } from '../kernel/exec.js';
+
+export interface MonitorLine {
+  readonly line: string;
+  readonly at: number;
+}
+
+interface Waiter {
+  readonly match: (line: string) => boolean;
+  readonly resolve: (hit: MonitorLine) => void;
+}
+
+const PROBE = '192.0.2.255/32';
+const PROBE_PROTO = '251';
+
+export class RouteMonitor {
+  private readonly waiters = new Set<Waiter>();
+  private readonly listeners = new Set<(hit: MonitorLine) => void>();
+  private readonly child;
+  /** Lines on stderr about dropped events (netlink overrun): counts would be wrong. */
+  readonly overruns: string[] = [];
+  lines = 0;
+
+  constructor(readonly netns: string) {
+    this.child = spawn('ip', ['-n', netns, 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
+    const stdout = this.child.process.stdout;
+    if (stdout !== null) createInterface({ input: stdout }).on('line', (line) => this.receive(line));
+    const stderr = this.child.process.stderr;
+    if (stderr !== null) createInterface({ input: stderr }).on('line', (line) => this.overruns.push(line));
+    // Ending it is how it stops: its exit status means nothing here.
+    this.child.process.catch(() => undefined);
+  }
+
+  async ready(timeoutMs = 5000): Promise<void> {
+    const added = this.next((l) => l.startsWith(`blackhole ${PROBE.replace('/32', '')}`), timeoutMs);
+    const removed = this.next((l) => l.startsWith(`Deleted blackhole ${PROBE.replace('/32', '')}`), timeoutMs);
+    for (let attempt = 0; ; attempt++) {
+      await runOk('ip', ['-n', this.netns, 'route', 'replace', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
+      await runOk('ip', ['-n', this.netns, 'route', 'del', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
+      const seen = await Promise.race([added.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
+      if (seen) break;
+      if (attempt * 200 > timeoutMs) throw new Error(`ip monitor in ${this.netns} never reported its probe route`);
+    }
+    await removed;
+  }
+
+  /**
+   * The next line matching, received after this call. A caller that gives up on it (its write
+   * failed) may drop the promise: its timeout then rejects nobody.
+   */
+  next(match: (line: string) => boolean, timeoutMs: number): Promise<MonitorLine> {
+    return quietIfDropped(new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`ip monitor in ${this.netns}: no matching line within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        match,
+        resolve: (hit) => {
+          clearTimeout(timer);
+          resolve(hit);
+        },
+      };
+      this.waiters.add(waiter);
+    }));
+  }
+
+  /** Resolves when `count` lines matching have arrived (counting from now). */
+  count(match: (line: string) => boolean, count: number, timeoutMs: number): Promise<MonitorLine> {
+    let seen = 0;
+    return quietIfDropped(new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`ip monitor in ${this.netns}: ${seen} of ${count} lines within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (hit: MonitorLine) => {
+        if (!match(hit.line)) return;
+        seen += 1;
+        if (seen < count) return;
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve(hit);
+      };
+      this.listeners.add(listener);
+    }));
+  }
+
+  /** Every line from now on, until the returned function is called. */
+  subscribe(listener: (hit: MonitorLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private receive(line: string): void {
+    const hit = { line, at: performance.now() };
+    this.lines += 1;
+    for (const listener of [...this.listeners]) listener(hit);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.match(line)) {
+        this.waiters.delete(waiter);
+        waiter.resolve(hit);
+      }
+    }
+  }
+
+  stop(): void {
+    this.child.process.kill('SIGTERM');
+  }
+}
+
+/** Marks a rejection as handled for whoever drops the promise; awaiting it still throws. */
+function quietIfDropped<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}

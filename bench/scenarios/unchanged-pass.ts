@@ -1,0 +1,68 @@
+// Scenario 3 (agent half): a pass with nothing to change. Triggered the way a busy cluster
+// triggers most passes: another node's block changes in etcd without changing any route (a pod
+// started there: one more allocation in its block). The pass time is the agent's own, from its
+// `/metrics` (wren_pass_duration_seconds: sum and count before and after) — which starts after
+// the pass has read the kernel — and, whole, from the etcd write to the pass's log line
+// (millisecond timestamps); its CPU is the agent process tree's across the pass. "Writes
+// nothing" is checked twice: no line of wren's protocol on `ip monitor`, and no change in
+// wren_kernel_changes_total.
+import { blockKey } from '../../agent/objects/etcd-keys.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { block } from '../../test/support/seed-cluster.js';
+import type { AgentEnv } from '../agent-env.js';
+import { blockKv } from '../etcd-kvs.js';
+import { cpuBetween, treeCpu } from '../proc.js';
+import type { Progress } from '../progress.js';
+import type { RouteMonitor } from '../route-monitor.js';
+import { summarize, type Summary } from '../stats.js';
+
+export interface UnchangedPassResult {
+  readonly passMs: Summary;
+  /** From the etcd write to the end of the pass it caused. */
+  readonly wholeMs: Summary;
+  readonly cpuMs: Summary;
+  readonly kernelLines: number;
+}
+
+export async function agentUnchangedPass(env: AgentEnv, monitor: RouteMonitor, reps: number, progress: Progress): Promise<UnchangedPassResult> {
+  const target = env.cluster.snapshot.blocks.find((b) => b.affinityNode !== env.cluster.localNode);
+  if (target === undefined || target.affinityNode === undefined) throw new Error('no remote block to touch');
+  const key = blockKey(target.cidr);
+  const passMs: number[] = [];
+  const cpuMs: number[] = [];
+  const wholeMs: number[] = [];
+  let kernelLines = 0;
+  const unsubscribe = monitor.subscribe((hit) => {
+    if (/ proto 199\b/.test(hit.line)) kernelLines += 1;
+  });
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      const before = await env.agent.idle();
+      const current = await env.etcd.get(key);
+      if (current === undefined) throw new Error(`block ${target.cidr} is not in etcd`);
+      const ordinals = [...target.allocations.map((_, i): [number] => [i]), [32 + rep] as [number]];
+      const value = blockKv(block(target.cidr, target.affinityNode, ordinals)).value;
+      const cpu0 = await treeCpu(env.agent.pid);
+      const wallT0 = Date.now();
+      const swapped = await env.etcd.compareAndSwap(key, value, current.modRevision);
+      if (!swapped.ok) throw new Error(`block ${target.cidr}: write lost a race`);
+      let after = await env.agent.metrics();
+      while (after.passes === before.passes) {
+        await sleep(10);
+        after = await env.agent.metrics();
+      }
+      const cpu1 = await treeCpu(env.agent.pid);
+      after = await env.agent.idle();
+      if (after.kernelChanges !== before.kernelChanges) throw new Error(`an unchanged pass changed ${after.kernelChanges - before.kernelChanges} thing(s) in the kernel`);
+      passMs.push(((after.passSecondsSum - before.passSecondsSum) / (after.passes - before.passes)) * 1000);
+      cpuMs.push(cpuBetween(cpu0, cpu1) * 1000);
+      const logged = (await env.agent.passesLogged(wallT0)).find((p) => p.reasons.includes('datastore'));
+      if (logged !== undefined) wholeMs.push(logged.endedAt - wallT0);
+    }
+  } finally {
+    unsubscribe();
+  }
+  const result = { passMs: summarize(passMs), wholeMs: summarize(wholeMs), cpuMs: summarize(cpuMs), kernelLines };
+  progress(`unchanged agent pass at ${env.cluster.expectedRoutes} routes: ${result.passMs.median.toFixed(1)} ms by its metrics, ${result.wholeMs.median.toFixed(0)} ms from the etcd write (medians of ${reps}), ${result.cpuMs.median.toFixed(0)} ms CPU, ${kernelLines} kernel lines`);
+  return result;
+}

@@ -1,0 +1,39 @@
+// The exact batch lines wren would write to a namespace, phase by phase, computed in-process
+// with wren's own planner against that namespace's kernel. The floor and BIRD contenders are fed
+// from these, so all contenders program the same routes.
+import { dataplaneConfig } from '../agent/cli/dataplane-flags.js';
+import type { DataplaneConfig } from '../agent/node-plan.js';
+import { desiredNode, planNode } from '../agent/node-plan.js';
+import { readKernel } from '../agent/reconciler.js';
+import { IpKernel } from '../kernel/kernel.js';
+import type { Op, Phase } from '../kernel/plan.js';
+import { renderOp } from '../kernel/plan.js';
+import type { ClusterSnapshot } from '../routing/cluster.js';
+import type { DesiredRoute } from '../routing/route-classes.js';
+
+export interface PlannedPhase {
+  readonly name: Phase['name'];
+  readonly tool: Phase['tool'];
+  readonly ops: readonly Op[];
+  readonly lines: readonly string[];
+}
+
+export interface WrenPlan {
+  readonly phases: readonly PlannedPhase[];
+  readonly routes: readonly DesiredRoute[];
+  readonly held: number;
+}
+
+export function benchDataplane(node: string): DataplaneConfig {
+  // The CLI's defaults: proto 199, main table, VNI 4096, port 4789, host interface detected.
+  return dataplaneConfig({}, node);
+}
+
+export async function planFor(netns: string, snapshot: ClusterSnapshot, node: string): Promise<WrenPlan> {
+  const config = benchDataplane(node);
+  const state = await readKernel(new IpKernel(netns), config.table);
+  const desired = desiredNode(snapshot, state.links, config);
+  const planned = planNode(desired, state, { proto: config.proto, allowDeletes: true });
+  const phases = planned.plan.filter((p) => p.ops.length > 0).map((p) => ({ name: p.name, tool: p.tool, ops: p.ops, lines: p.ops.map(renderOp) }));
+  return { phases, routes: desired.routes, held: planned.routes.held.length };
+}
