@@ -119,6 +119,7 @@ export class ReconcileLoop {
     this.state.lastPassAt = Date.now();
     let report: PassReport | undefined;
     let failure: unknown;
+    const started = performance.now();
     try {
       const snapshot = this.source.snapshot();
       if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
@@ -131,6 +132,9 @@ export class ReconcileLoop {
         graceIfaces,
         ipipSupported: this.ipipSupported,
       }, actual);
+      // The pass is everything since the trigger was taken up, kernel read included (the
+      // reconciler alone times only what follows the read).
+      report = { ...report, durationMs: performance.now() - started };
       if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.desired.mtus.pod);
       this.state.lastReport = report;
       if (report.failures.length > 0) failure = new Error(`${report.failures.length} change(s) failed: ${report.failures[0]?.line}: ${report.failures[0]?.error}`);
