@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { IpKernel } from '../kernel/kernel.js';
 import { startMonitor, type KernelMonitor } from '../kernel/monitor.js';
+import { followKernelLine } from './kernel-events.js';
 import { parseIfaceName } from '../kernel/values.js';
 import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { Datastore } from './datastore/datastore.js';
@@ -49,9 +50,8 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       metrics.onPass(report, error, trigger);
       metrics.setInvalidObjects(datastore.invalidObjects());
       if (report === undefined) return;
-      const routes = report.planned.routes;
-      const changes = report.planned.plan.reduce((n, p) => n + p.ops.length, 0);
-      const fields = { reasons: [...trigger.reasons], changes, replaced: routes.replace.length, removed: routes.remove.length, held: routes.held.length, conflicts: routes.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs) };
+      const changes = report.plan.reduce((n, p) => n + p.ops.length, 0);
+      const fields = { mode: report.mode, reasons: [...trigger.reasons], keys: report.keys, changes, replaced: report.replaced, removed: report.removed, held: report.held.length, conflicts: report.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs * 10) / 10 };
       if (changes > 0 || report.failures.length > 0) log.info(fields, 'pass applied');
       else log.debug(fields, 'pass unchanged');
       for (const f of report.failures) log.warn({ line: f.line, error: f.error, phase: f.phase }, 'kernel change failed');
@@ -61,7 +61,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
   let monitor: KernelMonitor | undefined;
   let stopping = false;
   const watchKernel = () => {
-    monitor = startMonitor(netns, { proto: config.proto, table: config.table, neighborDevices: [VXLAN_DEVICE, VXLAN_DEVICE_V6] }, () => loop.markDirty('kernel'), (reason) => {
+    monitor = startMonitor(netns, { table: config.table, neighborDevices: [VXLAN_DEVICE, VXLAN_DEVICE_V6] }, (line) => followKernelLine(loop, line), (reason) => {
       if (stopping) return;
       // A dead monitor means missed events: resync now and watch again.
       log.warn({ reason }, 'kernel monitor stopped; resyncing and restarting it');

@@ -2,11 +2,24 @@
 // etcd, the Kubernetes API — offers the same three things: the whole validated snapshot at any
 // time, whether it has listed everything once, and a signal that something changed.
 import { readFile } from 'node:fs/promises';
-import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
+import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
+import type { ObjectChange } from './snapshot-store.js';
 import { parseSnapshotText } from './objects/snapshot-file.js';
+
+/**
+ * What a source backed by a SnapshotStore offers besides the snapshot: the objects that changed
+ * since the last look, and lookups, so the loop can route one change without the whole picture.
+ */
+export interface ChangeFeed {
+  takeChanges(): readonly ObjectChange[] | 'all';
+  affinitiesOf(cidr: string): readonly BlockAffinity[] | undefined;
+  pools(): readonly IpPool[];
+}
 
 export interface ClusterSource {
   snapshot(): ClusterSnapshot;
+  /** Absent when the source only knows whole snapshots: every pass is then a full one. */
+  readonly feed?: ChangeFeed;
   /** True once every kind has been listed: before that nothing may be withdrawn from the kernel. */
   inSync(): boolean;
   /** Called after each change (and on reaching sync); returns an unsubscribe function. */

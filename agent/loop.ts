@@ -1,10 +1,17 @@
 // The agent's reconcile loop: level-triggered, coalescing, gated on sync.
 //
-// Events (datastore changes, kernel changes, the resync timer) only mark the node dirty. A pass
-// recomputes everything from the whole snapshot and the kernel as it is now, so an event that
-// was missed or arrived out of order cannot leave the kernel wrong. There is no fixed debounce
-// in front of the first event — a change reaches the kernel as fast as one pass — and whatever
-// arrives while a pass runs is coalesced into exactly one more pass.
+// Events (datastore changes, kernel changes, the resync timer) only mark the node dirty; there is
+// no fixed debounce in front of the first event, and whatever arrives while a pass runs is
+// coalesced into exactly one more pass. Passes come in two kinds:
+//   full         read the kernel, recompute everything from the whole snapshot, diff, apply. At
+//                start, on every resync, after a failure, a monitor overrun or restart, and for
+//                changes only the whole picture can answer (nodes, pools, the host's links);
+//   incremental  take the objects that changed (the source's ChangeFeed) and the route keys
+//                `ip monitor` reported, recompute those units (routing/route-engine.ts), and
+//                decide those keys against the kernel view kept since the last full read
+//                (kernel-view.ts). A change to one block costs one block, not the table.
+// Either way the kernel ends as a full pass would leave it (the engine's property test, and the
+// periodic resync, hold it to that).
 //
 // Nothing is withdrawn before the source has listed everything once (an agent restart must not
 // drop a packet), and routes on a workload interface that appeared moments ago are left alone
@@ -18,6 +25,16 @@ import type { ClusterSource } from './cluster-source.js';
 import { writeMtuFile } from './mtu-file.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { readKernel, reconcileOnce, type PassReport } from './reconciler.js';
+import type { RouteEvent } from '../kernel/monitor-route.js';
+import type { Plan } from '../kernel/plan.js';
+import type { KernelState } from '../kernel/state.js';
+import type { Op } from '../kernel/plan.js';
+import type { ObjectProblem } from '../routing/cluster.js';
+import type { RouteEngine } from '../routing/route-engine.js';
+import type { DesiredNode } from './node-plan.js';
+import { KernelView } from './kernel-view.js';
+import { linkEffects, planKeys, RouteLedger } from './incremental-pass.js';
+import type { LoopReport } from './loop-report.js';
 
 export interface LoopOptions {
   readonly resyncIntervalMs: number;
@@ -31,7 +48,20 @@ export const DEFAULT_LOOP_OPTIONS: LoopOptions = { resyncIntervalMs: 90_000, gra
 
 export interface PassObserver {
   /** Called after every pass, successful or not. */
-  onPass(report: PassReport | undefined, error: unknown, trigger: PassTrigger): void;
+  onPass(report: LoopReport | undefined, error: unknown, trigger: PassTrigger): void;
+}
+
+/** Reasons an incremental pass can answer; any other one asks for a full pass. */
+const INCREMENTAL_REASONS: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link']);
+
+/** What incremental passes work from, set up by each full pass. */
+interface Incremental {
+  readonly engine: RouteEngine;
+  readonly view: KernelView;
+  readonly ledger: RouteLedger;
+  readonly desired: DesiredNode;
+  /** Problems of the node itself (tunnels, MTU, host), which only a full pass changes. */
+  readonly nodeProblems: readonly ObjectProblem[];
 }
 
 export interface PassTrigger {
@@ -47,7 +77,7 @@ export interface LoopStatus {
   readonly lastPassAt?: number;
   readonly lastSuccessAt?: number;
   readonly lastError?: string;
-  readonly lastReport?: PassReport;
+  readonly lastReport?: LoopReport;
 }
 
 export class ReconcileLoop {
@@ -61,7 +91,14 @@ export class ReconcileLoop {
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
   private readonly firstSeen = new Map<IfaceName, number>();
-  private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: PassReport } = { passes: 0 };
+  private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: LoopReport } = { passes: 0 };
+  private incremental: Incremental | undefined;
+  /** Route keys `ip monitor` reported since the last pass. */
+  private readonly dirtyKeys = new Set<string>();
+  private linksDirty = false;
+  /** Route events seen while a full pass runs: replayed onto the view it builds. */
+  private eventsDuringFull: RouteEvent[] | undefined;
+  private neighborsDuringFull: Parameters<ReconcileLoop['neighborEvent']>[0][] = [];
 
   constructor(
     private readonly kernel: Kernel,
@@ -87,6 +124,40 @@ export class ReconcileLoop {
     if (this.dirtyReasons.size === 0) this.dirtySince = performance.now();
     this.dirtyReasons.add(reason);
     if (this.running === undefined) this.running = this.drain();
+  }
+
+  /** A route event from `ip monitor` (the agent's own writes echo back too). */
+  routeEvent(event: RouteEvent): void {
+    if (this.eventsDuringFull !== undefined) this.eventsDuringFull.push(event);
+    else if (this.incremental !== undefined) {
+      const key = this.incremental.view.observe(event);
+      if (key === undefined) return;
+      this.dirtyKeys.add(key);
+    }
+    this.markDirty('kernel-route');
+  }
+
+  /**
+   * A neighbour event on wren's VXLAN devices: the echo of an entry the last full pass wanted is
+   * nothing to do; anything else (or an unreadable line) needs a full pass. Events that arrive
+   * during a full pass are judged after it, against what it wanted.
+   */
+  neighborEvent(entry: { dev: string; ip: string; mac: string; fdb: boolean } | undefined): void {
+    if (this.eventsDuringFull !== undefined) {
+      this.neighborsDuringFull.push(entry);
+      return;
+    }
+    const vxlan = entry === undefined ? undefined : this.incremental?.desired.vxlan.find((v) => v.device === entry.dev);
+    const wanted = entry === undefined || vxlan === undefined ? false
+      : entry.fdb ? vxlan.fdb.some((f) => f.dst === entry.ip && f.mac === entry.mac)
+      : vxlan.neighbors.some((n) => n.ip === entry.ip && n.mac === entry.mac);
+    if (!wanted) this.markDirty('kernel');
+  }
+
+  /** Links or addresses changed: re-read the links before the next pass decides anything. */
+  linkEvent(): void {
+    this.linksDirty = true;
+    this.markDirty('kernel-link');
   }
 
   /** Stops after the pass in flight; never removes anything from the kernel. */
@@ -117,25 +188,13 @@ export class ReconcileLoop {
   private async pass(trigger: PassTrigger): Promise<void> {
     this.state.passes += 1;
     this.state.lastPassAt = Date.now();
-    let report: PassReport | undefined;
+    let report: LoopReport | undefined;
     let failure: unknown;
     const started = performance.now();
     try {
-      const snapshot = this.source.snapshot();
-      if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
-      const actual = await readKernel(this.kernel, this.config.table);
-      const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
-      // What the grace period spares now must be looked at again once it is over.
-      if (graceIfaces.size > 0) setTimeout(() => this.markDirty('grace'), this.options.graceMs).unref();
-      report = await reconcileOnce(this.kernel, snapshot, this.config, {
-        allowDeletes: true,
-        graceIfaces,
-        ipipSupported: this.ipipSupported,
-      }, actual);
-      // The pass is everything since the trigger was taken up, kernel read included (the
-      // reconciler alone times only what follows the read).
-      report = { ...report, durationMs: performance.now() - started };
-      if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.desired.mtus.pod);
+      const canStep = this.incremental !== undefined && [...trigger.reasons].every((r) => INCREMENTAL_REASONS.has(r));
+      report = (canStep ? await this.incrementalPass(started) : undefined) ?? (await this.fullPass(started));
+      if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.mtus.pod);
       this.state.lastReport = report;
       if (report.failures.length > 0) failure = new Error(`${report.failures.length} change(s) failed: ${report.failures[0]?.line}: ${report.failures[0]?.error}`);
     } catch (error) {
@@ -149,12 +208,128 @@ export class ReconcileLoop {
       return;
     }
     // The kernel view is stale now: the retry re-reads it and re-diffs, with capped backoff.
+    this.incremental = undefined;
     this.state.lastError = failure instanceof Error ? failure.message : String(failure);
     this.log.warn({ err: failure, retryInMs: this.retryDelay }, 'pass failed');
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.markDirty('retry'), this.retryDelay);
     this.retryTimer.unref();
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.retryMaxMs);
+  }
+
+  private async fullPass(started: number): Promise<LoopReport> {
+    this.incremental = undefined;
+    this.dirtyKeys.clear();
+    this.linksDirty = false;
+    this.eventsDuringFull = [];
+    try {
+      // The snapshot below covers every change the feed holds: drop them.
+      this.source.feed?.takeChanges();
+      const snapshot = this.source.snapshot();
+      if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
+      const actual = await readKernel(this.kernel, this.config.table);
+      const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
+      // What the grace period spares now must be looked at again once it is over.
+      if (graceIfaces.size > 0) setTimeout(() => this.markDirty('grace'), this.options.graceMs).unref();
+      const report = await reconcileOnce(this.kernel, snapshot, this.config, { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported }, actual);
+      if (this.source.feed !== undefined && report.failures.length === 0) {
+        // Devices created, re-created or fixed: the view needs the links as they are now.
+        const devicesChanged = report.planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.length > 0);
+        this.startIncremental(report, devicesChanged ? { ...actual, links: await this.kernel.readLinks() } : actual);
+      }
+      return fullReport(report, performance.now() - started);
+    } finally {
+      const events = this.eventsDuringFull;
+      const neighbors = this.neighborsDuringFull;
+      this.eventsDuringFull = undefined;
+      this.neighborsDuringFull = [];
+      for (const event of events) this.routeEvent(event);
+      for (const entry of neighbors) this.neighborEvent(entry);
+    }
+  }
+
+  private startIncremental(report: PassReport, actual: KernelState): void {
+    const view = new KernelView(actual, this.config.table);
+    for (const phase of report.planned.plan) view.applied(phase.ops, []);
+    const engine = report.desired.routeEngine;
+    const routeProblems = new Set(engine.problems());
+    this.incremental = {
+      engine,
+      view,
+      ledger: RouteLedger.from(report.planned.routes.held, report.planned.routes.conflicts),
+      desired: report.desired,
+      nodeProblems: report.problems.filter((p) => !routeProblems.has(p)),
+    };
+  }
+
+  /** Undefined when the changes need a full pass after all. */
+  private async incrementalPass(started: number): Promise<LoopReport | undefined> {
+    const inc = this.incremental;
+    const feed = this.source.feed;
+    if (inc === undefined || feed === undefined) return undefined;
+    const changes = feed.takeChanges();
+    if (changes === 'all') return undefined;
+    const keys = new Set(this.dirtyKeys);
+    this.dirtyKeys.clear();
+    let newLinks = false;
+    if (this.linksDirty) {
+      this.linksDirty = false;
+      const effects = linkEffects(inc.view, await this.kernel.readLinks(), inc.desired.hostIface);
+      if (effects.full) {
+        this.log.debug({ why: effects.why }, 'links changed: full pass');
+        return undefined;
+      }
+      for (const key of effects.dropped) keys.add(key);
+      newLinks = effects.changed.length > 0;
+    }
+    if (changes.length > 0) {
+      const touched = inc.engine.update(changes, (cidr) => feed.affinitiesOf(cidr));
+      if (touched === undefined) return undefined;
+      for (const key of touched) keys.add(key);
+    }
+    // A device that appeared may be what held routes were waiting for.
+    if (newLinks) for (const key of inc.ledger.held.keys()) keys.add(key);
+    const graceIfaces = this.graceIfaces(inc.view.links.map((l) => l.name));
+    const ready = new Map(inc.view.links.map((l) => [l.name, { up: l.up }]));
+    const decided = planKeys(keys, inc.engine, inc.view, { proto: this.config.proto, links: ready, allowDeletes: true, graceIfaces }, inc.ledger);
+    const mtuOps = this.workloadMtuOps(inc);
+    const plan: Plan = [
+      { name: 'setup', tool: 'ip', ops: mtuOps },
+      { name: 'routes', tool: 'ip', ops: decided.ops },
+    ];
+    let applied;
+    if (decided.ops.length + mtuOps.length > 0) {
+      inc.view.applying();
+      applied = await this.kernel.apply(plan);
+      inc.view.applied([...mtuOps, ...decided.ops], applied.failures);
+    }
+    return {
+      mode: 'incremental',
+      durationMs: performance.now() - started,
+      plan,
+      applied,
+      failures: applied?.failures ?? [],
+      replaced: decided.replaced,
+      removed: decided.removed,
+      keys: keys.size,
+      desiredByClass: inc.engine.countsByClass(),
+      held: [...inc.ledger.held.values()],
+      conflicts: [...inc.ledger.conflicts.values()],
+      problems: [...inc.nodeProblems, ...inc.engine.problems()],
+      mtus: inc.desired.mtus,
+      hostIface: inc.desired.hostIface,
+    };
+  }
+
+  /** Workload veths whose MTU is not the pod MTU (new ones, mostly), among those routes use. */
+  private workloadMtuOps(inc: Incremental): Op[] {
+    const ops: Op[] = [];
+    for (const link of inc.view.links) {
+      if (!link.name.startsWith(WORKLOAD_PREFIX) || link.mtu === inc.desired.mtus.pod) continue;
+      if (!inc.engine.usesDevice(link.name)) continue;
+      ops.push({ op: 'link-mtu', name: link.name, mtu: inc.desired.mtus.pod });
+    }
+    return ops;
   }
 
   private graceIfaces(names: readonly IfaceName[]): Set<IfaceName> {
@@ -171,4 +346,24 @@ export class ReconcileLoop {
     for (const name of this.firstSeen.keys()) if (!present.has(name)) this.firstSeen.delete(name);
     return grace;
   }
+}
+
+function fullReport(report: PassReport, durationMs: number): LoopReport {
+  const routes = report.planned.routes;
+  return {
+    mode: 'full',
+    durationMs,
+    plan: report.planned.plan,
+    applied: report.applied,
+    failures: report.failures,
+    replaced: routes.replace.length,
+    removed: routes.remove.length,
+    keys: report.desired.routes.length,
+    desiredByClass: report.desiredByClass,
+    held: routes.held,
+    conflicts: routes.conflicts,
+    problems: report.problems,
+    mtus: report.desired.mtus,
+    hostIface: report.desired.hostIface,
+  };
 }

@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RouteClass } from '../routing/route-classes.js';
 import type { PassObserver, PassTrigger } from './loop.js';
-import type { PassReport } from './reconciler.js';
+import type { LoopReport } from './loop-report.js';
 
 export class AgentMetrics implements PassObserver {
   readonly registry = new Registry();
@@ -26,38 +26,38 @@ export class AgentMetrics implements PassObserver {
     this.invalid.set(count);
   }
 
-  onPass(report: PassReport | undefined, error: unknown, trigger: PassTrigger): void {
+  onPass(report: LoopReport | undefined, error: unknown, trigger: PassTrigger): void {
     this.passes.inc({ outcome: error === undefined ? 'success' : 'failure' });
     if (report === undefined) return;
     this.passSeconds.observe(report.durationMs / 1000);
-    const held = new Set(report.planned.routes.held.map((h) => h.route));
-    const conflicted = new Set(report.planned.routes.conflicts.map((c) => c.desired));
-    const failed = new Set(report.failures.map((f) => (f.op.op === 'route-replace' ? f.op.route : undefined)));
-    const programmed: Partial<Record<RouteClass, number>> = {};
-    for (const r of report.desired.routes) {
-      if (!held.has(r) && !conflicted.has(r) && !failed.has(r)) programmed[r.class] = (programmed[r.class] ?? 0) + 1;
-    }
+    // Programmed = desired minus what could not be written, class by class: counted from the
+    // (short) lists of exceptions, never from the whole table.
+    const missing: Partial<Record<RouteClass, number>> = {};
+    const count = (cls: RouteClass) => (missing[cls] = (missing[cls] ?? 0) + 1);
+    for (const h of report.held) count(h.route.class);
+    for (const c of report.conflicts) count(c.desired.class);
+    for (const f of report.failures) if (f.op.op === 'route-replace' && 'class' in f.op.route) count((f.op.route as { class: RouteClass }).class);
     for (const [cls, n] of Object.entries(report.desiredByClass)) {
       this.routesDesired.set({ class: cls }, n);
-      this.routesProgrammed.set({ class: cls }, programmed[cls as RouteClass] ?? 0);
+      this.routesProgrammed.set({ class: cls }, Math.max(0, n - (missing[cls as RouteClass] ?? 0)));
     }
-    this.routesHeld.set(held.size);
-    this.conflicts.set(conflicted.size);
+    this.routesHeld.set(report.held.length);
+    this.conflicts.set(report.conflicts.length);
     this.problems.set(report.problems.length);
     this.failures.inc(report.failures.length);
     let applied = 0;
-    for (const phase of report.planned.plan) {
+    for (const phase of report.plan) {
       const ok = phase.ops.length - report.failures.filter((f) => f.phase === phase.name).length;
       if (report.applied !== undefined && ok > 0) this.changes.inc({ phase: phase.name }, ok);
       applied += report.applied === undefined ? 0 : ok;
     }
     if (applied > 0) {
       this.eventToKernel.observe((performance.now() - trigger.since) / 1000);
-      if (trigger.reasons.has('kernel')) this.repairs.inc(applied);
+      if (trigger.reasons.has('kernel-route') || trigger.reasons.has('kernel')) this.repairs.inc(applied);
     }
-    this.mtu.set({ device: 'host' }, report.desired.mtus.host);
-    this.mtu.set({ device: 'pod' }, report.desired.mtus.pod);
-    for (const [encap, value] of Object.entries(report.desired.mtus.tunnels)) this.mtu.set({ device: encap }, value);
+    this.mtu.set({ device: 'host' }, report.mtus.host);
+    this.mtu.set({ device: 'pod' }, report.mtus.pod);
+    for (const [encap, value] of Object.entries(report.mtus.tunnels)) this.mtu.set({ device: encap }, value);
     if (error === undefined) this.lastSuccess.set(Date.now() / 1000);
   }
 }

@@ -8,6 +8,7 @@ import type { KernelState, Link } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { desiredRoutes, type RoutingOptions } from '../routing/desired-routes.js';
+import type { RouteEngine } from '../routing/route-engine.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
 import { diffRoutes, type RouteDiff } from '../routing/route-diff.js';
 import { planIpip, planVxlan } from '../tunnels/device-plan.js';
@@ -41,6 +42,8 @@ export interface DesiredNode {
   /** Host-side interfaces of local workloads, which get the pod MTU. */
   readonly workloadIfaces: ReadonlySet<IfaceName>;
   readonly problems: ObjectProblem[];
+  /** The engine behind `routes`, which the agent keeps to route later changes one by one. */
+  readonly routeEngine: RouteEngine;
 }
 
 export function desiredNode(snapshot: ClusterSnapshot, links: readonly Link[], config: DataplaneConfig): DesiredNode {
@@ -71,7 +74,7 @@ export function desiredNode(snapshot: ClusterSnapshot, links: readonly Link[], c
   const ipip = desiredIpip(snapshot, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
   const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
   problems.push(...routes.problems, ...vxlan.flatMap((v) => v.problems), ...ipip.problems);
-  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems };
+  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine };
 }
 
 export interface PlanOptions {

@@ -34,8 +34,10 @@ export function keepNodeRegistered(config: AgentConfig, datastore: Datastore, ke
   let registered: string | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  // The pools alone, not a whole snapshot: this runs on every datastore event.
+  const currentPools = () => source.feed?.pools() ?? source.snapshot().pools;
   const attempt = async (delay: number): Promise<void> => {
-    const pools = source.snapshot().pools;
+    const pools = currentPools();
     const signature = poolSignature(pools);
     if (signature === registered || stopped) return;
     try {
@@ -53,10 +55,10 @@ export function keepNodeRegistered(config: AgentConfig, datastore: Datastore, ke
     }
   };
   const kick = () => {
-    if (!source.inSync() || running !== undefined) return;
+    if (!source.inSync() || running !== undefined || (registered !== undefined && registered === poolSignature(currentPools()))) return;
     running = attempt(500).finally(() => {
       running = undefined;
-      if (registered !== poolSignature(source.snapshot().pools)) kick();
+      if (registered !== poolSignature(currentPools())) kick();
     });
   };
   const unsubscribe = (source as ClusterSource).onChange(kick);

@@ -10,7 +10,7 @@
 //
 // Listeners hear only real changes: a relist that returns what is already held changes nothing,
 // so a periodic resync never makes routes flap.
-import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
+import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
 import type { ObjectKind, ParsedObject, ParseResult } from './objects/api.js';
 import { compareHeld, sameObject } from './objects/equals.js';
 import { parseObject } from './objects/parse-object.js';
@@ -33,11 +33,20 @@ export interface RelistCounts extends StoreChange {
 
 export type ChangeListener = (change: StoreChange) => void;
 
+type ValueOf<K extends ObjectKind> = Extract<ParsedObject, { kind: K }>['value'];
+
+/** One object's change: its value before the first change and after the last one since the journal was taken. */
+export type ObjectChange = { [K in ObjectKind]: { readonly kind: K; readonly before?: ValueOf<K>; readonly after?: ValueOf<K> } }[ObjectKind];
+
 export class SnapshotStore {
   readonly #values = new Map<ObjectKind, Map<string, ParsedObject>>();
   readonly #ledger: ProblemLedger;
   readonly #listeners = new Set<ChangeListener>();
+  /** BlockAffinities by the block CIDR they name, for routing one block without the whole snapshot. */
+  readonly #affinities = new Map<string, Map<string, BlockAffinity>>();
   #cache: ClusterSnapshot | undefined;
+  /** Changes key by key since the last takeChanges(); 'all' until the first, and after a relist. */
+  #journal: Map<string, { kind: ObjectKind; before: ParsedObject | undefined; after: ParsedObject | undefined }> | 'all' = 'all';
 
   /** `onProblem` hears each distinct problem of an object once, for as long as the object keeps it. */
   constructor(onProblem: ProblemSink = () => undefined) {
@@ -90,6 +99,12 @@ export class SnapshotStore {
     const counts = compareHeld(this.#values.get(kind) ?? new Map<string, ParsedObject>(), next);
     if (counts.added + counts.updated + counts.removed > 0) {
       this.#values.set(kind, next);
+      // A relist changes many keys at once and is rare: consumers recompute everything.
+      this.#journal = 'all';
+      if (kind === 'BlockAffinity') {
+        this.#affinities.clear();
+        for (const object of next.values()) this.#indexAffinity(object, true);
+      }
       this.#emit({ kind, added: counts.added, updated: counts.updated, removed: counts.removed });
     }
     return { kind, ...counts, invalid: [...found.values()].filter((entry) => entry.invalid).length };
@@ -99,6 +114,33 @@ export class SnapshotStore {
   snapshot(): ClusterSnapshot {
     this.#cache ??= buildSnapshot([...this.#values.values()].flatMap((byKey) => [...byKey.values()]));
     return this.#cache;
+  }
+
+  /**
+   * The objects that changed since the previous call, each with its first value before and last
+   * value after (an object that came and went in between is left out), or 'all' when that is
+   * not known key by key: on the first call, and after a relist replaced a whole kind.
+   */
+  takeChanges(): ObjectChange[] | 'all' {
+    const journal = this.#journal;
+    this.#journal = new Map();
+    if (journal === 'all') return 'all';
+    const out: ObjectChange[] = [];
+    for (const { kind, before, after } of journal.values()) {
+      if (before !== after) out.push({ kind, before: before?.value, after: after?.value } as ObjectChange);
+    }
+    return out;
+  }
+
+  /** The live affinities naming a block CIDR. */
+  affinitiesOf(cidr: string): BlockAffinity[] | undefined {
+    const byKey = this.#affinities.get(cidr);
+    return byKey === undefined ? undefined : [...byKey.values()];
+  }
+
+  /** The pools, without building a snapshot. */
+  pools(): IpPool[] {
+    return [...(this.#values.get('IPPool')?.values() ?? [])].map((o) => o.value as IpPool);
   }
 
   get(kind: ObjectKind, key: string): ParsedObject | undefined {
@@ -127,11 +169,39 @@ export class SnapshotStore {
     const held = byKey.get(object.key);
     if (held !== undefined && sameObject(held, object)) return 'unchanged';
     byKey.set(object.key, object);
+    this.#record(object.kind, object.key, held, object);
     return held === undefined ? 'added' : 'updated';
   }
 
   #delete(kind: ObjectKind, key: string): boolean {
-    return this.#values.get(kind)?.delete(key) ?? false;
+    const held = this.#values.get(kind)?.get(key);
+    if (held === undefined) return false;
+    this.#values.get(kind)?.delete(key);
+    this.#record(kind, key, held, undefined);
+    return true;
+  }
+
+  #record(kind: ObjectKind, key: string, before: ParsedObject | undefined, after: ParsedObject | undefined): void {
+    if (before !== undefined) this.#indexAffinity(before, false);
+    if (after !== undefined) this.#indexAffinity(after, true);
+    if (this.#journal === 'all') return;
+    const id = `${kind}\0${key}`;
+    const entry = this.#journal.get(id);
+    if (entry === undefined) this.#journal.set(id, { kind, before, after });
+    else entry.after = after;
+  }
+
+  #indexAffinity(object: ParsedObject, present: boolean): void {
+    if (object.kind !== 'BlockAffinity') return;
+    const cidr = object.value.cidr;
+    let byKey = this.#affinities.get(cidr);
+    if (present) {
+      if (byKey === undefined) this.#affinities.set(cidr, (byKey = new Map()));
+      byKey.set(object.key, object.value);
+    } else if (byKey?.get(object.key) === object.value) {
+      byKey.delete(object.key);
+      if (byKey.size === 0) this.#affinities.delete(cidr);
+    }
   }
 
   #emit(change: StoreChange): true {

@@ -1,10 +1,8 @@
-// Kernel change notifications from `ip monitor`, reduced to "something wren cares about changed".
-//
-// The monitor only triggers passes; a pass re-reads the kernel, so a line that is misread or
-// lost costs at most a delay until the periodic resync. What counts: wren's own routes (by
-// protocol number), any link or address change (devices coming and going, node IP changes), and
-// neighbour entries on wren's VXLAN devices. Everything else — ARP churn on the underlay, other
-// daemons' routes, the local table — is ignored, so an idle node stays idle.
+// Kernel change notifications from `ip monitor`, filtered to what wren cares about: every route
+// of wren's table (its own, and foreign ones, which the agent's kernel view must know so that it
+// never writes over them), any link or address change (devices coming and going, node IP
+// changes), and neighbour entries on wren's VXLAN devices. Everything else — ARP churn on the
+// underlay, the local table — is ignored, so an idle node stays idle.
 //
 // The kernel does not report every removal (routes vanish silently with a link going down), and
 // a monitor can die or fall behind; the caller pairs this with a periodic full resync and treats
@@ -13,7 +11,6 @@ import { createInterface } from 'node:readline';
 import { spawn } from './exec.js';
 
 export interface MonitorFilter {
-  readonly proto: number;
   readonly table: number;
   /** Devices whose neighbour entries are wren's. */
   readonly neighborDevices: readonly string[];
@@ -23,8 +20,7 @@ export function isRelevant(line: string, filter: MonitorFilter): boolean {
   if (line.startsWith('[LINK]') || line.startsWith('[ADDR]')) return true;
   if (line.startsWith('[ROUTE]')) {
     const table = /\btable (\S+)/.exec(line)?.[1];
-    if (table !== undefined && table !== String(filter.table) && !(filter.table === 254 && table === 'main')) return false;
-    return new RegExp(`\\bproto ${filter.proto}\\b`).test(line);
+    return table === undefined ? filter.table === 254 : table === String(filter.table) || (filter.table === 254 && table === 'main');
   }
   if (line.startsWith('[NEIGH]')) return filter.neighborDevices.some((dev) => line.includes(` dev ${dev} `));
   return false;

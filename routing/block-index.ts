@@ -16,11 +16,12 @@ export interface IndexedBlock {
 export function indexBlocks(
   blocks: readonly IpamBlock[],
   pools: readonly IpPool[],
-): { blocks: IndexedBlock[]; problems: ObjectProblem[] } {
+): { blocks: IndexedBlock[]; problems: ObjectProblem[]; overlapping: number; unpooled: IpamBlock[] } {
   const problems: ObjectProblem[] = [];
   const kept: IndexedBlock[] = [];
-  // Most specific pool first, so a block in nested pools belongs to the innermost one.
-  const byLength = [...pools].sort((a, b) => prefixLength(b.cidr) - prefixLength(a.cidr) || (a.name < b.name ? -1 : 1));
+  const unpooled: IpamBlock[] = [];
+  let overlapping = 0;
+  const byLength = poolsBySpecificity(pools);
   // IPv4 starts are plain numbers (BigInt arithmetic on 100,000 blocks costs tenths of a second).
   const sorted = blocks
     .map((block) => ({ block, start: startOf(block.cidr), family: familyOf(block.cidr) }))
@@ -29,17 +30,19 @@ export function indexBlocks(
   for (const { block, start, family } of sorted) {
     if (last !== undefined && last.family === family && start < last.end) {
       problems.push(problem(block, 'spec.cidr', `overlaps IPAMBlock ${last.name} (${last.cidr})`));
+      overlapping += 1;
       continue;
     }
     last = { cidr: block.cidr, name: block.name, end: endOf(block.cidr, start), family };
-    const pool = byLength.find((p) => cidrContains(p.cidr, addressOf(block.cidr)) && prefixLength(p.cidr) <= prefixLength(block.cidr));
+    const pool = poolOf(block.cidr, byLength);
     if (pool === undefined) {
-      problems.push(problem(block, 'spec.cidr', 'is not inside any IPPool'));
+      problems.push(notInPool(block));
+      unpooled.push(block);
       continue;
     }
     kept.push({ block, pool });
   }
-  return { blocks: kept, problems };
+  return { blocks: kept, problems, overlapping, unpooled };
 }
 
 /**
@@ -47,37 +50,42 @@ export function indexBlocks(
  * claim is not finished); two live affinities on one block are a conflict: the block's own
  * `affinity` field decides, and the affinity objects that disagree with it are reported.
  */
-export function pendingBlocks(affinities: readonly BlockAffinity[], blocks: readonly IndexedBlock[]): {
-  pending: Set<string>;
-  problems: ObjectProblem[];
-} {
+export function affinityStatus(block: IpamBlock, affinities: readonly BlockAffinity[] | undefined): { pending: boolean; problems: ObjectProblem[] } {
+  const problems: ObjectProblem[] = [];
+  if (affinities === undefined || affinities.length === 0) return { pending: false, problems };
+  const live = affinities.filter((a) => a.state !== 'pending');
+  const pending = affinities.some((a) => a.state === 'pending' && a.node === block.affinityNode) && !live.some((a) => a.node === block.affinityNode);
+  if (live.length > 1) {
+    for (const a of live.filter((x) => x.node !== block.affinityNode).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      problems.push({
+        kind: 'BlockAffinity',
+        name: a.name,
+        field: 'spec.node',
+        message: `second affinity for block ${block.cidr}: the block is affine to ${block.affinityNode ?? 'no node'}`,
+      });
+    }
+  }
+  return { pending, problems };
+}
+
+/** Affinities grouped by the block CIDR they name. */
+export function affinitiesByCidr(affinities: readonly BlockAffinity[]): Map<string, BlockAffinity[]> {
   const byCidr = new Map<string, BlockAffinity[]>();
   for (const a of affinities) {
     const list = byCidr.get(a.cidr);
     if (list === undefined) byCidr.set(a.cidr, [a]);
     else list.push(a);
   }
-  const pending = new Set<string>();
-  const problems: ObjectProblem[] = [];
-  for (const { block } of blocks) {
-    const list = byCidr.get(block.cidr);
-    if (list === undefined) continue;
-    const live = list.filter((a) => a.state !== 'pending');
-    if (list.some((a) => a.state === 'pending' && a.node === block.affinityNode) && !live.some((a) => a.node === block.affinityNode)) {
-      pending.add(block.cidr);
-    }
-    if (live.length > 1) {
-      for (const a of live.filter((x) => x.node !== block.affinityNode).sort((x, y) => (x.name < y.name ? -1 : 1))) {
-        problems.push({
-          kind: 'BlockAffinity',
-          name: a.name,
-          field: 'spec.node',
-          message: `second affinity for block ${block.cidr}: the block is affine to ${block.affinityNode ?? 'no node'}`,
-        });
-      }
-    }
-  }
-  return { pending, problems };
+  return byCidr;
+}
+
+/** Pools, most specific first: a block in nested pools belongs to the innermost one. */
+export function poolsBySpecificity(pools: readonly IpPool[]): IpPool[] {
+  return [...pools].sort((a, b) => prefixLength(b.cidr) - prefixLength(a.cidr) || (a.name < b.name ? -1 : 1));
+}
+
+export function poolOf(cidr: Cidr, bySpecificity: readonly IpPool[]): IpPool | undefined {
+  return bySpecificity.find((p) => cidrContains(p.cidr, addressOf(cidr)) && prefixLength(p.cidr) <= prefixLength(cidr));
 }
 
 function startOf(cidr: Cidr): number | bigint {
@@ -87,6 +95,10 @@ function startOf(cidr: Cidr): number | bigint {
 
 function endOf(cidr: Cidr, start: number | bigint): number | bigint {
   return typeof start === 'number' ? start + 2 ** (32 - prefixLength(cidr)) : start + cidrSize(cidr);
+}
+
+export function notInPool(block: IpamBlock): ObjectProblem {
+  return problem(block, 'spec.cidr', 'is not inside any IPPool');
 }
 
 function problem(block: IpamBlock, field: string, message: string): ObjectProblem {

@@ -2,7 +2,6 @@
 // metric), a fixed class order decides, so the result never flaps between passes: a local
 // workload beats anything remote, and the blackhole of a local block loses to everything.
 import type { Route } from '../kernel/state.js';
-import { routeKey } from '../kernel/state.js';
 import type { ObjectProblem } from './cluster.js';
 
 export const ROUTE_CLASSES = ['workload', 'vxlan', 'ipip', 'direct', 'blackhole'] as const;
@@ -17,23 +16,20 @@ export interface DesiredRoute extends Route {
 
 const RANK: Record<RouteClass, number> = { workload: 0, vxlan: 1, ipip: 2, direct: 3, blackhole: 4 };
 
-/** Keeps one route per key: lowest class, then the smallest source name; reports each loser. */
-export function resolveCollisions(routes: readonly DesiredRoute[]): { routes: DesiredRoute[]; problems: ObjectProblem[] } {
-  const winners = new Map<string, DesiredRoute>();
-  const problems: ObjectProblem[] = [];
-  for (const route of routes) {
-    const key = routeKey(route);
-    const held = winners.get(key);
-    if (held === undefined) {
-      winners.set(key, route);
-      continue;
-    }
-    const newWins = RANK[route.class] - RANK[held.class] || (route.source < held.source ? -1 : 1);
-    const [winner, loser] = newWins < 0 ? [route, held] : [held, route];
-    winners.set(key, winner);
-    if (loser.source !== winner.source) problems.push(collision(loser, winner));
-  }
-  return { routes: [...winners.values()], problems };
+/** The route that holds a key several producers want: lowest class, then the smallest source. */
+export function pickWinner(candidates: readonly DesiredRoute[]): DesiredRoute {
+  let best = candidates[0] as DesiredRoute;
+  for (const route of candidates) if (beats(route, best)) best = route;
+  return best;
+}
+
+function beats(a: DesiredRoute, b: DesiredRoute): boolean {
+  return (RANK[a.class] - RANK[b.class] || (a.source < b.source ? -1 : 1)) < 0;
+}
+
+/** One problem per candidate that lost its key to another object. */
+export function collisionProblems(candidates: readonly DesiredRoute[], winner: DesiredRoute): ObjectProblem[] {
+  return candidates.filter((r) => r !== winner && r.source !== winner.source).map((loser) => collision(loser, winner));
 }
 
 function collision(loser: DesiredRoute, winner: DesiredRoute): ObjectProblem {

@@ -37,43 +37,76 @@ export interface RouteDiff {
   readonly conflicts: RouteConflict[];
   /** Routes whose device is missing or down: applied when it appears. */
   readonly held: HeldRoute[];
-  readonly unchanged: number;
+  /** Counted as the diff is built. */
+  unchanged: number;
 }
 
 export function diffRoutes(desired: readonly DesiredRoute[], actual: readonly Route[], options: RouteDiffOptions): RouteDiff {
   // Whatever is left in `unclaimed` once every desired route has taken its key is not wanted.
   const unclaimed = new Map<string, Route>();
   for (const route of actual) unclaimed.set(routeKey(route), route);
-  const diff = { replace: [] as DesiredRoute[], remove: [] as Route[], conflicts: [] as RouteConflict[], held: [] as HeldRoute[], unchanged: 0 };
-
+  const diff = emptyDiff();
   for (const route of desired) {
     const key = routeKey(route);
     const current = unclaimed.get(key);
     if (current !== undefined) unclaimed.delete(key);
-    if (current !== undefined && current.proto !== options.proto && !adoptable(route, current)) {
-      diff.conflicts.push({ desired: route, foreign: current });
-      continue;
-    }
-    if (current !== undefined && sameRoute(route, current)) {
-      diff.unchanged += 1;
-      continue;
-    }
-    const heldBecause = deviceProblem(route, options.links);
-    if (heldBecause !== undefined) {
-      diff.held.push({ route, reason: heldBecause });
-      continue;
-    }
-    diff.replace.push(route);
+    addDecision(diff, decideRoute(route, current, options));
   }
-
-  if (options.allowDeletes) {
-    for (const route of unclaimed.values()) {
-      if (route.proto !== options.proto) continue;
-      if (route.dev !== undefined && options.graceIfaces?.has(route.dev)) continue;
-      diff.remove.push(route);
-    }
-  }
+  for (const route of unclaimed.values()) addDecision(diff, decideRoute(undefined, route, options));
   return diff;
+}
+
+/** What one kernel key needs, from the route wren wants there and the route the kernel has. */
+export type RouteDecision =
+  | { readonly kind: 'unchanged' | 'none' }
+  | { readonly kind: 'replace'; readonly route: DesiredRoute }
+  | { readonly kind: 'remove'; readonly route: Route }
+  | { readonly kind: 'held'; readonly held: HeldRoute }
+  | { readonly kind: 'conflict'; readonly conflict: RouteConflict };
+
+// The common answers carry no data: one shared object each, not one allocation per route.
+const UNCHANGED: RouteDecision = { kind: 'unchanged' };
+const NONE: RouteDecision = { kind: 'none' };
+
+export function decideRoute(desired: DesiredRoute | undefined, current: Route | undefined, options: RouteDiffOptions): RouteDecision {
+  if (desired === undefined) {
+    if (current === undefined || !options.allowDeletes || current.proto !== options.proto) return NONE;
+    if (current.dev !== undefined && options.graceIfaces?.has(current.dev)) return NONE;
+    return { kind: 'remove', route: current };
+  }
+  if (current !== undefined && current.proto !== options.proto && !adoptable(desired, current)) {
+    return { kind: 'conflict', conflict: { desired, foreign: current } };
+  }
+  if (current !== undefined && sameRoute(desired, current)) return UNCHANGED;
+  const heldBecause = deviceProblem(desired, options.links);
+  if (heldBecause !== undefined) return { kind: 'held', held: { route: desired, reason: heldBecause } };
+  return { kind: 'replace', route: desired };
+}
+
+export function emptyDiff(): RouteDiff {
+  return { replace: [], remove: [], conflicts: [], held: [], unchanged: 0 };
+}
+
+export function addDecision(diff: RouteDiff, decision: RouteDecision): void {
+  switch (decision.kind) {
+    case 'unchanged':
+      diff.unchanged += 1;
+      break;
+    case 'replace':
+      diff.replace.push(decision.route);
+      break;
+    case 'remove':
+      diff.remove.push(decision.route);
+      break;
+    case 'held':
+      diff.held.push(decision.held);
+      break;
+    case 'conflict':
+      diff.conflicts.push(decision.conflict);
+      break;
+    case 'none':
+      break;
+  }
 }
 
 function adoptable(desired: DesiredRoute, foreign: Route): boolean {

@@ -60,7 +60,7 @@ describe('reconcile loop', () => {
   it('repairs an owned route deleted by hand, through ip monitor', async () => {
     const { ns, kernel, loop, owned } = await setup(true);
     loop.start();
-    const monitor = startMonitor(ns.name, { proto: 199, table: MAIN_TABLE, neighborDevices: ['vxlan.calico'] }, () => loop.markDirty('kernel'), () => undefined);
+    const monitor = startMonitor(ns.name, { table: MAIN_TABLE, neighborDevices: ['vxlan.calico'] }, () => loop.markDirty('kernel'), () => undefined);
     cleanups.push(async () => monitor.stop());
     await until(async () => (await owned()).length === 3);
     await new Promise((r) => setTimeout(r, 100)); // the monitor is listening
@@ -77,7 +77,7 @@ describe('reconcile loop', () => {
     source.set(withPod);
     await ns.ip(caliVethLines('cali5555555555e'));
     loop.start();
-    const monitor = startMonitor(ns.name, { proto: 199, table: MAIN_TABLE, neighborDevices: [] }, () => loop.markDirty('kernel'), () => undefined);
+    const monitor = startMonitor(ns.name, { table: MAIN_TABLE, neighborDevices: [] }, () => loop.markDirty('kernel'), () => undefined);
     cleanups.push(async () => monitor.stop());
     await until(async () => (await owned()).includes('10.244.120.70/32'));
     await new Promise((r) => setTimeout(r, 100));

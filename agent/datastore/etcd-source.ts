@@ -5,7 +5,7 @@
 // not flap — and the watch resumes after the relist.
 import type { Logger } from 'pino';
 import type { ClusterSnapshot } from '../../routing/cluster.js';
-import type { ClusterSource } from '../cluster-source.js';
+import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
 import { ChangeSignal } from '../change-signal.js';
 import { OBJECT_KINDS, type ObjectKind, type ParseResult } from '../objects/api.js';
 import { parseEtcdKey } from '../objects/etcd-keys.js';
@@ -60,6 +60,10 @@ export class EtcdSource implements ClusterSource {
 
   snapshot(): ClusterSnapshot {
     return this.store.snapshot();
+  }
+
+  get feed(): ChangeFeed {
+    return this.store;
   }
 
   inSync(): boolean {

@@ -8,7 +8,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterSnapshot, ObjectProblem } from '../../routing/cluster.js';
-import type { ClusterSource } from '../cluster-source.js';
+import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
 import type { ObjectKind } from '../objects/api.js';
 import { isObjectName, NAME_RULE } from '../objects/names.js';
 import { SnapshotStore } from '../snapshot-store.js';
@@ -71,6 +71,10 @@ export class KubernetesSource implements ClusterSource {
 
   snapshot(): ClusterSnapshot {
     return this.#store.snapshot();
+  }
+
+  get feed(): ChangeFeed {
+    return this.#store;
   }
 
   inSync(): boolean {

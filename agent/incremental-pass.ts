@@ -1,0 +1,106 @@
+// The pieces of an incremental pass: decide single route keys against the kernel view, and tell
+// what a re-read of the links means for it. Pure apart from the state objects they update.
+import type { Op } from '../kernel/plan.js';
+import type { Link } from '../kernel/state.js';
+import { routeKey } from '../kernel/state.js';
+import type { IfaceName } from '../kernel/values.js';
+import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6, WORKLOAD_PREFIX } from '../routing/devices.js';
+import type { RouteEngine } from '../routing/route-engine.js';
+import { decideRoute, type HeldRoute, type RouteConflict, type RouteDiffOptions } from '../routing/route-diff.js';
+import type { KernelView } from './kernel-view.js';
+
+/** Routes that could not be written, by key, kept across passes for status and metrics. */
+export class RouteLedger {
+  readonly held = new Map<string, HeldRoute>();
+  readonly conflicts = new Map<string, RouteConflict>();
+
+  static from(held: readonly HeldRoute[], conflicts: readonly RouteConflict[]): RouteLedger {
+    const ledger = new RouteLedger();
+    for (const h of held) ledger.held.set(routeKey(h.route), h);
+    for (const c of conflicts) ledger.conflicts.set(routeKey(c.desired), c);
+    return ledger;
+  }
+}
+
+export interface KeyPlan {
+  readonly ops: Op[];
+  readonly replaced: number;
+  readonly removed: number;
+}
+
+/** Decides each key as the full diff would, recording held and conflicting routes in the ledger. */
+export function planKeys(keys: Iterable<string>, engine: RouteEngine, view: KernelView, options: RouteDiffOptions, ledger: RouteLedger): KeyPlan {
+  const ops: Op[] = [];
+  let replaced = 0;
+  let removed = 0;
+  for (const key of keys) {
+    ledger.held.delete(key);
+    ledger.conflicts.delete(key);
+    const decision = decideRoute(engine.winner(key), view.routes.get(key), options);
+    switch (decision.kind) {
+      case 'replace':
+        ops.push({ op: 'route-replace', route: decision.route });
+        replaced += 1;
+        break;
+      case 'remove':
+        ops.push({ op: 'route-delete', route: decision.route });
+        removed += 1;
+        break;
+      case 'held':
+        ledger.held.set(key, decision.held);
+        break;
+      case 'conflict':
+        ledger.conflicts.set(key, decision.conflict);
+        break;
+      default:
+        break;
+    }
+  }
+  return { ops, replaced, removed };
+}
+
+export type LinkEffects =
+  | { readonly full: true; readonly why: string }
+  | { readonly full: false; readonly dropped: string[]; readonly changed: Link[] };
+
+const TUNNELS: ReadonlySet<string> = new Set([VXLAN_DEVICE, VXLAN_DEVICE_V6, IPIP_DEVICE]);
+
+/**
+ * Compares a fresh read of the links with the view. Workload veths coming and going are handled
+ * here (a vanished one took its routes with it); anything that can change the node's own facts —
+ * the host interface, a tunnel device, an address other than a veth's — needs a full pass.
+ */
+export function linkEffects(view: KernelView, links: readonly Link[], hostIface: IfaceName): LinkEffects {
+  const fresh = new Map(links.map((l) => [l.name, l]));
+  const dropped: string[] = [];
+  const changed: Link[] = [];
+  const structural = (name: string) => name === hostIface || TUNNELS.has(name);
+  for (const old of view.links) {
+    const now = fresh.get(old.name);
+    if (now !== undefined && now.index === old.index && (now.up || !old.up)) continue;
+    if (!old.name.startsWith(WORKLOAD_PREFIX)) {
+      if (structural(old.name) || old.addresses.some((a) => !linkLocal(a))) return { full: true, why: `${old.name} went away or down` };
+      continue;
+    }
+    dropped.push(...view.dropRoutesOf(old.name));
+  }
+  for (const link of links) {
+    const old = view.link(link.name);
+    if (old !== undefined && old.index === link.index && old.up === link.up && old.mtu === link.mtu && sameAddresses(old, link)) continue;
+    if (link.name.startsWith(WORKLOAD_PREFIX)) changed.push(link);
+    else if (structural(link.name) || !sameAddresses(old, link)) return { full: true, why: `${link.name} changed` };
+  }
+  view.setLinks(links);
+  return { full: false, dropped, changed };
+}
+
+function sameAddresses(a: Link | undefined, b: Link): boolean {
+  const x = (a?.addresses ?? []).filter((c) => !linkLocal(c));
+  const y = b.addresses.filter((c) => !linkLocal(c));
+  return x.length === y.length && x.every((c, i) => c === y[i]);
+}
+
+/** IPv6 link-local addresses come with every new veth and say nothing about the node. */
+function linkLocal(cidr: string): boolean {
+  return cidr.startsWith('fe80:');
+}

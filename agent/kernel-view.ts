@@ -1,0 +1,95 @@
+// What the agent believes the kernel holds between full reads: wren's table by route key, and
+// the links. It starts from a full read, follows every batch the agent applies, and follows
+// `ip monitor`'s route events, so a change or a repair needs no read of 100,000 routes.
+//
+// Events are folded in as they come, the agent's own echoes included: the kernel reports in the
+// order it applied, so the last word on a key is the kernel's, and a stale echo (a route the
+// agent has already replaced again) only makes the next look at that key rewrite it — a write
+// the kernel ignores when nothing differs. What events cannot say (a link that takes its routes
+// with it, an overrun of the monitor) sends the loop back to a full read.
+import type { OpFailure } from '../kernel/kernel.js';
+import type { RouteEvent } from '../kernel/monitor-route.js';
+import type { Op } from '../kernel/plan.js';
+import type { KernelState, Link, Route } from '../kernel/state.js';
+import { routeKey } from '../kernel/state.js';
+import type { IfaceName } from '../kernel/values.js';
+
+export class KernelView {
+  readonly routes = new Map<string, Route>();
+  private linksByName = new Map<IfaceName, Link>();
+  /** Keys the monitor reported while a batch was in flight: the kernel's word on them is newer. */
+  private reportedDuringApply: Set<string> | undefined;
+
+  constructor(state: Pick<KernelState, 'routes' | 'links'>, private readonly table: number) {
+    for (const route of state.routes) this.routes.set(routeKey(route), route);
+    this.setLinks(state.links);
+  }
+
+  get links(): readonly Link[] {
+    return [...this.linksByName.values()];
+  }
+
+  link(name: IfaceName): Link | undefined {
+    return this.linksByName.get(name);
+  }
+
+  setLinks(links: readonly Link[]): void {
+    this.linksByName = new Map(links.map((l) => [l.name, l]));
+  }
+
+  private setMtu(name: IfaceName, mtu: number): void {
+    const link = this.linksByName.get(name);
+    if (link !== undefined) this.linksByName.set(name, { ...link, mtu });
+  }
+
+  /** Call before applying a batch, and `applied` after it. */
+  applying(): void {
+    this.reportedDuringApply = new Set();
+  }
+
+  /**
+   * Folds in what a batch did: every route operation that did not fail, except on keys the
+   * monitor reported meanwhile (those are dirty in the loop and looked at again).
+   */
+  applied(ops: readonly Op[], failures: readonly OpFailure[]): void {
+    const reported = this.reportedDuringApply ?? new Set<string>();
+    this.reportedDuringApply = undefined;
+    const failed = new Map(failures.map((f) => [f.op, f]));
+    for (const op of ops) {
+      if (op.op === 'link-mtu' && !failed.has(op)) this.setMtu(op.name, op.mtu);
+      if (op.op !== 'route-replace' && op.op !== 'route-delete') continue;
+      const key = routeKey(op.route);
+      if (reported.has(key)) continue;
+      const failure = failed.get(op);
+      if (op.op === 'route-replace' && failure === undefined) this.routes.set(key, op.route);
+      else if (op.op === 'route-delete' && (failure === undefined || gone(failure))) this.routes.delete(key);
+    }
+  }
+
+  /** A route event from `ip monitor`; returns the key it concerns, or undefined for other tables. */
+  observe(event: RouteEvent): string | undefined {
+    if (event.route.table !== this.table) return undefined;
+    const key = routeKey(event.route);
+    this.reportedDuringApply?.add(key);
+    if (event.deleted) this.routes.delete(key);
+    else this.routes.set(key, event.route);
+    return key;
+  }
+
+  /** A device vanished (or went down): the kernel dropped its routes without an event each. */
+  dropRoutesOf(dev: IfaceName): string[] {
+    const keys: string[] = [];
+    for (const [key, route] of this.routes) {
+      if (route.dev === dev && route.type !== 'blackhole') {
+        this.routes.delete(key);
+        keys.push(key);
+      }
+    }
+    return keys;
+  }
+}
+
+/** A delete of a route that is not there has the effect it wanted. */
+function gone(failure: OpFailure): boolean {
+  return /No such process/i.test(failure.error);
+}

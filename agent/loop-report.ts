@@ -1,0 +1,29 @@
+// What one pass of the agent's loop did, full or incremental, in the shape metrics, logs and
+// `/status` read: no per-route arrays of the whole table, so reporting costs what the pass did.
+import type { ApplyResult, OpFailure } from '../kernel/kernel.js';
+import type { Plan } from '../kernel/plan.js';
+import type { IfaceName } from '../kernel/values.js';
+import type { ObjectProblem } from '../routing/cluster.js';
+import type { RouteClass } from '../routing/route-classes.js';
+import type { HeldRoute, RouteConflict } from '../routing/route-diff.js';
+import type { Mtus } from '../tunnels/mtu.js';
+
+export interface LoopReport {
+  /** Full: everything read and recomputed. Incremental: only the keys that changed. */
+  readonly mode: 'full' | 'incremental';
+  readonly durationMs: number;
+  readonly plan: Plan;
+  readonly applied?: ApplyResult;
+  readonly failures: readonly OpFailure[];
+  readonly replaced: number;
+  readonly removed: number;
+  /** Keys looked at (incremental), or every desired route (full). */
+  readonly keys: number;
+  /** The state after the pass: the whole node's, whatever the mode. */
+  readonly desiredByClass: Record<RouteClass, number>;
+  readonly held: readonly HeldRoute[];
+  readonly conflicts: readonly RouteConflict[];
+  readonly problems: readonly ObjectProblem[];
+  readonly mtus: Mtus;
+  readonly hostIface: IfaceName;
+}

@@ -1,0 +1,117 @@
+// The loop's incremental passes on a real kernel: after the first full pass, datastore changes,
+// drift and pod veths are answered key by key against the kernel view — and the kernel still
+// ends exactly where a full pass would put it, foreign routes untouched.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { followKernelLine } from '../agent/kernel-events.js';
+import type { LoopReport } from '../agent/loop-report.js';
+import { DEFAULT_LOOP_OPTIONS, ReconcileLoop } from '../agent/loop.js';
+import type { DataplaneConfig } from '../agent/node-plan.js';
+import { reconcileOnce } from '../agent/reconciler.js';
+import { IpKernel } from '../kernel/kernel.js';
+import { startMonitor } from '../kernel/monitor.js';
+import { countOps } from '../kernel/plan.js';
+import { MAIN_TABLE } from '../kernel/state.js';
+import { VXLAN_DEVICE } from '../routing/devices.js';
+import { caliVethLines, scratchNs } from './support/scratch-ns.js';
+import { block, seedCluster, workload } from './support/seed-cluster.js';
+import { blockObject, StoreSource, workloadObject } from './support/store-source.js';
+import { until } from './support/until.js';
+
+const config: DataplaneConfig = { nodeName: 'minikube', proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup() {
+  const ns = await scratchNs('incr');
+  cleanups.push(() => ns.remove());
+  const kernel = new IpKernel(ns.name, { persistent: true });
+  cleanups.push(async () => kernel.close());
+  const source = new StoreSource(seedCluster({ vxlan: 'Always' }));
+  const reports: LoopReport[] = [];
+  const loop = new ReconcileLoop(kernel, source, config, pino({ level: 'silent' }), { ...DEFAULT_LOOP_OPTIONS, graceMs: 0 }, {
+    onPass: (r) => {
+      if (r !== undefined) reports.push(r);
+    },
+  });
+  cleanups.push(() => loop.stop());
+  const monitor = startMonitor(ns.name, { table: MAIN_TABLE, neighborDevices: [VXLAN_DEVICE] }, (line) => followKernelLine(loop, line), () => undefined);
+  cleanups.push(async () => monitor.stop());
+  const routes = async () => (await kernel.readRoutes(MAIN_TABLE)).map((r) => `${r.dst} ${r.proto}`).sort();
+  const has = async (dst: string, proto = 199) => (await routes()).includes(`${dst} ${proto}`);
+  const settled = () => until(() => !loop.status().running, 5000, 'the loop to settle');
+  return { ns, kernel, source, loop, reports, routes, has, settled };
+}
+
+describe('incremental passes', () => {
+  it('routes changes, repairs drift and follows pod veths key by key, ending where a full pass would', async () => {
+    const { ns, kernel, source, loop, reports, has, settled } = await setup();
+    loop.start();
+    await until(() => has('10.244.151.0/26'));
+    await settled();
+    await new Promise((r) => setTimeout(r, 150)); // the first pass's own echoes have come back
+    await settled();
+    expect(reports[0]?.mode).toBe('full');
+    const fullPasses = () => reports.filter((r) => r.mode === 'full').length;
+    const before = reports.length;
+
+    // A new remote block: one key looked at, one route written.
+    source.put(blockObject(block('10.244.50.0/26', 'minikube-m02')));
+    await until(() => has('10.244.50.0/26'));
+    const step = reports.slice(before).find((r) => r.replaced > 0);
+    expect(step).toMatchObject({ mode: 'incremental', keys: 1, replaced: 1, removed: 0 });
+
+    // Drift: a route deleted by hand comes back from the monitor's event alone.
+    await ns.ip(['route del 10.244.151.0/26']);
+    await until(() => has('10.244.151.0/26'), 2000);
+
+    // A foreign route on a key wren then wants is reported, never overwritten.
+    await ns.ip(['route add 10.244.60.0/26 dev eth0']);
+    await new Promise((r) => setTimeout(r, 50));
+    source.put(blockObject(block('10.244.60.0/26', 'minikube-m03')));
+    await until(() => reports.at(-1)?.conflicts.some((c) => c.desired.dst === '10.244.60.0/26') === true);
+    expect(await has('10.244.60.0/26', 3)).toBe(true);
+
+    // A local pod: held until its veth exists, then routed, the veth given the pod MTU.
+    source.put(workloadObject(workload('default', 'web', 'minikube', ['10.244.120.70'], 'cali5555555555e')));
+    await until(() => reports.at(-1)?.held.some((h) => h.route.dst === '10.244.120.70/32') === true);
+    await ns.ip(caliVethLines('cali5555555555e'));
+    await until(() => has('10.244.120.70/32'));
+    await until(async () => (await kernel.readLinks()).find((l) => l.name === 'cali5555555555e')?.mtu === 1450);
+    // The veth goes (the pod is being torn down): its route goes with it, and comes back with a new one.
+    await ns.ip(['link del cali5555555555e']);
+    await settled();
+    await ns.ip(caliVethLines('cali5555555555e'));
+    await until(() => has('10.244.120.70/32'));
+
+    // Withdrawals.
+    source.remove('IPAMBlock', block('10.244.50.0/26', undefined).name);
+    await until(async () => !(await has('10.244.50.0/26')));
+    source.remove('Workload', 'default/web');
+    await until(async () => !(await has('10.244.120.70/32')));
+    await settled();
+
+    // None of this needed a full pass, and a full pass now finds nothing to do.
+    expect(fullPasses()).toBe(1);
+    const check = await reconcileOnce(new IpKernel(ns.name), source.snapshot(), config, { allowDeletes: true, dryRun: true });
+    expect(countOps(check.planned.plan)).toBe(0);
+    expect(check.planned.routes.conflicts.map((c) => c.desired.dst)).toEqual(['10.244.60.0/26']);
+  });
+
+  it('falls back to a full pass for what only the whole picture answers, and for a lost tunnel device', async () => {
+    const { ns, source, loop, reports, has, settled } = await setup();
+    loop.start();
+    await until(() => has('10.244.151.0/26'));
+    await settled();
+    const before = reports.length;
+    const seed = seedCluster({ vxlan: 'Always' });
+    const m03 = seed.nodes.find((n) => n.name === 'minikube-m03');
+    source.put({ kind: 'Node', key: 'minikube-m03', value: { ...m03!, vxlanTunnelAddr: '10.244.151.7' as never } });
+    await until(() => reports.slice(before).some((r) => r.mode === 'full' && r.replaced > 0));
+    await ns.ip(['link del vxlan.calico']);
+    await until(async () => await has('10.244.151.0/26') && await has('10.244.205.192/26'), 3000);
+    expect(reports.slice(before).filter((r) => r.mode === 'full').length).toBeGreaterThanOrEqual(2);
+  });
+});
