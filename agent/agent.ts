@@ -61,7 +61,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
   let monitor: KernelMonitor | undefined;
   let stopping = false;
   const watchKernel = () => {
-    monitor = startMonitor(netns, { table: config.table, neighborDevices: [VXLAN_DEVICE, VXLAN_DEVICE_V6] }, (line) => followKernelLine(loop, line), (reason) => {
+    monitor = startMonitor(netns, { table: config.table, neighborDevices: [VXLAN_DEVICE, VXLAN_DEVICE_V6] }, (line) => followKernelLine(loop, line, () => log.debug({ line }, 'kernel event needs a full pass')), (reason) => {
       if (stopping) return;
       // A dead monitor means missed events: resync now and watch again.
       log.warn({ reason }, 'kernel monitor stopped; resyncing and restarting it');

@@ -4,18 +4,30 @@
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import type { ReconcileLoop } from './loop.js';
 
-export function followKernelLine(loop: Pick<ReconcileLoop, 'routeEvent' | 'linkEvent' | 'markDirty' | 'neighborEvent'>, line: string): void {
+export function followKernelLine(loop: Pick<ReconcileLoop, 'routeEvent' | 'linkEvent' | 'markDirty' | 'neighborEvent'>, line: string, unreadable: () => void = () => undefined): void {
   if (line.startsWith('[ROUTE]')) {
     const event = parseRouteEvent(line);
-    if (event === undefined) loop.markDirty('kernel');
+    if (event === undefined) {
+      unreadable();
+      loop.markDirty('kernel');
+    }
     else loop.routeEvent(event);
   } else if (line.startsWith('[LINK]') || line.startsWith('[ADDR]')) {
     loop.linkEvent();
   } else {
-    // A permanent entry is parsed, so the loop can recognise the echo of its own write; anything
-    // else on wren's VXLAN devices (a deletion, a stale entry) is drift. The device's FDB entries
-    // come through here too (family bridge), printed with the remote node's IP and NOARP.
-    const m = /^\[NEIGH\](\S+) dev (\S+) lladdr (\S+) (NOARP )?PERMANENT$/.exec(line.trim());
-    loop.neighborEvent(m === null ? undefined : { ip: m[1] as string, dev: m[2] as string, mac: m[3] as string, fdb: m[4] !== undefined });
+    // Only permanent entries are wren's (the kernel's own, such as IPv6 multicast ones on the
+    // device, come and go by themselves). A permanent one is parsed, so the loop can recognise
+    // the echo of its own write; a deleted one is drift. The device's FDB entries come through
+    // here too (family bridge), printed with the remote node's IP and NOARP.
+    const m = /^\[NEIGH\](Deleted )?(\S+) dev (\S+) lladdr (\S+) (NOARP )?PERMANENT$/.exec(line.trim());
+    if (m === null) {
+      if (/\bPERMANENT\b/.test(line)) {
+        unreadable();
+        loop.markDirty('kernel');
+      }
+      return;
+    }
+    if (m[1] !== undefined) loop.markDirty('kernel');
+    else loop.neighborEvent({ ip: m[2] as string, dev: m[3] as string, mac: m[4] as string, fdb: m[5] !== undefined });
   }
 }

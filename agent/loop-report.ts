@@ -9,8 +9,11 @@ import type { HeldRoute, RouteConflict } from '../routing/route-diff.js';
 import type { Mtus } from '../tunnels/mtu.js';
 
 export interface LoopReport {
-  /** Full: everything read and recomputed. Incremental: only the keys that changed. */
-  readonly mode: 'full' | 'incremental';
+  /**
+   * full: everything read and recomputed; resync: the kernel read and compared with the routes
+   * the engine holds; incremental: only the keys that changed.
+   */
+  readonly mode: 'full' | 'resync' | 'incremental';
   readonly durationMs: number;
   readonly plan: Plan;
   readonly applied?: ApplyResult;

@@ -24,7 +24,7 @@ import { WORKLOAD_PREFIX } from '../routing/devices.js';
 import type { ClusterSource } from './cluster-source.js';
 import { writeMtuFile } from './mtu-file.js';
 import type { DataplaneConfig } from './node-plan.js';
-import { readKernel, reconcileOnce, type PassReport } from './reconciler.js';
+import { readKernel, reconcileDesired, reconcileOnce, type PassReport } from './reconciler.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import type { Plan } from '../kernel/plan.js';
 import type { KernelState } from '../kernel/state.js';
@@ -142,13 +142,13 @@ export class ReconcileLoop {
    * nothing to do; anything else (or an unreadable line) needs a full pass. Events that arrive
    * during a full pass are judged after it, against what it wanted.
    */
-  neighborEvent(entry: { dev: string; ip: string; mac: string; fdb: boolean } | undefined): void {
+  neighborEvent(entry: { dev: string; ip: string; mac: string; fdb: boolean }): void {
     if (this.eventsDuringFull !== undefined) {
       this.neighborsDuringFull.push(entry);
       return;
     }
-    const vxlan = entry === undefined ? undefined : this.incremental?.desired.vxlan.find((v) => v.device === entry.dev);
-    const wanted = entry === undefined || vxlan === undefined ? false
+    const vxlan = this.incremental?.desired.vxlan.find((v) => v.device === entry.dev);
+    const wanted = vxlan === undefined ? false
       : entry.fdb ? vxlan.fdb.some((f) => f.dst === entry.ip && f.mac === entry.mac)
       : vxlan.neighbors.some((n) => n.ip === entry.ip && n.mac === entry.mac);
     if (!wanted) this.markDirty('kernel');
@@ -192,8 +192,12 @@ export class ReconcileLoop {
     let failure: unknown;
     const started = performance.now();
     try {
-      const canStep = this.incremental !== undefined && [...trigger.reasons].every((r) => INCREMENTAL_REASONS.has(r));
-      report = (canStep ? await this.incrementalPass(started) : undefined) ?? (await this.fullPass(started));
+      const reasons = [...trigger.reasons];
+      const canStep = this.incremental !== undefined && reasons.every((r) => INCREMENTAL_REASONS.has(r));
+      // The periodic resync guards the kernel, not the datastore (whose watch relists on its own):
+      // with the engine current, it re-reads the kernel and compares, without recomputing routes.
+      const kernelOnly = this.incremental !== undefined && reasons.length === 1 && reasons[0] === 'resync';
+      report = (canStep ? await this.incrementalPass(started) : undefined) ?? (await this.fullPass(started, kernelOnly));
       if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.mtus.pod);
       this.state.lastReport = report;
       if (report.failures.length > 0) failure = new Error(`${report.failures.length} change(s) failed: ${report.failures[0]?.line}: ${report.failures[0]?.error}`);
@@ -217,27 +221,32 @@ export class ReconcileLoop {
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.retryMaxMs);
   }
 
-  private async fullPass(started: number): Promise<LoopReport> {
+  private async fullPass(started: number, kernelOnly = false): Promise<LoopReport> {
+    const kept = kernelOnly ? this.incremental : undefined;
     this.incremental = undefined;
     this.dirtyKeys.clear();
     this.linksDirty = false;
     this.eventsDuringFull = [];
     try {
-      // The snapshot below covers every change the feed holds: drop them.
-      this.source.feed?.takeChanges();
-      const snapshot = this.source.snapshot();
-      if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
+      // Kernel only: the engine stays, and with it whatever the feed holds for the next pass.
+      const changes = kept === undefined ? this.source.feed?.takeChanges() : undefined;
+      const current = kept === undefined || changes === 'all' ? undefined : kept;
+      const snapshot = current === undefined ? this.source.snapshot() : undefined;
+      if (snapshot !== undefined && this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
       const actual = await readKernel(this.kernel, this.config.table);
       const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
       // What the grace period spares now must be looked at again once it is over.
       if (graceIfaces.size > 0) setTimeout(() => this.markDirty('grace'), this.options.graceMs).unref();
-      const report = await reconcileOnce(this.kernel, snapshot, this.config, { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported }, actual);
+      const options = { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported };
+      const report = current === undefined
+        ? await reconcileOnce(this.kernel, snapshot ?? this.source.snapshot(), this.config, options, actual)
+        : await reconcileDesired(this.kernel, { ...current.desired, routes: current.engine.routes(), problems: [...current.nodeProblems, ...current.engine.problems()], routeEngine: current.engine }, actual, this.config, options);
       if (this.source.feed !== undefined && report.failures.length === 0) {
         // Devices created, re-created or fixed: the view needs the links as they are now.
         const devicesChanged = report.planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.length > 0);
         this.startIncremental(report, devicesChanged ? { ...actual, links: await this.kernel.readLinks() } : actual);
       }
-      return fullReport(report, performance.now() - started);
+      return fullReport(report, performance.now() - started, current === undefined ? 'full' : 'resync');
     } finally {
       const events = this.eventsDuringFull;
       const neighbors = this.neighborsDuringFull;
@@ -348,10 +357,10 @@ export class ReconcileLoop {
   }
 }
 
-function fullReport(report: PassReport, durationMs: number): LoopReport {
+function fullReport(report: PassReport, durationMs: number, mode: LoopReport['mode']): LoopReport {
   const routes = report.planned.routes;
   return {
-    mode: 'full',
+    mode,
     durationMs,
     plan: report.planned.plan,
     applied: report.applied,

@@ -55,6 +55,18 @@ export async function reconcileOnce(
   const state = actual ?? (await readKernel(kernel, config.table));
   const computed = desiredNode(snapshot, state.links, config);
   const desired = options.ipipSupported === false ? withoutIpipDevice(computed) : computed;
+  return reconcileDesired(kernel, desired, state, config, options, started);
+}
+
+/** The second half of a pass: a desired node against a kernel state already read. */
+export async function reconcileDesired(
+  kernel: Kernel,
+  desired: DesiredNode,
+  state: KernelState,
+  config: DataplaneConfig,
+  options: PassOptions,
+  started = performance.now(),
+): Promise<PassReport> {
   const planned = planNode(desired, state, { proto: config.proto, allowDeletes: options.allowDeletes, graceIfaces: options.graceIfaces });
   const applied = options.dryRun || countOps(planned.plan) === 0 ? undefined : await kernel.apply(planned.plan);
   const desiredByClass = Object.fromEntries(ROUTE_CLASSES.map((c) => [c, 0])) as Record<RouteClass, number>;
