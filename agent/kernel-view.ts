@@ -11,7 +11,7 @@ import type { OpFailure } from '../kernel/kernel.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import type { Op } from '../kernel/plan.js';
 import type { KernelState, Link, Route } from '../kernel/state.js';
-import { routeKey } from '../kernel/state.js';
+import { routeKey, sameRoute } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
 
 export class KernelView {
@@ -66,13 +66,22 @@ export class KernelView {
     }
   }
 
-  /** A route event from `ip monitor`; returns the key it concerns, or undefined for other tables. */
+  /**
+   * A route event from `ip monitor`. Returns the key when the view changed; undefined when it
+   * already said so (the echo of the agent's own write: nothing to look at) or for other tables.
+   */
   observe(event: RouteEvent): string | undefined {
     if (event.route.table !== this.table) return undefined;
     const key = routeKey(event.route);
     this.reportedDuringApply?.add(key);
-    if (event.deleted) this.routes.delete(key);
-    else this.routes.set(key, event.route);
+    const held = this.routes.get(key);
+    if (event.deleted) {
+      if (held === undefined) return undefined;
+      this.routes.delete(key);
+    } else {
+      if (held !== undefined && sameRoute(held, event.route)) return undefined;
+      this.routes.set(key, event.route);
+    }
     return key;
   }
 

@@ -128,12 +128,17 @@ export class ReconcileLoop {
 
   /** A route event from `ip monitor` (the agent's own writes echo back too). */
   routeEvent(event: RouteEvent): void {
-    if (this.eventsDuringFull !== undefined) this.eventsDuringFull.push(event);
-    else if (this.incremental !== undefined) {
-      const key = this.incremental.view.observe(event);
-      if (key === undefined) return;
-      this.dirtyKeys.add(key);
+    if (this.eventsDuringFull !== undefined) {
+      this.eventsDuringFull.push(event); // judged against the view the full pass builds
+      return;
     }
+    if (this.incremental === undefined) {
+      this.markDirty('kernel'); // no view to follow: a full pass reads the kernel
+      return;
+    }
+    const key = this.incremental.view.observe(event);
+    if (key === undefined) return;
+    this.dirtyKeys.add(key);
     this.markDirty('kernel-route');
   }
 
