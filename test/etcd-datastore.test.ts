@@ -154,6 +154,10 @@ describe('etcd datastore: IPAM and registration in Calico\'s layout', () => {
     }
     const handles = (await client.listPrefix('/calico/ipam/v2/handle/')).kvs;
     expect(handles).toHaveLength(200);
+    // What a claim reads to find a free block: the CIDRs alone, from the keys.
+    const store = new EtcdIpamStore(client);
+    expect((await store.listBlockCidrs()).sort()).toEqual((await store.listBlocks()).map((b) => b.value.cidr).sort());
+    expect(await store.listBlockCidrs()).toHaveLength(4);
   }, 60_000);
 
   it('four allocators at once never hand out one address twice', async () => {

@@ -115,13 +115,13 @@ export class EtcdClient {
    * listPrefix that turns each pair into what the caller keeps (`undefined`: nothing) as its page
    * arrives, so only one page of raw values is ever alive: at 100,000 blocks the whole listing
    * as strings is over 100 MB. `read` may run again for a key when a compaction restarts the
-   * listing; only the last run's results are returned.
+   * listing; only the last run's results are returned. `keysOnly`: every value reads as ''.
    */
-  async scanPrefix<T>(prefix: string, read: (kv: KeyValue) => T | undefined): Promise<PrefixListing<T>> {
+  async scanPrefix<T>(prefix: string, read: (kv: KeyValue) => T | undefined, options: { keysOnly?: boolean } = {}): Promise<PrefixListing<T>> {
     const range = Range.prefix(prefix);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.listRange(range, read);
+        return await this.listRange(range, read, options.keysOnly ?? false);
       } catch (error) {
         if (attempt >= LIST_ATTEMPTS || !messageOf(error).includes(COMPACTED)) throw new EtcdOperationError('list', prefix, { cause: error });
       }
@@ -174,13 +174,13 @@ export class EtcdClient {
     this.etcd.close();
   }
 
-  private async listRange<T>(range: Range, read: (kv: KeyValue) => T | undefined): Promise<PrefixListing<T>> {
+  private async listRange<T>(range: Range, read: (kv: KeyValue) => T | undefined, keysOnly: boolean): Promise<PrefixListing<T>> {
     const kvs: T[] = [];
     let revision: number | undefined;
     let start = range.start;
     for (;;) {
       // Page 1 fixes the revision; later pages read at it, so together they are one snapshot.
-      const page = await this.etcd.kv.range({ key: start, range_end: range.end, limit: this.pageSize, revision });
+      const page = await this.etcd.kv.range({ key: start, range_end: range.end, limit: this.pageSize, revision, keys_only: keysOnly });
       revision ??= parseRevision(page.header.revision);
       const last = page.kvs.at(-1);
       for (const kv of page.kvs) {
