@@ -4,7 +4,7 @@
 import { snapshotObjects } from '../agent/objects/snapshot-render.js';
 import { affinityKey, blockKey, resourceKey } from '../agent/objects/etcd-keys.js';
 import type { Cidr } from '../kernel/values.js';
-import type { ClusterSnapshot, IpamBlock } from '../routing/cluster.js';
+import type { ClusterSnapshot, IpamBlock, Workload } from '../routing/cluster.js';
 import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
 import { derivedVtepMac } from '../tunnels/vtep-mac.js';
 
@@ -36,11 +36,15 @@ export function clusterKvs(snapshot: ClusterSnapshot, localNode: string): Kv[] {
   }
   for (const block of snapshot.blocks) kvs.push(blockKv(block));
   for (const a of snapshot.affinities) kvs.push({ key: affinityKey(a.node, a.cidr), value: JSON.stringify({ state: a.state, deleted: false }) });
-  for (const object of snapshotObjects({ ...EMPTY_SNAPSHOT, workloads: snapshot.workloads })) {
-    const metadata = object.metadata as { name: string; namespace: string };
-    kvs.push({ key: resourceKey('workloadendpoints', metadata.name, metadata.namespace), value: JSON.stringify(object) });
-  }
+  for (const w of snapshot.workloads) kvs.push(workloadKv(w));
   return kvs;
+}
+
+/** A pod as Calico's CNI plugin records it in etcd: a projectcalico.org/v3 WorkloadEndpoint. */
+export function workloadKv(workload: Workload): Kv {
+  const [object] = snapshotObjects({ ...EMPTY_SNAPSHOT, workloads: [workload] });
+  const metadata = (object as { metadata: { name: string; namespace: string } }).metadata;
+  return { key: resourceKey('workloadendpoints', metadata.name, metadata.namespace), value: JSON.stringify(object) };
 }
 
 /** A block as Calico's IPAM stores it in etcd (the IPAMBlock CRD's spec, at the root). */

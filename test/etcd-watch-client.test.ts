@@ -45,6 +45,20 @@ describe('etcd client', () => {
     expect(listings[0]?.kvs.slice(0, 2).map((kv) => kv.key)).toEqual(['/calico/list/k00', '/calico/list/k01']);
   });
 
+  it('scans a prefix page by page into what the caller keeps, at one revision', async () => {
+    const client = testClient(etcd().endpoint, { pageSize: 3 });
+    const writer = testClient(etcd().endpoint);
+    for (let i = 0; i < 10; i++) await writer.create(`/calico/scan/k${i}`, `${i}`);
+    const seen: string[] = [];
+    const scanned = await client.scanPrefix('/calico/scan/', (kv) => {
+      seen.push(kv.key);
+      return Number(kv.value) % 2 === 0 ? Number(kv.value) : undefined;
+    });
+    expect(scanned.kvs).toEqual([0, 2, 4, 6, 8]);
+    expect(seen).toHaveLength(10);
+    expect(scanned.revision).toBe((await client.listPrefix('/calico/scan/')).revision);
+  });
+
   it('gets a key with its mod revision, or undefined', async () => {
     const client = testClient(etcd().endpoint);
     expect(await client.get('/calico/get/none')).toBeUndefined();

@@ -98,10 +98,8 @@ describe('KubernetesSource: sync and events', () => {
     const { source, changes, lines } = await synced();
     expect(source.snapshot()).toEqual(parsedDirectly(CLUSTER));
     expect(source.snapshot().workloads.map((w) => `${w.namespace}/${w.name}`)).toEqual(['default/nginx']);
-    expect(source.snapshot().blocks.find((b) => b.cidr === '10.244.205.192/26')?.allocations).toEqual([
-      { ip: '10.244.205.192', node: LOCAL, handle: 'ipip-tunnel-addr-minikube-m02' },
-      { ip: '10.244.205.193', node: LOCAL, handle: 'k8s-pod-network.6b67d9586b86' },
-    ]);
+    // Both addresses belong to the block's own node: they route with the block, none is kept.
+    expect(source.snapshot().blocks.find((b) => b.cidr === '10.244.205.192/26')).toMatchObject({ affinityNode: LOCAL, allocations: [] });
     expect(changes.count).toBe(1);
     for (const resource of RESOURCES) expect(double.stats()[resource]).toMatchObject({ list: 1, watch: 1, openWatches: 1 });
     expect(lines.filter((l) => l.msg === 'in sync')).toHaveLength(1);

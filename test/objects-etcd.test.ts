@@ -79,7 +79,7 @@ describe('parseEtcdKv', () => {
   });
 
   it.each([
-    { name: 'IPv6 block', key: blockKey(cidr('fd00:10::40/122')), value: blockFields({ cidr: 'fd00:10::40/122', allocations: allocations({ 1: 0 }), attributes: [NGINX_ATTRIBUTE] }), ip: 'fd00:10::41' },
+    { name: 'IPv6 block', key: blockKey(cidr('fd00:10::40/122')), value: blockFields({ cidr: 'fd00:10::40/122', allocations: allocations({ 1: 0 }), attributes: [{ ...NGINX_ATTRIBUTE, secondary: { node: 'minikube-m03' } }] }), ip: 'fd00:10::41' },
     { name: 'block without affinity', key: BLOCK_KEY, value: blockFields({ affinity: null, affinity_claim_time: '2025-01-10T09:00:00Z' }), ip: '10.244.205.192' },
   ])('reads a $name', ({ key, value, ip }) => {
     const result = parseEtcdKv(key, json(value));

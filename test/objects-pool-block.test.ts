@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ParseResult } from '../agent/objects/api.js';
+import { sameObject } from '../agent/objects/equals.js';
 import { parseObject } from '../agent/objects/parse-object.js';
 import { allocations, NGINX_ATTRIBUTE, rawAffinity, rawBlock, rawPool, TUNNEL_ATTRIBUTE, V3 } from './fixtures/raw-objects.js';
 
@@ -65,41 +66,60 @@ describe('IPPool', () => {
   });
 });
 
-const SEED_BLOCK = {
-  name: '10-244-205-192-26',
-  cidr: '10.244.205.192/26',
-  affinityNode: 'minikube-m02',
-  allocations: [
-    { ip: '10.244.205.192', node: 'minikube-m02', handle: 'ipip-tunnel-addr-minikube-m02' },
-    { ip: '10.244.205.193', node: 'minikube-m02', handle: 'k8s-pod-network.6b67d9586b86' },
-  ],
-};
+// The seed block's two addresses belong to its own node, minikube-m02: they route with the block,
+// so the block keeps none of them.
+const SEED_BLOCK = { name: '10-244-205-192-26', cidr: '10.244.205.192/26', affinityNode: 'minikube-m02', allocations: [] };
+const SEED_ALLOCATIONS = [
+  { ip: '10.244.205.192', node: 'minikube-m02', handle: 'ipip-tunnel-addr-minikube-m02' },
+  { ip: '10.244.205.193', node: 'minikube-m02', handle: 'k8s-pod-network.6b67d9586b86' },
+];
+const BORROWER = { handle_id: 'h2', secondary: { node: 'minikube-m03' } };
+const NO_OWNER = { handle_id: '', secondary: null };
 
 describe('IPAMBlock', () => {
   it.each([
     { name: 'the seed block on minikube-m02', raw: rawBlock(), value: SEED_BLOCK },
     {
       name: 'a borrowed address: owner differs from the affinity',
-      raw: rawBlock({ allocations: allocations({ 0: 0, 5: 1 }), attributes: [TUNNEL_ATTRIBUTE, { handle_id: 'h2', secondary: { node: 'minikube-m03' } }] }),
-      value: { ...SEED_BLOCK, allocations: [SEED_BLOCK.allocations[0], { ip: '10.244.205.197', node: 'minikube-m03', handle: 'h2' }] },
+      raw: rawBlock({ allocations: allocations({ 0: 0, 5: 1 }), attributes: [TUNNEL_ATTRIBUTE, BORROWER] }),
+      value: { ...SEED_BLOCK, allocations: [{ ip: '10.244.205.197', node: 'minikube-m03', handle: 'h2' }] },
     },
     {
-      name: 'ordinals sharing one attribute; no secondary, empty handle',
-      raw: rawBlock({ allocations: allocations({ 2: 0, 3: 0 }), attributes: [{ handle_id: '', secondary: null }] }),
-      value: { ...SEED_BLOCK, allocations: [{ ip: '10.244.205.194' }, { ip: '10.244.205.195' }] },
+      name: 'ordinals sharing one attribute; no secondary, empty handle: the affine node owns them',
+      raw: rawBlock({ allocations: allocations({ 2: 0, 3: 0 }), attributes: [NO_OWNER] }),
+      value: SEED_BLOCK,
     },
-    { name: 'a virtual affinity has no node', raw: rawBlock({ affinity: 'virtual:lb' }), value: { ...SEED_BLOCK, affinityNode: undefined } },
-    { name: 'no affinity (released block)', raw: rawBlock({ affinity: null }), value: { ...SEED_BLOCK, affinityNode: undefined } },
+    {
+      name: 'no owner in a block with no affinity',
+      raw: rawBlock({ affinity: null, allocations: allocations({ 2: 0, 3: 0 }), attributes: [NO_OWNER] }),
+      value: { ...SEED_BLOCK, affinityNode: undefined, allocations: [{ ip: '10.244.205.194' }, { ip: '10.244.205.195' }] },
+    },
+    { name: 'a virtual affinity has no node', raw: rawBlock({ affinity: 'virtual:lb' }), value: { ...SEED_BLOCK, affinityNode: undefined, allocations: SEED_ALLOCATIONS } },
+    { name: 'no affinity (released block)', raw: rawBlock({ affinity: null }), value: { ...SEED_BLOCK, affinityNode: undefined, allocations: SEED_ALLOCATIONS } },
     {
       name: 'projectcalico.org/v3, IPv6 /122',
-      raw: rawBlock({ cidr: 'fd00:10::40/122', allocations: allocations({ 63: 0 }, 64), attributes: [NGINX_ATTRIBUTE] }, 'fd00-10--40-122', V3),
-      value: { name: 'fd00-10--40-122', cidr: 'fd00:10::40/122', affinityNode: 'minikube-m02', allocations: [{ ip: 'fd00:10::7f', node: 'minikube-m02', handle: 'k8s-pod-network.6b67d9586b86' }] },
+      raw: rawBlock({ cidr: 'fd00:10::40/122', allocations: allocations({ 62: 0, 63: 1 }, 64), attributes: [NGINX_ATTRIBUTE, BORROWER] }, 'fd00-10--40-122', V3),
+      value: { name: 'fd00-10--40-122', cidr: 'fd00:10::40/122', affinityNode: 'minikube-m02', allocations: [{ ip: 'fd00:10::7f', node: 'minikube-m03', handle: 'h2' }] },
     },
     { name: 'an empty /32 block', raw: rawBlock({ cidr: '10.244.9.9/32', allocations: [null], attributes: [] }, 'b32'), value: { name: 'b32', cidr: '10.244.9.9/32', affinityNode: 'minikube-m02', allocations: [] } },
   ])('$name', ({ raw, value }) => {
     const result = parseObject(raw);
     expect(result).toEqual({ status: 'ok', object: { kind: 'IPAMBlock', key: value.name, value } });
     if (result.status === 'ok' && value.affinityNode === undefined) expect(result.object.value).not.toHaveProperty('affinityNode');
+  });
+
+  it('sees a change to the addresses of the block\'s own node as no change: no route depends on them', () => {
+    const before = parseObject(rawBlock());
+    const after = parseObject(rawBlock({ allocations: allocations({ 0: 0, 1: 1, 9: 1 }) }));
+    const borrowed = parseObject(rawBlock({ allocations: allocations({ 0: 0, 1: 1, 9: 2 }), attributes: [TUNNEL_ATTRIBUTE, NGINX_ATTRIBUTE, BORROWER] }));
+    if (before.status !== 'ok' || after.status !== 'ok' || borrowed.status !== 'ok') throw new Error('not parsed');
+    expect(sameObject(before.object, after.object)).toBe(true);
+    expect(sameObject(before.object, borrowed.object)).toBe(false);
+  });
+
+  it('checks the owner of every address, also those it does not keep', () => {
+    const hostile = { handle_id: 'a b', secondary: { node: 'minikube-m02' } };
+    expect(parseObject(rawBlock({ attributes: [TUNNEL_ATTRIBUTE, hostile] }, 'b'))).toEqual(problem('IPAMBlock', 'b', 'spec.attributes[1].handle_id', /"a b"/));
   });
 
   it('ignores a soft-deleted block, naming its key so a store drops the old value', () => {

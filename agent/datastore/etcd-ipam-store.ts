@@ -10,17 +10,36 @@ import type { AffinityData, HandleData, IpamStore, Versioned, WriteResult } from
 import type { EtcdClient } from './etcd-client.js';
 
 /** The part of the etcd client IPAM and registration use. */
-export type EtcdKv = Pick<EtcdClient, 'listPrefix' | 'get' | 'create' | 'compareAndSwap' | 'compareAndDelete'>;
+export type EtcdKv = Pick<EtcdClient, 'listPrefix' | 'scanPrefix' | 'get' | 'create' | 'compareAndSwap' | 'compareAndDelete'>;
 
 export class EtcdIpamStore implements IpamStore {
   constructor(private readonly etcd: EtcdKv) {}
 
   async listBlocks(): Promise<Versioned<BlockData>[]> {
-    const [v4, v6] = await Promise.all([this.etcd.listPrefix(`${IPAM_PREFIX}assignment/ipv4/block/`), this.etcd.listPrefix(`${IPAM_PREFIX}assignment/ipv6/block/`)]);
-    return [...v4.kvs, ...v6.kvs].flatMap((kv) => {
-      const block = decode<BlockData>(kv.value);
-      return block === undefined ? [] : [{ value: block, revision: String(kv.modRevision) }];
-    });
+    let blocks: Versioned<BlockData>[] = [];
+    for (const family of [4, 6]) {
+      // Decoded page by page: the raw values of every block are never all in memory at once.
+      const listed = await this.etcd.scanPrefix(`${IPAM_PREFIX}assignment/ipv${family}/block/`, (kv) => {
+        const block = decode<BlockData>(kv.value);
+        return block === undefined ? undefined : { value: block, revision: String(kv.modRevision) };
+      });
+      blocks = blocks.concat(listed.kvs);
+    }
+    return blocks;
+  }
+
+  async listBlockCidrs(): Promise<string[]> {
+    let cidrs: string[] = [];
+    for (const family of [4, 6]) {
+      // Keys only: a node claiming its first block in a cluster of 100,000 blocks would otherwise
+      // read and decode every one of them (hundreds of MB) just to learn which CIDRs are taken.
+      const listed = await this.etcd.scanPrefix(`${IPAM_PREFIX}assignment/ipv${family}/block/`, (kv) => {
+        const key = parseEtcdKey(kv.key);
+        return key.type === 'block' ? key.cidr : undefined;
+      }, { keysOnly: true });
+      cidrs = cidrs.concat(listed.kvs);
+    }
+    return cidrs;
   }
 
   async getBlock(cidr: string): Promise<Versioned<BlockData> | undefined> {

@@ -81,11 +81,14 @@ export class EtcdSource implements ClusterSource {
 
   /** Lists the whole prefix at one revision and replaces every kind; returns that revision. */
   private async relist(): Promise<number> {
-    const listing = await this.client.listPrefix(CALICO_PREFIX);
-    const byKind = new Map<ObjectKind, ParseResult[]>(OBJECT_KINDS.map((k) => [k, []]));
-    for (const kv of listing.kvs) {
+    // Parsed page by page as they arrive: the raw values of a big cluster never coexist.
+    const listing = await this.client.scanPrefix(CALICO_PREFIX, (kv) => {
       const result = parseEtcdKv(kv.key, kv.value);
-      const kind = result.status === 'ignored' ? result.kind : result.status === 'ok' ? result.object.kind : result.kind;
+      return result.status === 'ignored' && result.kind === undefined ? undefined : result;
+    });
+    const byKind = new Map<ObjectKind, ParseResult[]>(OBJECT_KINDS.map((k) => [k, []]));
+    for (const result of listing.kvs) {
+      const kind = result.status === 'ok' ? result.object.kind : result.kind;
       if (kind !== undefined) byKind.get(kind)?.push(result);
     }
     for (const [kind, results] of byKind) this.store.replaceKind(kind, results);

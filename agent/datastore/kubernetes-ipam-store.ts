@@ -17,6 +17,10 @@ export class KubernetesIpamStore implements IpamStore {
     return (await this.client.list(IPAMBLOCKS)).items.map(readBlock);
   }
 
+  async listBlockCidrs(): Promise<string[]> {
+    return (await this.listBlocks()).map((b) => b.value.cidr);
+  }
+
   getBlock(cidr: string): Promise<Versioned<BlockData> | undefined> {
     return this.#getLive(IPAMBLOCKS, blockName(cidr), readBlock);
   }

@@ -170,7 +170,7 @@ export class IpamAllocator {
 
   /** Claims the first free block of the pools, starting where this node's name hashes to. */
   private async claimBlock(node: string, pools: readonly IpPool[]): Promise<string | undefined> {
-    const taken = new Set((await this.store.listBlocks()).map((b) => b.value.cidr));
+    const taken = new Set(await this.store.listBlockCidrs());
     for (const pool of pools) {
       for (const cidr of candidateBlocks(pool, node)) {
         if (taken.has(cidr)) continue;

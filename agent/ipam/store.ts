@@ -26,6 +26,8 @@ export type WriteResult<T> = { readonly ok: true; readonly entry: Versioned<T> }
 
 export interface IpamStore {
   listBlocks(): Promise<Versioned<BlockData>[]>;
+  /** The CIDR of every block, deleted or not: what claiming a free block needs, without the blocks. */
+  listBlockCidrs(): Promise<string[]>;
   getBlock(cidr: string): Promise<Versioned<BlockData> | undefined>;
   createBlock(block: BlockData): Promise<WriteResult<BlockData>>;
   updateBlock(block: BlockData, revision: string): Promise<WriteResult<BlockData>>;

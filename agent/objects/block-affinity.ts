@@ -9,7 +9,7 @@ import { AFFINITY_STATES, type AffinityState, type BlockAffinity } from '../../r
 import type { KubeObject, ParseResult } from './api.js';
 import { parseBlockCidr } from './block-cidr.js';
 import { readMetadata } from './metadata.js';
-import { isObjectName, NAME_RULE } from './names.js';
+import { isObjectName, NAME_RULE, sharedName } from './names.js';
 import { describeValue, ignored, invalid, ok, type ObjectRef } from './results.js';
 import { check, compileSchema, joinPath } from './schema.js';
 
@@ -52,6 +52,6 @@ export function convertBlockAffinity(ref: ObjectRef, name: string, spec: unknown
   if (!isObjectName(raw.node)) return invalid(ref, joinPath(at, 'node'), `${NAME_RULE}, got ${describeValue(raw.node)}`);
   const parsed = parseBlockCidr(raw.cidr);
   if ('message' in parsed) return invalid(ref, joinPath(at, 'cidr'), parsed.message);
-  const value: BlockAffinity = { name, node: raw.node, cidr: parsed.cidr, state: raw.state };
+  const value: BlockAffinity = { name, node: sharedName(raw.node), cidr: parsed.cidr, state: raw.state };
   return ok({ kind: 'BlockAffinity', key: ref.key, value });
 }

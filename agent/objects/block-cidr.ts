@@ -13,5 +13,7 @@ export function parseBlockCidr(text: unknown): { readonly cidr: Cidr } | { reado
   const { min, max } = BLOCK_SIZE[family];
   const length = prefixLength(cidr);
   if (length < min || length > max) return { message: `is a /${length}; an IPv${family} block is /${min} to /${max}` };
-  return { cidr };
+  // The text itself when it is already canonical (Calico writes it so): parseCidr builds the
+  // canonical form as a chain of cons strings, 32 bytes each, and snapshots keep every CIDR.
+  return { cidr: cidr === text ? (text as Cidr) : cidr };
 }

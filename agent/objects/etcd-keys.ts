@@ -8,7 +8,7 @@ import type { Cidr } from '../../kernel/values.js';
 import { familyOf } from '../../kernel/values.js';
 import type { ObjectKind } from './api.js';
 import { parseBlockCidr } from './block-cidr.js';
-import { cidrName, HANDLE_RULE, isHandle, isNamespace, isObjectName, NAME_RULE, NAMESPACE_RULE } from './names.js';
+import { cidrName, flatJoin, HANDLE_RULE, isHandle, isNamespace, isObjectName, NAME_RULE, NAMESPACE_RULE } from './names.js';
 import { quote } from './results.js';
 
 export const IPAM_PREFIX = '/calico/ipam/v2/';
@@ -40,7 +40,7 @@ export function resourceKey(plural: ResourcePlural, name: string, namespace?: st
 
 /** The store key an etcd affinity gets: `/` cannot occur in a node name, so node and block cannot blur. */
 export function etcdAffinityKey(node: string, cidr: Cidr): string {
-  return `${node}/${cidrName(cidr)}`;
+  return flatJoin(node, '/', cidrName(cidr));
 }
 
 export type EtcdKey =
@@ -62,9 +62,9 @@ export function parseEtcdKey(key: string): EtcdKey {
   if (key.startsWith(`${IPAM_PREFIX}host/`) && parts.length === 9 && parts[7] === 'block') {
     const node = parts[5] ?? '';
     const cidr = keyCidrOf(parts[8] ?? '', parts[6] ?? '');
-    const shown = `${isObjectName(node) ? node : quote(node)}/${quote(parts[8] ?? '')}`;
-    if (!isObjectName(node)) return { type: 'invalid', kind: 'BlockAffinity', key: shown, message: `node ${NAME_RULE}, got ${quote(node)}` };
-    if ('message' in cidr) return { type: 'invalid', kind: 'BlockAffinity', key: shown, message: cidr.message };
+    const shown = () => `${isObjectName(node) ? node : quote(node)}/${quote(parts[8] ?? '')}`;
+    if (!isObjectName(node)) return { type: 'invalid', kind: 'BlockAffinity', key: shown(), message: `node ${NAME_RULE}, got ${quote(node)}` };
+    if ('message' in cidr) return { type: 'invalid', kind: 'BlockAffinity', key: shown(), message: cidr.message };
     return { type: 'affinity', kind: 'BlockAffinity', key: etcdAffinityKey(node, cidr.cidr), node, cidr: cidr.cidr };
   }
   if (key.startsWith(RESOURCE_PREFIX)) return resourceOf(parts.slice(5));
@@ -88,7 +88,7 @@ function resourceOf([plural, ...rest]: string[]): EtcdKey {
 /** `10.244.205.192-26` under `ipv4` → 10.244.205.192/26. Neither family writes `-` in an address. */
 function keyCidrOf(text: string, version: string): { readonly cidr: Cidr } | { readonly message: string } {
   const dash = text.lastIndexOf('-');
-  const parsed = parseBlockCidr(dash < 0 ? text : `${text.slice(0, dash)}/${text.slice(dash + 1)}`);
+  const parsed = parseBlockCidr(dash < 0 ? text : flatJoin(text.slice(0, dash), '/', text.slice(dash + 1)));
   if ('message' in parsed) return { message: `block in key ${parsed.message}` };
   if (version !== `ipv${familyOf(parsed.cidr)}`) return { message: `block ${parsed.cidr} is filed under ${quote(version)}` };
   return parsed;

@@ -8,10 +8,10 @@
 import type { KubeObject, ParseResult } from './api.js';
 import { convertBlockAffinity } from './block-affinity.js';
 import { parseCalicoNode } from './calico-node.js';
-import { etcdAffinityKey, parseEtcdKey, type EtcdKey, type ResourcePlural } from './etcd-keys.js';
+import { parseEtcdKey, type EtcdKey, type ResourcePlural } from './etcd-keys.js';
 import { convertIpamBlock } from './ipam-block.js';
 import { parseIpPool } from './ippool.js';
-import { cidrName } from './names.js';
+import { cidrName, flatJoin } from './names.js';
 import { describeValue, ignored, invalid, isRecord, quote, type ObjectRef } from './results.js';
 import { parseWorkloadEndpoint } from './workload-endpoint.js';
 
@@ -43,7 +43,7 @@ export function parseEtcdKv(key: string, value: string): ParseResult {
     case 'affinity': {
       if (!isRecord(json)) return invalid(ref, 'value', `must be a JSON object, got ${describeValue(json)}`);
       const spec = { state: json.state ?? 'confirmed', deleted: json.deleted, node: parsedKey.node, cidr: parsedKey.cidr };
-      return convertBlockAffinity(ref, `${parsedKey.node}-${cidrName(parsedKey.cidr)}`, spec, '');
+      return convertBlockAffinity(ref, ref.name, spec, '');
     }
     case 'resource':
       return parseResource(ref, parsedKey, json);
@@ -65,8 +65,8 @@ function parseResource(ref: ObjectRef, key: Extract<EtcdKey, { type: 'resource' 
 
 function refOf(key: Exclude<EtcdKey, { type: 'other' }>): ObjectRef {
   const sourceKind = key.type === 'resource' ? SOURCE_KINDS[key.plural] : key.kind;
-  const name = key.type === 'affinity' ? `${key.node}-${cidrName(key.cidr)}` : key.key;
-  return { kind: key.kind, key: key.type === 'affinity' ? etcdAffinityKey(key.node, key.cidr) : key.key, sourceKind, name };
+  const name = key.type === 'affinity' ? flatJoin(key.node, '-', cidrName(key.cidr)) : key.key;
+  return { kind: key.kind, key: key.key, sourceKind, name };
 }
 
 function parseJson(text: string): unknown {

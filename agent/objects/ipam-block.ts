@@ -6,8 +6,15 @@
 // through convertIpamBlock with a different base path.
 //
 // A soft-deleted block (`deleted: true`, the first step of Calico's two-step delete) is ignored,
-// as Calico's readers skip it. Any field wren keeps must be valid or the block is rejected: an
-// owner node or handle wren cannot trust would route a borrowed address to the wrong place.
+// as Calico's readers skip it. Every owner node and handle the allocations refer to must be valid
+// or the block is rejected: an owner wren cannot trust would route a borrowed address to the
+// wrong place.
+//
+// Only the allocations that route apart from the block are kept: an address owned by another node
+// than the block's (borrowed), or owned by no node in a block affine to none (reported). An
+// address of the block's own node goes wherever the block goes, so it adds no route; in a real
+// cluster that is nearly every address, and at 100,000 blocks keeping them all was most of the
+// agent's memory. A change to those alone is no change to the snapshot.
 import type { JSONSchemaType } from 'ajv';
 import type { Cidr } from '../../kernel/values.js';
 import { cidrSize, nthAddress, prefixLength } from '../../kernel/values.js';
@@ -15,7 +22,7 @@ import type { Allocation, IpamBlock } from '../../routing/cluster.js';
 import type { KubeObject, ParseResult } from './api.js';
 import { parseBlockCidr } from './block-cidr.js';
 import { readMetadata } from './metadata.js';
-import { HANDLE_RULE, isHandle, isObjectName, NAME_RULE } from './names.js';
+import { HANDLE_RULE, isHandle, isObjectName, NAME_RULE, sharedName } from './names.js';
 import { describeValue, ignored, invalid, ok, type ObjectRef } from './results.js';
 import { check, compileSchema, joinPath } from './schema.js';
 
@@ -81,7 +88,7 @@ export function convertIpamBlock(ref: ObjectRef, name: string, spec: unknown, at
   if (BigInt(raw.allocations.length) !== size) {
     return invalid(ref, joinPath(at, 'allocations'), `has ${raw.allocations.length} entries; a /${prefixLength(cidr)} block has ${size} addresses`);
   }
-  const allocations = readAllocations(cidr, raw, at);
+  const allocations = readAllocations(cidr, raw, affinity?.node, at);
   if ('field' in allocations) return invalid(ref, allocations.field, allocations.message);
 
   const value: IpamBlock = affinity === undefined ? { name, cidr, allocations } : { name, cidr, affinityNode: affinity.node, allocations };
@@ -93,33 +100,35 @@ function parseAffinity(text: string | null | undefined): { node: string } | { me
   if (text === null || text === undefined || text.startsWith('virtual:')) return undefined;
   if (!text.startsWith('host:')) return { message: `must be "host:<node>" or "virtual:<name>", got ${describeValue(text)}` };
   const node = text.slice('host:'.length);
-  return isObjectName(node) ? { node } : { message: `names node ${describeValue(node)}, which ${NAME_RULE}` };
+  return isObjectName(node) ? { node: sharedName(node) } : { message: `names node ${describeValue(node)}, which ${NAME_RULE}` };
 }
 
 type Owner = Omit<Allocation, 'ip'>;
 type Failure = { readonly field: string; readonly message: string };
 
-function readAllocations(cidr: Cidr, raw: IpamBlockSpecRaw, at: string): Allocation[] | Failure {
+/** Shared by every block with nothing routed apart (nearly all of them). */
+const NONE: readonly Allocation[] = Object.freeze([]);
+
+/** The allocations that route apart from the block (see the top of this file), checked. */
+function readAllocations(cidr: Cidr, raw: IpamBlockSpecRaw, home: string | undefined, at: string): readonly Allocation[] | Failure {
   const attributes = raw.attributes ?? [];
   const attributesAt = joinPath(at, 'attributes');
   // Many ordinals share one attribute (one per handle); each is checked once.
-  const owners = new Map<number, Owner | Failure>();
-  const allocations: Allocation[] = [];
-  for (const [ordinal, index] of raw.allocations.entries()) {
-    if (index === null) continue;
+  const owners: (Owner | Failure | undefined)[] = [];
+  let kept: Allocation[] | undefined;
+  for (let ordinal = 0; ordinal < raw.allocations.length; ordinal++) {
+    const index = raw.allocations[ordinal];
+    if (index === null || index === undefined) continue;
     const attribute = attributes[index];
     if (attribute === undefined) {
       return { field: joinPath(joinPath(at, 'allocations'), ordinal), message: `refers to attribute ${index}, but ${attributesAt} has ${attributes.length} entries` };
     }
-    let owner = owners.get(index);
-    if (owner === undefined) {
-      owner = readOwner(attribute, joinPath(attributesAt, index));
-      owners.set(index, owner);
-    }
+    const owner = (owners[index] ??= readOwner(attribute, joinPath(attributesAt, index)));
     if ('field' in owner) return owner;
-    allocations.push({ ip: nthAddress(cidr, ordinal), ...owner });
+    if (owner.node === undefined ? home !== undefined : owner.node === home) continue;
+    (kept ??= []).push({ ip: nthAddress(cidr, ordinal), ...owner });
   }
-  return allocations;
+  return kept ?? NONE;
 }
 
 function readOwner(attribute: BlockAttributeRaw, at: string): Owner | Failure {
@@ -128,5 +137,5 @@ function readOwner(attribute: BlockAttributeRaw, at: string): Owner | Failure {
   const handle = attribute.handle_id ?? '';
   if (node !== '' && !isObjectName(node)) return { field: `${at}.secondary.node`, message: `${NAME_RULE}, got ${describeValue(node)}` };
   if (handle !== '' && !isHandle(handle)) return { field: `${at}.handle_id`, message: `${HANDLE_RULE}, got ${describeValue(handle)}` };
-  return { ...(node === '' ? {} : { node }), ...(handle === '' ? {} : { handle }) };
+  return { ...(node === '' ? {} : { node: sharedName(node) }), ...(handle === '' ? {} : { handle }) };
 }

@@ -2,7 +2,9 @@
 // snapshot, so `wren snapshot` can dump a live datastore for `wren routes --snapshot`. Objects
 // take the shapes Calico stores in Kubernetes: IPPool, IPAMBlock and BlockAffinity as
 // crd.projectcalico.org/v1, nodes as v1 Nodes with Calico's annotations. Workloads are written
-// as projectcalico.org/v3 WorkloadEndpoints, which name their interface (a Pod would not).
+// as projectcalico.org/v3 WorkloadEndpoints, which name their interface (a Pod would not). A block
+// holds only the allocations that route apart from it (ipam-block.ts), so a dump of a live
+// datastore lists those and answers the same routes, not every address Calico handed out.
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { addressOf, cidrSize, hostCidr, ipToBigInt } from '../../kernel/values.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, Workload } from '../../routing/cluster.js';

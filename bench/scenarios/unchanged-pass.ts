@@ -1,6 +1,8 @@
 // Scenario 3 (agent half): a pass with nothing to change. Triggered the way a busy cluster
-// triggers most passes: another node's block changes in etcd without changing any route (a pod
-// started there: one more allocation in its block). The pass time is the agent's own, from its
+// triggers most passes: a pod starts on another node, which changes nothing in this node's
+// routes. Calico's CNI plugin writes one more allocation into that node's block (no change to
+// wren: an address of the block's own node routes with the block) and the pod's
+// WorkloadEndpoint (a change to the snapshot, so a pass). The pass time is the agent's own, from its
 // `/metrics` (wren_pass_duration_seconds: sum and count before and after) — which starts after
 // the pass has read the kernel — and, whole, from the etcd write to the pass's log line
 // (millisecond timestamps); its CPU is the agent process tree's across the pass. "Writes
@@ -8,9 +10,11 @@
 // wren_kernel_changes_total.
 import { blockKey } from '../../agent/objects/etcd-keys.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { block } from '../../test/support/seed-cluster.js';
+import { nthAddress } from '../../kernel/values.js';
+import { block, workload } from '../../test/support/seed-cluster.js';
 import type { AgentEnv } from '../agent-env.js';
-import { blockKv } from '../etcd-kvs.js';
+import { caliName } from '../cluster.js';
+import { blockKv, workloadKv } from '../etcd-kvs.js';
 import { cpuBetween, treeCpu } from '../proc.js';
 import type { Progress } from '../progress.js';
 import type { RouteMonitor } from '../route-monitor.js';
@@ -42,10 +46,12 @@ export async function agentUnchangedPass(env: AgentEnv, monitor: RouteMonitor, r
       if (current === undefined) throw new Error(`block ${target.cidr} is not in etcd`);
       const ordinals = [...target.allocations.map((_, i): [number] => [i]), [32 + rep] as [number]];
       const value = blockKv(block(target.cidr, target.affinityNode, ordinals)).value;
+      const pod = workloadKv(workload('bench-remote', `pod-${rep}`, target.affinityNode, [nthAddress(target.cidr, 32 + rep)], caliName(rep)));
       const cpu0 = await treeCpu(env.agent.pid);
       const wallT0 = Date.now();
       const swapped = await env.etcd.compareAndSwap(key, value, current.modRevision);
       if (!swapped.ok) throw new Error(`block ${target.cidr}: write lost a race`);
+      if (!(await env.etcd.create(pod.key, pod.value)).ok) throw new Error(`${pod.key} exists already`);
       let after = await env.agent.metrics();
       while (after.passes === before.passes) {
         await sleep(10);

@@ -48,6 +48,7 @@ export class MemoryIpamStore implements IpamStore {
   readonly handles = new Table<HandleData>(this.clock);
 
   async listBlocks() { return this.blocks.list(); }
+  async listBlockCidrs() { return this.blocks.list().map((b) => b.value.cidr); }
   async getBlock(cidr: string) { return this.blocks.get(cidr); }
   createBlock(block: BlockData) { return this.blocks.create(block.cidr, block); }
   updateBlock(block: BlockData, revision: string) { return this.blocks.update(block.cidr, block, revision); }
