@@ -17,6 +17,8 @@ import type { IfaceName } from '../kernel/values.js';
 export class KernelView {
   readonly routes = new Map<string, Route>();
   private linksByName = new Map<IfaceName, Link>();
+  /** Keys whose entry changed since the last takeChanged(): what a listing check must re-parse. */
+  private changed = new Set<string>();
   /** Keys the monitor reported while a batch was in flight: the kernel's word on them is newer. */
   private reportedDuringApply: Set<string> | undefined;
 
@@ -61,8 +63,8 @@ export class KernelView {
       const key = routeKey(op.route);
       if (reported.has(key)) continue;
       const failure = failed.get(op);
-      if (op.op === 'route-replace' && failure === undefined) this.routes.set(key, op.route);
-      else if (op.op === 'route-delete' && (failure === undefined || gone(failure))) this.routes.delete(key);
+      if (op.op === 'route-replace' && failure === undefined) this.set(key, op.route);
+      else if (op.op === 'route-delete' && (failure === undefined || gone(failure))) this.set(key, undefined);
     }
   }
 
@@ -77,12 +79,29 @@ export class KernelView {
     const held = this.routes.get(key);
     if (event.deleted) {
       if (held === undefined) return undefined;
-      this.routes.delete(key);
+      this.set(key, undefined);
     } else {
       if (held !== undefined && sameRoute(held, event.route)) return undefined;
-      this.routes.set(key, event.route);
+      this.set(key, event.route);
     }
     return key;
+  }
+
+  /** Sets (or, with undefined, removes) what the kernel holds on a key. */
+  set(key: string, route: Route | undefined): void {
+    if (route === undefined) this.routes.delete(key);
+    else this.routes.set(key, route);
+    this.changed.add(key);
+  }
+
+  markChanged(keys: Iterable<string>): void {
+    for (const key of keys) this.changed.add(key);
+  }
+
+  takeChanged(): Set<string> {
+    const changed = this.changed;
+    this.changed = new Set();
+    return changed;
   }
 
   /** A device vanished (or went down): the kernel dropped its routes without an event each. */
@@ -90,7 +109,7 @@ export class KernelView {
     const keys: string[] = [];
     for (const [key, route] of this.routes) {
       if (route.dev === dev && route.type !== 'blackhole') {
-        this.routes.delete(key);
+        this.set(key, undefined);
         keys.push(key);
       }
     }

@@ -25,6 +25,7 @@ import type { ClusterSource } from './cluster-source.js';
 import { writeMtuFile } from './mtu-file.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { readKernel, reconcileDesired, reconcileOnce, type PassReport } from './reconciler.js';
+import { countOps } from '../kernel/plan.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import type { Plan } from '../kernel/plan.js';
 import type { KernelState } from '../kernel/state.js';
@@ -33,6 +34,7 @@ import type { ObjectProblem } from '../routing/cluster.js';
 import type { RouteEngine } from '../routing/route-engine.js';
 import type { DesiredNode } from './node-plan.js';
 import { KernelView } from './kernel-view.js';
+import { RouteListing } from './route-listing.js';
 import { linkEffects, planKeys, RouteLedger } from './incremental-pass.js';
 import type { LoopReport } from './loop-report.js';
 
@@ -62,6 +64,8 @@ interface Incremental {
   readonly desired: DesiredNode;
   /** Problems of the node itself (tunnels, MTU, host), which only a full pass changes. */
   readonly nodeProblems: readonly ObjectProblem[];
+  /** The route table as the last resync listed it. */
+  readonly listing: RouteListing;
 }
 
 export interface PassTrigger {
@@ -200,9 +204,9 @@ export class ReconcileLoop {
       const reasons = [...trigger.reasons];
       const canStep = this.incremental !== undefined && reasons.every((r) => INCREMENTAL_REASONS.has(r));
       // The periodic resync guards the kernel, not the datastore (whose watch relists on its own):
-      // with the engine current, it re-reads the kernel and compares, without recomputing routes.
-      const kernelOnly = this.incremental !== undefined && reasons.length === 1 && reasons[0] === 'resync';
-      report = (canStep ? await this.incrementalPass(started) : undefined) ?? (await this.fullPass(started, kernelOnly));
+      // with the engine current, it checks the kernel against the view, without recomputing routes.
+      const resync = this.incremental !== undefined && reasons.length === 1 && reasons[0] === 'resync';
+      report = (canStep ? await this.incrementalPass(started) : resync ? await this.resyncPass(started) : undefined) ?? (await this.fullPass(started));
       if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.mtus.pod);
       this.state.lastReport = report;
       if (report.failures.length > 0) failure = new Error(`${report.failures.length} change(s) failed: ${report.failures[0]?.line}: ${report.failures[0]?.error}`);
@@ -226,32 +230,28 @@ export class ReconcileLoop {
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.retryMaxMs);
   }
 
-  private async fullPass(started: number, kernelOnly = false): Promise<LoopReport> {
-    const kept = kernelOnly ? this.incremental : undefined;
+  private async fullPass(started: number): Promise<LoopReport> {
     this.incremental = undefined;
     this.dirtyKeys.clear();
     this.linksDirty = false;
     this.eventsDuringFull = [];
     try {
-      // Kernel only: the engine stays, and with it whatever the feed holds for the next pass.
-      const changes = kept === undefined ? this.source.feed?.takeChanges() : undefined;
-      const current = kept === undefined || changes === 'all' ? undefined : kept;
-      const snapshot = current === undefined ? this.source.snapshot() : undefined;
-      if (snapshot !== undefined && this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
+      // The snapshot below covers every change the feed holds: drop them.
+      this.source.feed?.takeChanges();
+      const snapshot = this.source.snapshot();
+      if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
       const actual = await readKernel(this.kernel, this.config.table);
       const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
       // What the grace period spares now must be looked at again once it is over.
       if (graceIfaces.size > 0) setTimeout(() => this.markDirty('grace'), this.options.graceMs).unref();
       const options = { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported };
-      const report = current === undefined
-        ? await reconcileOnce(this.kernel, snapshot ?? this.source.snapshot(), this.config, options, actual)
-        : await reconcileDesired(this.kernel, { ...current.desired, routes: current.engine.routes(), problems: [...current.nodeProblems, ...current.engine.problems()], routeEngine: current.engine }, actual, this.config, options);
+      const report = await reconcileOnce(this.kernel, snapshot, this.config, options, actual);
       if (this.source.feed !== undefined && report.failures.length === 0) {
         // Devices created, re-created or fixed: the view needs the links as they are now.
         const devicesChanged = report.planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.length > 0);
         this.startIncremental(report, devicesChanged ? { ...actual, links: await this.kernel.readLinks() } : actual);
       }
-      return fullReport(report, performance.now() - started, current === undefined ? 'full' : 'resync');
+      return fullReport(report, performance.now() - started, 'full');
     } finally {
       const events = this.eventsDuringFull;
       const neighbors = this.neighborsDuringFull;
@@ -273,7 +273,31 @@ export class ReconcileLoop {
       ledger: RouteLedger.from(report.planned.routes.held, report.planned.routes.conflicts),
       desired: report.desired,
       nodeProblems: report.problems.filter((p) => !routeProblems.has(p)),
+      listing: new RouteListing(),
     };
+  }
+
+  /**
+   * The periodic check: devices, neighbours and FDB as a full pass checks them (any difference
+   * there means a full pass), and the route table line by line against the view (route-listing.ts);
+   * drifted keys are then decided like any others. Undefined when a full pass must answer.
+   */
+  private async resyncPass(started: number): Promise<LoopReport | undefined> {
+    const inc = this.incremental;
+    if (inc === undefined || this.kernel.readRouteLines === undefined) return undefined;
+    const changedBefore = inc.view.takeChanged();
+    const [lines, actual] = await Promise.all([this.kernel.readRouteLines(this.config.table), readKernel(this.kernel, this.config.table, { routes: false })]);
+    if (this.incremental !== inc) return undefined;
+    const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
+    const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, graceIfaces, ipipSupported: this.ipipSupported });
+    if (countOps(devices.planned.plan) > 0) return undefined;
+    const links = linkEffects(inc.view, actual.links, inc.desired.hostIface);
+    if (links.full) return undefined;
+    for (const key of links.dropped) this.dirtyKeys.add(key);
+    if (links.changed.length > 0) for (const key of inc.ledger.held.keys()) this.dirtyKeys.add(key);
+    for (const key of inc.listing.check(lines, inc.view, changedBefore)) this.dirtyKeys.add(key);
+    const report = await this.incrementalPass(started);
+    return report === undefined ? undefined : { ...report, mode: 'resync' };
   }
 
   /** Undefined when the changes need a full pass after all. */

@@ -34,8 +34,8 @@ export interface PassReport {
   readonly durationMs: number;
 }
 
-export async function readKernel(kernel: Kernel, table: number): Promise<KernelState> {
-  const [routes, links] = await Promise.all([kernel.readRoutes(table), kernel.readLinks()]);
+export async function readKernel(kernel: Kernel, table: number, what: { routes: boolean } = { routes: true }): Promise<KernelState> {
+  const [routes, links] = await Promise.all([what.routes ? kernel.readRoutes(table) : [], kernel.readLinks()]);
   const ours = links.filter((l) => l.name === VXLAN_DEVICE || l.name === VXLAN_DEVICE_V6).map((l) => l.name);
   const [neighbors, fdb] = await Promise.all([
     Promise.all(ours.map((d) => kernel.readNeighbors(d))),

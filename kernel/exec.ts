@@ -47,13 +47,17 @@ export async function run(file: string, args: readonly string[], input?: string)
  * this process take turns 64 KB at a time, which costs more than the command itself.
  */
 export async function runLarge(file: string, args: readonly string[]): Promise<string> {
+  return withOutputFile(file, args, (path) => readFileSync(path, 'utf8'));
+}
+
+async function withOutputFile<T>(file: string, args: readonly string[], use: (path: string) => T): Promise<T> {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `wren-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = openSync(path, 'w+', 0o600);
   try {
     const result = await execa(file, args, { reject: false, stdin: 'ignore', stdout: fd as unknown as Options['stdout'], env: { LC_ALL: 'C' } });
     if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, String(result.stderr ?? ''));
-    return readFileSync(path, 'utf8');
+    return use(path);
   } finally {
     closeSync(fd);
     rmSync(path, { force: true });
