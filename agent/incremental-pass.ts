@@ -7,7 +7,12 @@ import type { IfaceName } from '../kernel/values.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6, WORKLOAD_PREFIX } from '../routing/devices.js';
 import type { RouteEngine } from '../routing/route-engine.js';
 import { decideRoute, type HeldRoute, type RouteConflict, type RouteDiffOptions } from '../routing/route-diff.js';
-import type { KernelView } from './kernel-view.js';
+import { KernelView } from './kernel-view.js';
+import type { KernelState } from '../kernel/state.js';
+import type { ObjectProblem } from '../routing/cluster.js';
+import type { DesiredNode } from './node-plan.js';
+import type { PassReport } from './reconciler.js';
+import { RouteListing } from './route-listing.js';
 
 /** Routes that could not be written, by key, kept across passes for status and metrics. */
 export class RouteLedger {
@@ -103,4 +108,33 @@ function sameAddresses(a: Link | undefined, b: Link): boolean {
 /** IPv6 link-local addresses come with every new veth and say nothing about the node. */
 function linkLocal(cidr: string): boolean {
   return cidr.startsWith('fe80:');
+}
+
+/** What incremental passes work from, set up by each full pass. */
+export interface Incremental {
+  readonly engine: RouteEngine;
+  readonly view: KernelView;
+  readonly ledger: RouteLedger;
+  readonly desired: DesiredNode;
+  /** Problems of the node itself (tunnels, MTU, host), which only a full pass changes. */
+  readonly nodeProblems: readonly ObjectProblem[];
+  /** The route table as the last resync listed it. */
+  readonly listing: RouteListing;
+}
+
+/** After a full pass: the engine it built, the kernel it read with its own writes folded in. */
+export function incrementalFrom(report: PassReport, actual: KernelState, table: number): Incremental {
+  const view = new KernelView(actual, table);
+  for (const phase of report.planned.plan) view.applied(phase.ops, []);
+  view.takeChanged();
+  const engine = report.desired.routeEngine;
+  const routeProblems = new Set(engine.problems());
+  return {
+    engine,
+    view,
+    ledger: RouteLedger.from(report.planned.routes.held, report.planned.routes.conflicts),
+    desired: report.desired,
+    nodeProblems: report.problems.filter((p) => !routeProblems.has(p)),
+    listing: new RouteListing(),
+  };
 }

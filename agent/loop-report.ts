@@ -7,6 +7,7 @@ import type { ObjectProblem } from '../routing/cluster.js';
 import type { RouteClass } from '../routing/route-classes.js';
 import type { HeldRoute, RouteConflict } from '../routing/route-diff.js';
 import type { Mtus } from '../tunnels/mtu.js';
+import type { PassReport } from './reconciler.js';
 
 export interface LoopReport {
   /**
@@ -29,4 +30,25 @@ export interface LoopReport {
   readonly problems: readonly ObjectProblem[];
   readonly mtus: Mtus;
   readonly hostIface: IfaceName;
+}
+
+/** A full pass's report in the loop's shape. */
+export function fullReport(report: PassReport, durationMs: number, mode: LoopReport['mode']): LoopReport {
+  const routes = report.planned.routes;
+  return {
+    mode,
+    durationMs,
+    plan: report.planned.plan,
+    applied: report.applied,
+    failures: report.failures,
+    replaced: routes.replace.length,
+    removed: routes.remove.length,
+    keys: report.desired.routes.length,
+    desiredByClass: report.desiredByClass,
+    held: routes.held,
+    conflicts: routes.conflicts,
+    problems: report.problems,
+    mtus: report.desired.mtus,
+    hostIface: report.desired.hostIface,
+  };
 }

@@ -18,25 +18,17 @@
 // for a grace period, because Calico's CNI plugin may still be setting it up.
 import type { Logger } from 'pino';
 import type { Kernel } from '../kernel/kernel.js';
+import type { RouteEvent } from '../kernel/monitor-route.js';
+import { countOps, type Op, type Plan } from '../kernel/plan.js';
 import type { IfaceName } from '../kernel/values.js';
-import { ipipEnabled } from '../tunnels/ipip.js';
 import { WORKLOAD_PREFIX } from '../routing/devices.js';
+import { ipipEnabled } from '../tunnels/ipip.js';
 import type { ClusterSource } from './cluster-source.js';
+import { incrementalFrom, linkEffects, planKeys, type Incremental } from './incremental-pass.js';
+import { fullReport, type LoopReport } from './loop-report.js';
 import { writeMtuFile } from './mtu-file.js';
 import type { DataplaneConfig } from './node-plan.js';
-import { readKernel, reconcileDesired, reconcileOnce, type PassReport } from './reconciler.js';
-import { countOps } from '../kernel/plan.js';
-import type { RouteEvent } from '../kernel/monitor-route.js';
-import type { Plan } from '../kernel/plan.js';
-import type { KernelState } from '../kernel/state.js';
-import type { Op } from '../kernel/plan.js';
-import type { ObjectProblem } from '../routing/cluster.js';
-import type { RouteEngine } from '../routing/route-engine.js';
-import type { DesiredNode } from './node-plan.js';
-import { KernelView } from './kernel-view.js';
-import { RouteListing } from './route-listing.js';
-import { linkEffects, planKeys, RouteLedger } from './incremental-pass.js';
-import type { LoopReport } from './loop-report.js';
+import { readKernel, reconcileDesired, reconcileOnce } from './reconciler.js';
 
 export interface LoopOptions {
   readonly resyncIntervalMs: number;
@@ -55,18 +47,6 @@ export interface PassObserver {
 
 /** Reasons an incremental pass can answer; any other one asks for a full pass. */
 const INCREMENTAL_REASONS: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link']);
-
-/** What incremental passes work from, set up by each full pass. */
-interface Incremental {
-  readonly engine: RouteEngine;
-  readonly view: KernelView;
-  readonly ledger: RouteLedger;
-  readonly desired: DesiredNode;
-  /** Problems of the node itself (tunnels, MTU, host), which only a full pass changes. */
-  readonly nodeProblems: readonly ObjectProblem[];
-  /** The route table as the last resync listed it. */
-  readonly listing: RouteListing;
-}
 
 export interface PassTrigger {
   readonly reasons: ReadonlySet<string>;
@@ -249,7 +229,7 @@ export class ReconcileLoop {
       if (this.source.feed !== undefined && report.failures.length === 0) {
         // Devices created, re-created or fixed: the view needs the links as they are now.
         const devicesChanged = report.planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.length > 0);
-        this.startIncremental(report, devicesChanged ? { ...actual, links: await this.kernel.readLinks() } : actual);
+        this.incremental = incrementalFrom(report, devicesChanged ? { ...actual, links: await this.kernel.readLinks() } : actual, this.config.table);
       }
       return fullReport(report, performance.now() - started, 'full');
     } finally {
@@ -260,21 +240,6 @@ export class ReconcileLoop {
       for (const event of events) this.routeEvent(event);
       for (const entry of neighbors) this.neighborEvent(entry);
     }
-  }
-
-  private startIncremental(report: PassReport, actual: KernelState): void {
-    const view = new KernelView(actual, this.config.table);
-    for (const phase of report.planned.plan) view.applied(phase.ops, []);
-    const engine = report.desired.routeEngine;
-    const routeProblems = new Set(engine.problems());
-    this.incremental = {
-      engine,
-      view,
-      ledger: RouteLedger.from(report.planned.routes.held, report.planned.routes.conflicts),
-      desired: report.desired,
-      nodeProblems: report.problems.filter((p) => !routeProblems.has(p)),
-      listing: new RouteListing(),
-    };
   }
 
   /**
@@ -384,24 +349,4 @@ export class ReconcileLoop {
     for (const name of this.firstSeen.keys()) if (!present.has(name)) this.firstSeen.delete(name);
     return grace;
   }
-}
-
-function fullReport(report: PassReport, durationMs: number, mode: LoopReport['mode']): LoopReport {
-  const routes = report.planned.routes;
-  return {
-    mode,
-    durationMs,
-    plan: report.planned.plan,
-    applied: report.applied,
-    failures: report.failures,
-    replaced: routes.replace.length,
-    removed: routes.remove.length,
-    keys: report.desired.routes.length,
-    desiredByClass: report.desiredByClass,
-    held: routes.held,
-    conflicts: routes.conflicts,
-    problems: report.problems,
-    mtus: report.desired.mtus,
-    hostIface: report.desired.hostIface,
-  };
 }
