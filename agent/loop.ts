@@ -249,9 +249,9 @@ export class ReconcileLoop {
    */
   private async resyncPass(started: number): Promise<LoopReport | undefined> {
     const inc = this.incremental;
-    if (inc === undefined || this.kernel.readRouteLines === undefined) return undefined;
+    if (inc === undefined || this.kernel.readRouteListing === undefined) return undefined;
     const changedBefore = inc.view.takeChanged();
-    const [lines, actual] = await Promise.all([this.kernel.readRouteLines(this.config.table), readKernel(this.kernel, this.config.table, { routes: false })]);
+    const [listing, actual] = await Promise.all([this.kernel.readRouteListing(this.config.table), readKernel(this.kernel, this.config.table, { routes: false })]);
     if (this.incremental !== inc) return undefined;
     const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
     const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, graceIfaces, ipipSupported: this.ipipSupported });
@@ -260,7 +260,7 @@ export class ReconcileLoop {
     if (links.full) return undefined;
     for (const key of links.dropped) this.dirtyKeys.add(key);
     if (links.changed.length > 0) for (const key of inc.ledger.held.keys()) this.dirtyKeys.add(key);
-    for (const key of inc.listing.check(lines, inc.view, changedBefore)) this.dirtyKeys.add(key);
+    for (const key of inc.listing.check(listing, inc.view, changedBefore)) this.dirtyKeys.add(key);
     const report = await this.incrementalPass(started);
     return report === undefined ? undefined : { ...report, mode: 'resync' };
   }

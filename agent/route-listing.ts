@@ -5,14 +5,16 @@
 // of the previous check. A line seen then, on a key the view has not changed since, is the same
 // route as then — and the view agreed with the kernel then — so only new lines, keys the view
 // changed (the agent's writes, monitor events) and keys that vanished are parsed and compared.
-// The first check after a full pass has no previous listing and parses everything.
+// On an idle node the listing is byte for byte the previous one and the view has not changed:
+// then nothing is parsed at all. The first check after a full pass parses everything.
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import { routeKey, sameRoute, type Route } from '../kernel/state.js';
 import type { KernelView } from './kernel-view.js';
 
 export class RouteListing {
-  /** The previous check's lines, each with its route key. */
+  /** The previous check's lines, each with its route key, and the listing they came from. */
   private keyOfLine = new Map<string, string>();
+  private text: string | undefined;
 
   /**
    * Compares a fresh listing with the view (`changedBefore`: the keys the view changed since the
@@ -20,14 +22,18 @@ export class RouteListing {
    * differ and returns those keys (drift the monitor did not report). Lines the parser cannot
    * read (multipath, the default route) are not wren's and are left out of the view.
    */
-  check(lines: readonly string[], view: KernelView, changedBefore: ReadonlySet<string>): Set<string> {
+  check(text: string, view: KernelView, changedBefore: ReadonlySet<string>): Set<string> {
     // Keys the view changed while the listing was being read: the monitor's word on them is newer
     // than the listing's, so they are left to the next check.
     const racing = view.takeChanged();
     const drifted = new Set<string>();
+    if (text === this.text && changedBefore.size === 0 && racing.size === 0) return drifted;
+    this.text = text;
+    const lines = text.split('\n');
     const next = new Map<string, string>();
     const seen = new Set<string>();
     for (const line of lines) {
+      if (line === '') continue;
       let key = this.keyOfLine.get(line);
       if (key === undefined || changedBefore.has(key)) {
         const event = parseRouteEvent(line);

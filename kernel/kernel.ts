@@ -32,11 +32,11 @@ export interface Kernel {
   readRoutes(table: number): Promise<Route[]>;
   readLinks(): Promise<Link[]>;
   /**
-   * The route table as `ip -N route show` lists it, one line a route (both families): what a
-   * periodic check compares line by line with the previous listing, parsing only lines that
-   * changed. Optional: a kernel without it is checked by full reads.
+   * The route table as `ip -N route show` lists it, one line a route (IPv4, then IPv6): what a
+   * periodic check compares with the previous listing, parsing only lines that changed.
+   * Optional: a kernel without it is checked by full reads.
    */
-  readRouteLines?(table: number): Promise<string[]>;
+  readRouteListing?(table: number): Promise<string>;
   readNeighbors(dev: IfaceName): Promise<Neighbor[]>;
   readFdb(dev: IfaceName): Promise<FdbEntry[]>;
   apply(plan: Plan): Promise<ApplyResult>;
@@ -80,9 +80,9 @@ export class IpKernel implements Kernel {
     return [...parseRoutes(v4 ?? '', 4, table), ...parseRoutes(v6 ?? '', 6, table)];
   }
 
-  async readRouteLines(table: number): Promise<string[]> {
+  async readRouteListing(table: number): Promise<string> {
     const texts = await Promise.all((['-4', '-6'] as const).map((f) => runLarge('ip', [...this.nsArgs, '-N', f, 'route', 'show', 'table', String(table)])));
-    return texts.flatMap((t) => t.split('\n')).filter((line) => line !== '');
+    return texts.join('\n');
   }
 
   async readLinks(): Promise<Link[]> {
