@@ -51,7 +51,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       metrics.setInvalidObjects(datastore.invalidObjects());
       if (report === undefined) return;
       const changes = report.plan.reduce((n, p) => n + p.ops.length, 0);
-      const fields = { mode: report.mode, reasons: [...trigger.reasons], keys: report.keys, changes, replaced: report.replaced, removed: report.removed, held: report.held.length, conflicts: report.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs * 10) / 10 };
+      const fields = { mode: report.mode, reasons: [...trigger.reasons], keys: report.keys, changes, replaced: report.replaced, removed: report.removed, held: report.held.length, conflicts: report.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs * 10) / 10, kernelMs: report.kernelMs === undefined ? undefined : Math.round(report.kernelMs * 10) / 10 };
       if (changes > 0 || report.failures.length > 0) log.info(fields, 'pass applied');
       else log.debug(fields, 'pass unchanged');
       for (const f of report.failures) log.warn({ line: f.line, error: f.error, phase: f.phase }, 'kernel change failed');

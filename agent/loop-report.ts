@@ -16,6 +16,8 @@ export interface LoopReport {
    */
   readonly mode: 'full' | 'resync' | 'incremental';
   readonly durationMs: number;
+  /** Of which waiting for the kernel's batches (incremental passes). */
+  readonly kernelMs?: number;
   readonly plan: Plan;
   readonly applied?: ApplyResult;
   readonly failures: readonly OpFailure[];

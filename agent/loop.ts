@@ -301,14 +301,17 @@ export class ReconcileLoop {
       { name: 'routes', tool: 'ip', ops: decided.ops },
     ];
     let applied;
+    const applyStarted = performance.now();
     if (decided.ops.length + mtuOps.length > 0) {
       inc.view.applying();
       applied = await this.kernel.apply(plan);
       inc.view.applied([...mtuOps, ...decided.ops], applied.failures);
     }
+    const kernelMs = performance.now() - applyStarted;
     return {
       mode: 'incremental',
       durationMs: performance.now() - started,
+      kernelMs,
       plan,
       applied,
       failures: applied?.failures ?? [],

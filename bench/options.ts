@@ -38,7 +38,7 @@ export const FULL: BenchOptions = {
   repsLarge: 1,
   largeSize: 100_000,
   changes: 200,
-  changeBudgetS: 30,
+  changeBudgetS: 120,
   minChanges: 10,
   unchangedReps: 5,
   // One resync period of the agent: see scenarios/idle.ts.

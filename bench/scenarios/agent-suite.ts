@@ -12,6 +12,7 @@ import type { Progress } from '../progress.js';
 import type { AgentResult, IdleResult } from '../results.js';
 import { RouteMonitor } from '../route-monitor.js';
 import { planFor } from '../wren-lines.js';
+import { waitQuiet } from '../quiet.js';
 import { driftRepair } from './drift.js';
 import { idleCost } from './idle.js';
 import { oneChange, type ChangeOptions } from './one-change.js';
@@ -39,8 +40,14 @@ export async function agentSuite(o: AgentSuiteOptions, progress: Progress): Prom
     progress(`agent at ${cluster.expectedRoutes} routes: started and converged in ${Math.round(env.startMs)} ms`);
     monitor = new RouteMonitor(env.netns);
     await monitor.ready();
+    // Each scenario starts on a quiet machine: a namespace deleted earlier (a cold-sync run's,
+    // with 100,000 routes) is torn down later by kernel workers that hold the RTNL lock, and a
+    // route written meanwhile waits for it.
+    await waitQuiet();
     const change = await oneChange(env, monitor, o.changes, progress);
+    await waitQuiet();
     const drift = await driftRepair(env, monitor, o.changes, progress);
+    await waitQuiet();
     const unchangedPass = await agentUnchangedPass(env, monitor, o.unchangedReps, progress);
     let idle: IdleResult | undefined;
     let birdHwmMb: number | undefined;
