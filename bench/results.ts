@@ -20,7 +20,10 @@ export interface ColdSyncResult extends ClusterFacts {
   /** The pass as `wren apply` reports it: without process start and snapshot loading. */
   readonly wrenPass: Summary;
   readonly wrenPeakRssMb: Summary;
+  /** One `ip -batch` per phase, route replaces grouped by gateway (kernel order): the floor. */
   readonly floor: Summary;
+  /** The same lines in the cluster's order (gateways interleaved): what order alone costs. */
+  readonly floorClusterOrder: Summary;
   /** Undefined when BIRD is not installed (said so in `notes`). */
   readonly bird?: Summary;
   readonly birdRssMb?: Summary;
@@ -29,7 +32,7 @@ export interface ColdSyncResult extends ClusterFacts {
   readonly naiveExtrapolated?: Summary;
   /** A second `wren apply` on the converged kernel. */
   readonly unchanged: { readonly wall: Summary; readonly pass: Summary; readonly kernelLines: number };
-  /** Contenders that failed, by name (wren, floor, bird), with the first reason. */
+  /** Contenders that failed, by name (wren, floor, floor-cluster-order, bird), with the first reason. */
   readonly errors: Record<string, string>;
 }
 

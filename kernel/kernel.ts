@@ -1,5 +1,6 @@
 // The kernel adapter: reads a namespace's state with `ip -j` and applies a plan with one
-// `ip -batch` (and, for VXLAN FDB entries, one `bridge -batch`) per phase.
+// `ip -batch` (and, for VXLAN FDB entries, one `bridge -batch`) per phase, its lines in the
+// order the kernel takes fastest (batches.ts).
 //
 // Batches run with `-force`: a failing line (a device that vanished, a route someone else added)
 // does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
@@ -8,6 +9,7 @@
 import { CommandError, run, runLarge, runOk } from './exec.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import { BatchSession } from './batch-session.js';
+import { kernelOrder } from './batches.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
 import type { FdbEntry, Link, Neighbor, Route } from './state.js';
@@ -121,11 +123,12 @@ export class IpKernel implements Kernel {
     const failures: OpFailure[] = [];
     for (const phase of plan) {
       if (phase.ops.length === 0) continue;
-      const lines = phase.ops.map(renderOp);
+      const ops = kernelOrder(phase.ops);
+      const lines = ops.map(renderOp);
       processes += 1;
       const failed = await this.runBatch(phase.tool, lines);
       for (const { lineNumber, error } of failed) {
-        const op = phase.ops[lineNumber - 1];
+        const op = ops[lineNumber - 1];
         if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
       }
       applied += phase.ops.length - failed.length;

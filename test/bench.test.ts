@@ -43,7 +43,7 @@ describe('npm run bench, at 1,000 blocks', () => {
     expect(cold.errors).toEqual({});
     expect(cold.routes).toBe(1000 + 4 + 250);
     expect(cold.lines).toBeGreaterThan(cold.routes);
-    for (const s of [cold.wren, cold.wrenPass, cold.floor, cold.unchanged.wall]) {
+    for (const s of [cold.wren, cold.wrenPass, cold.floor, cold.floorClusterOrder, cold.unchanged.wall]) {
       expect(s.n).toBe(1);
       expect(s.median).toBeGreaterThan(0);
     }
