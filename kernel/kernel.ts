@@ -6,9 +6,9 @@
 // does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
 // the kernel's message; those are mapped back to the plan's operations so the caller can tell
 // exactly what did not happen and re-read the kernel.
-import { BatchSession } from './batch-session.js';
+import type { BatchSession } from './batch-session.js';
 import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
-import { CommandError, run, runLarge, runOk } from './exec.js';
+import { CommandError, run, runLarge, runOk } from './command.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
@@ -154,6 +154,8 @@ export class IpKernel implements Kernel {
   /** `slot`: which of a round's parallel batches this is; each slot has its own persistent process. */
   private async runBatch(tool: Tool, lines: readonly string[], slot: number): Promise<{ lineNumber: number; error: string }[]> {
     if (this.options.persistent) {
+      // Loaded here: it runs on execa, whose import `wren apply` (never persistent) need not pay.
+      const { BatchSession } = await import('./batch-session.js');
       const key = `${tool} ${slot}`;
       let session = this.sessions.get(key);
       if (session === undefined) {
