@@ -11,8 +11,6 @@ import { isRecord } from './results.js';
 import { buildSnapshot } from './snapshot-build.js';
 import { decodeDocuments } from './yaml-documents.js';
 
-export { renderSnapshotFile, snapshotObjects } from './snapshot-render.js';
-
 export interface SnapshotFile {
   readonly snapshot: ClusterSnapshot;
   readonly problems: ObjectProblem[];
