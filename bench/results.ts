@@ -17,7 +17,7 @@ export interface ColdSyncResult extends ClusterFacts {
   /** Batch lines wren writes (devices, FDB, neighbours, routes). */
   readonly lines: number;
   readonly wren: Summary;
-  /** The pass as `wren apply` reports it: without process start and snapshot loading. */
+  /** The pass as `wren apply` reports it (plan and apply): without process start, snapshot loading and the kernel read that overlaps it. */
   readonly wrenPass: Summary;
   readonly wrenPeakRssMb: Summary;
   /** One `ip -batch` per phase, route replaces grouped by gateway (kernel order): the floor. */
