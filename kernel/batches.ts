@@ -30,7 +30,7 @@ export interface LayoutOptions {
 // processes is not expected to pay; only 2 cores were measured.
 export const DEFAULT_LAYOUT: LayoutOptions = { ways: Math.min(4, availableParallelism()), minLinesPerProcess: 1500 };
 
-/** Route replaces grouped by (device, gateway), groups in order of first appearance; all else in place. */
+/** Route replaces grouped by device, then gateway, each in order of first appearance; all else in place. */
 export function kernelOrder(ops: readonly Op[]): Op[] {
   const out: Op[] = [];
   for (const run of runsOf(ops)) {
@@ -38,15 +38,18 @@ export function kernelOrder(ops: readonly Op[]): Op[] {
       for (const op of run) out.push(op);
       continue;
     }
-    const groups = new Map<string, Op[]>();
+    // By device, then gateway: nested maps, because a key string built for each of 100,000
+    // routes costs more than the grouping itself.
+    const groups = new Map<string | undefined, Map<string | undefined, Op[]>>();
     for (const op of run) {
       const route = op.op === 'route-replace' ? op.route : undefined;
-      const key = `${route?.dev ?? ''} ${route?.via ?? ''}`;
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [op]);
+      let byVia = groups.get(route?.dev);
+      if (byVia === undefined) groups.set(route?.dev, (byVia = new Map()));
+      const group = byVia.get(route?.via);
+      if (group === undefined) byVia.set(route?.via, [op]);
       else group.push(op);
     }
-    for (const group of groups.values()) for (const op of group) out.push(op);
+    for (const byVia of groups.values()) for (const group of byVia.values()) for (const op of group) out.push(op);
   }
   return out;
 }
