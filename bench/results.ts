@@ -63,6 +63,8 @@ export interface TargetResult {
 }
 
 export interface BenchResults {
+  /** Every namespace this run made is named `<stem>-…` (and removed at its end). */
+  readonly stem: string;
   readonly machine: Record<string, string | number>;
   readonly startedAt: string;
   readonly durationS: number;

@@ -76,6 +76,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
   for (const c of coldResults) for (const [who, why] of Object.entries(c.errors)) notes.push(`Cold sync ${c.encap} ${c.blocks}: ${who} failed: ${why}`);
   notes.push(`Quiet machine: ${quietStats.waits} timed steps waited ${(quietStats.waitedMs / 1000).toFixed(1)} s in all for < 10% CPU; ${quietStats.notQuiet} started without it (20 s timeout) and are noisier.`);
   return {
+    stem,
     machine: await machineFacts(),
     startedAt: startedAt.toISOString(),
     durationS: (performance.now() - started) / 1000,
