@@ -17,10 +17,13 @@ export interface ColdSyncResult extends ClusterFacts {
   /** Batch lines wren writes (devices, FDB, neighbours, routes). */
   readonly lines: number;
   readonly wren: Summary;
-  /** The pass as `wren apply` reports it: without process start and snapshot loading. */
+  /** The pass as `wren apply` reports it (plan and apply): without process start, snapshot loading and the kernel read that overlaps it. */
   readonly wrenPass: Summary;
   readonly wrenPeakRssMb: Summary;
+  /** One `ip -batch` per phase, route replaces grouped by gateway (kernel order): the floor. */
   readonly floor: Summary;
+  /** The same lines in the cluster's order (gateways interleaved): what order alone costs. */
+  readonly floorClusterOrder: Summary;
   /** Undefined when BIRD is not installed (said so in `notes`). */
   readonly bird?: Summary;
   readonly birdRssMb?: Summary;
@@ -29,7 +32,7 @@ export interface ColdSyncResult extends ClusterFacts {
   readonly naiveExtrapolated?: Summary;
   /** A second `wren apply` on the converged kernel. */
   readonly unchanged: { readonly wall: Summary; readonly pass: Summary; readonly kernelLines: number };
-  /** Contenders that failed, by name (wren, floor, bird), with the first reason. */
+  /** Contenders that failed, by name (wren, floor, floor-cluster-order, bird), with the first reason. */
   readonly errors: Record<string, string>;
 }
 
@@ -60,6 +63,8 @@ export interface TargetResult {
 }
 
 export interface BenchResults {
+  /** Every namespace this run made is named `<stem>-…` (and removed at its end). */
+  readonly stem: string;
   readonly machine: Record<string, string | number>;
   readonly startedAt: string;
   readonly durationS: number;

@@ -24,9 +24,10 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.coldSync.length > 0) {
     out.push('### Cold sync: empty namespace → kernel converged', '');
     out.push(table(
-      ['encap', 'blocks', 'routes (lines)', 'reps', 'wren apply', 'ip -batch floor', 'BIRD 2', 'one ip per route (extrapolated)', 'wren / floor', 'wren / BIRD', "wren's own pass", 'wren apply peak RSS MB', 'BIRD RSS MB'],
+      ['encap', 'blocks', 'routes (lines)', 'reps', 'wren apply', 'ip -batch floor', 'ip -batch, cluster order', 'BIRD 2', 'one ip per route (extrapolated)', 'wren / floor', 'wren / BIRD', "wren's own pass", 'wren apply peak RSS MB', 'BIRD RSS MB'],
       r.coldSync.map((c) => [
         c.encap, fmtCount(c.blocks), `${fmtCount(c.routes)} (${fmtCount(c.lines)})`, String(Math.max(c.wren.n, c.floor.n)), wrenCell(c), fmtSummary(c.floor),
+        c.errors['floor-cluster-order'] === undefined ? fmtSummary(c.floorClusterOrder) : `FAILED: ${c.errors['floor-cluster-order'].slice(0, 60)}`,
         c.bird === undefined ? (c.errors.bird ?? 'not run') : c.errors.bird === undefined ? fmtSummary(c.bird) : `FAILED: ${c.errors.bird.slice(0, 60)}`,
         c.naiveExtrapolated === undefined ? '–' : `${fmtSummary(c.naiveExtrapolated)} (${fmtMs(c.naiveMsPerRoute?.median ?? Number.NaN)} ms/route)`,
         ratio(c.wren.median, c.floor.median), ratio(c.wren.median, c.bird?.median ?? Number.NaN), fmtSummary(c.wrenPass), fmtSummary(c.wrenPeakRssMb, '', fmtMb), fmtSummary(c.birdRssMb, '', fmtMb),

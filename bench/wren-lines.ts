@@ -1,10 +1,12 @@
 // The exact batch lines wren would write to a namespace, phase by phase, computed in-process
-// with wren's own planner against that namespace's kernel. The floor and BIRD contenders are fed
-// from these, so all contenders program the same routes.
+// with wren's own planner against that namespace's kernel, in the order wren's kernel adapter
+// writes them (route replaces grouped by device and gateway). The floor and BIRD contenders are
+// fed from these, so all contenders program the same routes.
 import { dataplaneConfig } from '../agent/cli/dataplane-flags.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
 import { desiredNode, planNode } from '../agent/node-plan.js';
 import { readKernel } from '../agent/reconciler.js';
+import { kernelOrder } from '../kernel/batches.js';
 import { IpKernel } from '../kernel/kernel.js';
 import type { Op, Phase } from '../kernel/plan.js';
 import { renderOp } from '../kernel/plan.js';
@@ -15,7 +17,10 @@ export interface PlannedPhase {
   readonly name: Phase['name'];
   readonly tool: Phase['tool'];
   readonly ops: readonly Op[];
+  /** In kernel order: what wren writes, and what the floor runs. */
   readonly lines: readonly string[];
+  /** The same lines in the plan's own order, which follows the cluster's (gateways interleaved). */
+  readonly clusterOrderLines: readonly string[];
 }
 
 export interface WrenPlan {
@@ -34,6 +39,9 @@ export async function planFor(netns: string, snapshot: ClusterSnapshot, node: st
   const state = await readKernel(new IpKernel(netns), config.table);
   const desired = desiredNode(snapshot, state.links, config);
   const planned = planNode(desired, state, { proto: config.proto, allowDeletes: true });
-  const phases = planned.plan.filter((p) => p.ops.length > 0).map((p) => ({ name: p.name, tool: p.tool, ops: p.ops, lines: p.ops.map(renderOp) }));
+  const phases = planned.plan.filter((p) => p.ops.length > 0).map((p) => {
+    const ops = kernelOrder(p.ops);
+    return { name: p.name, tool: p.tool, ops, lines: ops.map(renderOp), clusterOrderLines: p.ops.map(renderOp) };
+  });
   return { phases, routes: desired.routes, held: planned.routes.held.length };
 }

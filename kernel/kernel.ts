@@ -1,13 +1,15 @@
 // The kernel adapter: reads a namespace's state with `ip -j` and applies a plan with one
-// `ip -batch` (and, for VXLAN FDB entries, one `bridge -batch`) per phase.
+// `ip -batch` (and, for VXLAN FDB entries, one `bridge -batch`) per phase — in the order the
+// kernel takes fastest, and a long phase split over a few processes at once (batches.ts).
 //
 // Batches run with `-force`: a failing line (a device that vanished, a route someone else added)
 // does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
 // the kernel's message; those are mapped back to the plan's operations so the caller can tell
 // exactly what did not happen and re-read the kernel.
-import { CommandError, run, runLarge, runOk } from './exec.js';
+import type { BatchSession } from './batch-session.js';
+import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
+import { CommandError, run, runLarge, runOk } from './command.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
-import { BatchSession } from './batch-session.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
 import type { FdbEntry, Link, Neighbor, Route } from './state.js';
@@ -57,11 +59,15 @@ export const NO_IPIP_SUPPORT = 'the kernel has no IPIP support (module ipip, CON
  */
 export class IpKernel implements Kernel {
   private readonly nsArgs: readonly string[];
-  private readonly sessions = new Map<Tool, BatchSession>();
+  /** Persistent processes by tool and slot (`ip 0`, `ip 1`, …: see runBatch). */
+  private readonly sessions = new Map<string, BatchSession>();
   private linkIndexes = new Map<string, number>();
 
-  constructor(readonly netns?: string, private readonly options: { persistent?: boolean } = {}) {
+  private readonly layout: LayoutOptions;
+
+  constructor(readonly netns?: string, private readonly options: { persistent?: boolean; layout?: LayoutOptions } = {}) {
     this.nsArgs = netns === undefined ? [] : ['-n', netns];
+    this.layout = options.layout ?? DEFAULT_LAYOUT;
   }
 
   close(): void {
@@ -131,27 +137,41 @@ export class IpKernel implements Kernel {
     let processes = 0;
     const failures: OpFailure[] = [];
     for (const phase of plan) {
-      if (phase.ops.length === 0) continue;
-      const lines = phase.ops.map(renderOp);
-      processes += 1;
-      const failed = await this.runBatch(phase.tool, lines);
-      for (const { lineNumber, error } of failed) {
-        const op = phase.ops[lineNumber - 1];
-        if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
+      for (const round of layoutPhase(phase.ops, this.layout)) {
+        // Settled, not Promise.all: no batch of the round may still be running when this throws.
+        const results = await Promise.allSettled(
+          round.map(async (ops, slot) => {
+            const lines = ops.map(renderOp);
+            return { ops, lines, failed: await this.runBatch(phase.tool, lines, slot) };
+          }),
+        );
+        processes += round.length;
+        for (const result of results) {
+          if (result.status === 'rejected') throw result.reason;
+          const { ops, lines, failed } = result.value;
+          for (const { lineNumber, error } of failed) {
+            const op = ops[lineNumber - 1];
+            if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
+          }
+          applied += ops.length - failed.length;
+        }
       }
-      applied += phase.ops.length - failed.length;
       // Devices created or deleted: later phases must resolve their names afresh.
       if (phase.ops.some((op) => op.op === 'vxlan-add' || op.op === 'ipip-add' || op.op === 'link-delete')) this.closeSessions();
     }
     return { applied, failures, processes };
   }
 
-  private async runBatch(tool: Tool, lines: readonly string[]): Promise<{ lineNumber: number; error: string }[]> {
+  /** `slot`: which of a round's parallel batches this is; each slot has its own persistent process. */
+  private async runBatch(tool: Tool, lines: readonly string[], slot: number): Promise<{ lineNumber: number; error: string }[]> {
     if (this.options.persistent) {
-      let session = this.sessions.get(tool);
+      // Loaded here: it runs on execa, whose import `wren apply` (never persistent) need not pay.
+      const { BatchSession } = await import('./batch-session.js');
+      const key = `${tool} ${slot}`;
+      let session = this.sessions.get(key);
       if (session === undefined) {
         session = new BatchSession(tool, this.nsArgs);
-        this.sessions.set(tool, session);
+        this.sessions.set(key, session);
       }
       return (await session.run(lines)).map((f) => ({ lineNumber: f.index + 1, error: f.error }));
     }

@@ -1,5 +1,4 @@
 // wren's command dispatch; bin entry point in main.ts.
-import { ConfigError } from '../config.js';
 import { UsageError } from './args.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
@@ -58,7 +57,10 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     return await (await load())(rest, io);
   } catch (error) {
     io.err(`wren ${name}: ${(error as Error).message}`);
-    return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
+    if (error instanceof UsageError) return 2;
+    // Loaded only here: the agent's configuration (its schema, pino) is no concern of other commands.
+    const { ConfigError } = await import('../config.js');
+    return error instanceof ConfigError ? 2 : 1;
   }
 }
 

@@ -4,8 +4,6 @@
 import type { Logger } from 'pino';
 import type { LoadedCluster } from '../cluster-source.js';
 import { loadSnapshotFile } from '../cluster-source.js';
-import { createDatastore } from '../datastore/create-datastore.js';
-import { createLogger } from '../log.js';
 import { UsageError } from './args.js';
 
 export const clusterFlags = {
@@ -30,6 +28,8 @@ export async function loadCluster(values: ClusterValues, log?: Logger): Promise<
   if (datastore === undefined) throw new UsageError(`--datastore must be etcd, kubernetes or snapshot, got "${kind}"`);
   const endpoints = (values['etcd-endpoints'] ?? process.env.ETCD_ENDPOINTS ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
   if (datastore === 'etcdv3' && endpoints.length === 0) throw new UsageError('--datastore etcd needs --etcd-endpoints URL[,URL] (or ETCD_ENDPOINTS)');
+  // Loaded only for a live datastore: a snapshot file needs neither the datastores nor pino.
+  const [{ createDatastore }, { createLogger }] = await Promise.all([import('../datastore/create-datastore.js'), import('../log.js')]);
   // Problems are printed by the command; the datastore's own log only says what fails outright.
   const logger = log ?? createLogger('error', 2);
   const store = await createDatastore({ datastore, etcdEndpoints: endpoints, kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG, nodeName: values.node ?? '', snapshot: undefined }, logger);

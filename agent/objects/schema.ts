@@ -5,12 +5,57 @@
 // Schemas check shape only (types, required fields, enums). What depends on more than one field
 // or on the address family (prefix ranges, encapsulation rules) is checked by the converters.
 // No defaults are filled in by ajv: that would mutate the caller's object.
-import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
+//
+// Start-up matters: `wren apply` is a process per run. The build generates every schema's
+// validator as code (compile-schemas.ts writes schemas.compiled.cjs next to this module), so a
+// run neither loads ajv (~35 ms) nor compiles (~25 ms). A schema with no generated code (the
+// tests run the TypeScript sources; a schema changed since the build) is compiled by ajv on
+// first use, with the same options. Either way the code is ajv's own.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv';
+import type { ErrorObject, JSONSchemaType, ValidateFunction } from 'ajv';
 import { describeValue } from './results.js';
 
-const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
+export const AJV_OPTIONS = { allErrors: false, verbose: true, strict: true, allowUnionTypes: true } as const satisfies AjvModule.Options;
 
-export function compileSchema<T>(schema: JSONSchemaType<T>): ValidateFunction<T> {
+/** Every schema compileSchema has been given: what the build generates code for. */
+export const SCHEMAS: object[] = [];
+
+/** A schema's name in the generated code, from its content: a schema changed since the build has none. */
+export function schemaName(schema: object): string {
+  return `v${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 16)}`;
+}
+
+/** A schema's validator, made the first time it is asked for. */
+export type LazyValidator<T> = () => ValidateFunction<T>;
+
+export function compileSchema<T>(schema: JSONSchemaType<T>): LazyValidator<T> {
+  SCHEMAS.push(schema);
+  let validate: ValidateFunction<T> | undefined;
+  return () => (validate ??= (generated()[schemaName(schema)] as ValidateFunction<T> | undefined) ?? compileWithAjv(schema));
+}
+
+// Both CommonJS, so loaded synchronously, on first use.
+const load = createRequire(import.meta.url);
+let generatedCode: Readonly<Record<string, ValidateFunction>> | undefined;
+let ajv: AjvModule.Ajv | undefined;
+
+function generated(): Readonly<Record<string, ValidateFunction>> {
+  if (generatedCode === undefined) {
+    try {
+      generatedCode = load('./schemas.compiled.cjs') as Record<string, ValidateFunction>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+      generatedCode = {};
+    }
+  }
+  return generatedCode;
+}
+
+function compileWithAjv<T>(schema: JSONSchemaType<T>): ValidateFunction<T> {
+  // The build checks the schemas against ajv's meta-schema; compiling that here would cost ~40 ms.
+  ajv ??= new (load('ajv') as typeof AjvModule).Ajv({ ...AJV_OPTIONS, validateSchema: false });
   return ajv.compile(schema);
 }
 
@@ -19,7 +64,8 @@ export type Checked<T> =
   | { readonly ok: false; readonly field: string; readonly message: string };
 
 /** Validates `data` found at path `at` (`''` for the root, `'spec'`, …). */
-export function check<T>(validate: ValidateFunction<T>, data: unknown, at: string): Checked<T> {
+export function check<T>(validator: LazyValidator<T>, data: unknown, at: string): Checked<T> {
+  const validate = validator();
   if (validate(data)) return { ok: true, value: data };
   if (data === undefined) return { ok: false, field: at, message: 'is required' };
   const error = validate.errors?.[0];

@@ -2,26 +2,30 @@
 // namespace, then name, then node), so the same objects make the same snapshot however they
 // arrived: list order, watch order, file order, Kubernetes or etcd keys.
 import type { ClusterSnapshot } from '../../routing/cluster.js';
-import type { ParsedObject } from './api.js';
+import type { ObjectKind, ParsedObject } from './api.js';
 
-type ValueOf<K extends ParsedObject['kind']> = Extract<ParsedObject, { kind: K }>['value'];
+type ValueOf<K extends ObjectKind> = Extract<ParsedObject, { kind: K }>['value'];
 
 export function buildSnapshot(objects: Iterable<ParsedObject>): ClusterSnapshot {
-  const sorted = [...objects].sort((a, b) => compareNames(sortNames(a), sortNames(b)) || compare(a.key, b.key));
-  const of = <K extends ParsedObject['kind']>(kind: K): ValueOf<K>[] => sorted.filter((o) => o.kind === kind).map((o) => o.value as ValueOf<K>);
+  const byKind = new Map<ObjectKind, ParsedObject[]>();
+  for (const object of objects) {
+    const list = byKind.get(object.kind);
+    if (list === undefined) byKind.set(object.kind, [object]);
+    else list.push(object);
+  }
+  const of = <K extends ObjectKind>(kind: K): ValueOf<K>[] => (byKind.get(kind) ?? []).sort(order).map((o) => o.value as ValueOf<K>);
   return { pools: of('IPPool'), nodes: of('Node'), blocks: of('IPAMBlock'), affinities: of('BlockAffinity'), workloads: of('Workload') };
 }
 
-function sortNames(object: ParsedObject): readonly string[] {
-  return object.kind === 'Workload' ? [object.value.namespace, object.value.name, object.value.node] : [object.value.name];
-}
-
-function compareNames(a: readonly string[], b: readonly string[]): number {
-  for (const [i, name] of a.entries()) {
-    const order = compare(name, b[i] ?? '');
-    if (order !== 0) return order;
+/**
+ * Two objects of one kind: by name, then key; workloads by namespace, name, node, then key.
+ * Allocates nothing, as it runs n·log n times (200,000 objects for 100,000 blocks).
+ */
+function order(a: ParsedObject, b: ParsedObject): number {
+  if (a.kind === 'Workload' && b.kind === 'Workload') {
+    return compare(a.value.namespace, b.value.namespace) || compare(a.value.name, b.value.name) || compare(a.value.node, b.value.node) || compare(a.key, b.key);
   }
-  return a.length - b.length;
+  return compare(a.value.name, b.value.name) || compare(a.key, b.key);
 }
 
 /** Code-unit order, not locale order: the same on every machine. */

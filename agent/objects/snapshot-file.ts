@@ -5,13 +5,11 @@
 // A file that is not YAML/JSON at all is an operator error, thrown once with its line; an object
 // that is merely invalid is a problem, and the rest of the file still loads.
 import type { ClusterSnapshot, ObjectProblem } from '../../routing/cluster.js';
-import type { ParsedObject, ParseResult } from './api.js';
+import type { ObjectKind, ParsedObject, ParseResult } from './api.js';
 import { parseObject } from './parse-object.js';
 import { isRecord } from './results.js';
 import { buildSnapshot } from './snapshot-build.js';
 import { decodeDocuments } from './yaml-documents.js';
-
-export { renderSnapshotFile, snapshotObjects } from './snapshot-render.js';
 
 export interface SnapshotFile {
   readonly snapshot: ClusterSnapshot;
@@ -27,25 +25,31 @@ export function parseSnapshotText(text: string): SnapshotFile {
   const results: ParseResult[] = [];
   for (const document of decodeDocuments(text)) collect(document, results, 0);
 
-  const objects = new Map<string, ParsedObject>();
-  const seen = new Set<string>();
+  // Per kind, by key; undefined where the last occurrence was invalid or ignored (it still counts
+  // as seen). No `${kind} ${key}` string per object: a 100,000-block dump has 200,000 of them.
+  const byKind = new Map<ObjectKind, Map<string, ParsedObject | undefined>>();
   const problems: ObjectProblem[] = [];
   let ignored = 0;
   for (const result of results) {
     if (result.status === 'ignored') ignored += 1;
-    if (result.status === 'ok') problems.push(...(result.problems ?? []));
+    if (result.status === 'ok' && result.problems !== undefined) problems.push(...result.problems);
     if (result.status === 'invalid') problems.push(result.problem);
     const kind = result.status === 'ok' ? result.object.kind : result.kind;
     const key = result.status === 'ok' ? result.object.key : result.key;
     if (kind === undefined || key === undefined) continue;
-    const id = `${kind} ${key}`;
-    if (seen.has(id)) problems.push({ kind, name: key, field: 'metadata.name', message: 'appears more than once in the file; the last one counts' });
-    seen.add(id);
+    let objects = byKind.get(kind);
+    if (objects === undefined) byKind.set(kind, (objects = new Map()));
+    if (objects.has(key)) problems.push({ kind, name: key, field: 'metadata.name', message: 'appears more than once in the file; the last one counts' });
     // The last occurrence wins, as it would in a datastore: an invalid or ignored one removes the earlier value.
-    if (result.status === 'ok') objects.set(id, result.object);
-    else objects.delete(id);
+    objects.set(key, result.status === 'ok' ? result.object : undefined);
   }
-  return { snapshot: buildSnapshot(objects.values()), problems, ignored };
+  return { snapshot: buildSnapshot(parsedObjects(byKind)), problems, ignored };
+}
+
+function* parsedObjects(byKind: ReadonlyMap<ObjectKind, ReadonlyMap<string, ParsedObject | undefined>>): Iterable<ParsedObject> {
+  for (const objects of byKind.values()) {
+    for (const object of objects.values()) if (object !== undefined) yield object;
+  }
 }
 
 function collect(value: unknown, results: ParseResult[], depth: number): void {

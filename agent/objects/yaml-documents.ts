@@ -5,7 +5,14 @@
 // before the recursive composer runs: past a few hundred levels the composer overflows the stack,
 // and under V8 a run of such overflows has aborted the whole process ("RegExpCompiler Allocation
 // failed") rather than thrown. No Kubernetes object comes close to the limit.
-import { Composer, LineCounter, Parser, type CST } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { CST } from 'yaml';
+
+// Loaded on first use, synchronously (yaml is CommonJS on Node): JSON, which the big dumps are,
+// never needs it, and loading it would cost `wren apply` ~40 ms of start-up.
+let yaml: typeof Yaml | undefined;
+const loadYaml = (): typeof Yaml => (yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 export const MAX_NESTING = 100;
 
@@ -23,6 +30,7 @@ export function decodeDocuments(text: string): unknown[] {
       // Not JSON after all (or broken JSON): the YAML parser reports it with its line.
     }
   }
+  const { Composer, LineCounter, Parser } = loadYaml();
   const lines = new LineCounter();
   const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
   const where = (offset: number) => {

@@ -10,7 +10,7 @@ export interface ApplySummary {
   readonly routesRemoved: number;
   readonly held: number;
   readonly failed: number;
-  /** The pass as wren times it (read, plan, apply), without process start and file loading. */
+  /** The pass as wren times it (plan and apply; the kernel is read while the file loads), without process start and file loading. */
   readonly ms: number;
 }
 

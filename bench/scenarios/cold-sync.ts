@@ -59,6 +59,7 @@ interface Samples {
   wrenPass: number[];
   wrenRss: number[];
   floor: number[];
+  floorClusterOrder: number[];
   bird: number[];
   birdRss: number[];
   unchangedWall: number[];
@@ -99,15 +100,16 @@ async function wrenContender(o: ColdSyncOptions, cluster: BenchCluster, file: st
   });
 }
 
-async function floorContender(o: ColdSyncOptions, cluster: BenchCluster, s: Samples, tag: string, progress: Progress): Promise<void> {
-  await inFreshNs(o.stem, 'f', cluster, async (ns) => {
+async function floorContender(o: ColdSyncOptions, cluster: BenchCluster, s: Samples, tag: string, progress: Progress, order: 'kernel' | 'cluster'): Promise<void> {
+  await inFreshNs(o.stem, order === 'kernel' ? 'f' : 'c', cluster, async (ns) => {
     const plan = await planFor(ns.name, cluster.snapshot, LOCAL_NODE);
     s.lines = plan.phases.reduce((n, p) => n + p.lines.length, 0);
     await waitQuiet();
-    const run = await runPhases(ns.name, plan.phases);
-    await expectRoutes(ns.name, 199, cluster.expectedRoutes, 'ip -batch floor');
-    s.floor.push(run.wallMs);
-    progress(`cold sync ${tag}: ip -batch floor ${Math.round(run.wallMs)} ms (${run.lines} lines, ${run.processes} processes)`);
+    const run = await runPhases(ns.name, plan.phases, order);
+    const who = order === 'kernel' ? 'ip -batch floor' : 'ip -batch in cluster order';
+    await expectRoutes(ns.name, 199, cluster.expectedRoutes, who);
+    (order === 'kernel' ? s.floor : s.floorClusterOrder).push(run.wallMs);
+    progress(`cold sync ${tag}: ${who} ${Math.round(run.wallMs)} ms (${run.lines} lines, ${run.processes} processes)`);
   });
 }
 
@@ -149,12 +151,13 @@ export async function coldSync(o: ColdSyncOptions, progress: Progress): Promise<
   const cluster = buildCluster({ blocks: o.blocks, pods: o.pods, encap: o.encap, localTunnel: true, blocksPerNode: o.blocksPerNode });
   const file = join(o.workDir, `snapshot-${o.encap}-${o.blocks}.json`);
   const snapshotBytes = await writeSnapshotJson(file, cluster.snapshot);
-  const s: Samples = { wren: [], wrenPass: [], wrenRss: [], floor: [], bird: [], birdRss: [], unchangedWall: [], unchangedPass: [], unchangedLines: 0, lines: 0, errors: new Map() };
+  const s: Samples = { wren: [], wrenPass: [], wrenRss: [], floor: [], floorClusterOrder: [], bird: [], birdRss: [], unchangedWall: [], unchangedPass: [], unchangedLines: 0, lines: 0, errors: new Map() };
   for (let rep = 1; rep <= o.reps; rep++) {
     const tag = `${o.encap} ${o.blocks} rep ${rep}/${o.reps}`;
     // A wren that failed once (out of memory) fails the same way again: not worth minutes more.
     if (!s.errors.has('wren')) await attempt(s, 'wren', tag, progress, () => wrenContender(o, cluster, file, s, tag, progress));
-    await attempt(s, 'floor', tag, progress, () => floorContender(o, cluster, s, tag, progress));
+    await attempt(s, 'floor', tag, progress, () => floorContender(o, cluster, s, tag, progress, 'kernel'));
+    await attempt(s, 'floor-cluster-order', tag, progress, () => floorContender(o, cluster, s, tag, progress, 'cluster'));
     if (o.bird) await attempt(s, 'bird', tag, progress, () => birdContender(o, cluster, s, tag, progress));
   }
   if (s.lines === 0) s.lines = (await inFreshNs(o.stem, 'p', cluster, (ns) => planFor(ns.name, cluster.snapshot, LOCAL_NODE))).phases.reduce((n, p) => n + p.lines.length, 0);
@@ -171,6 +174,7 @@ export async function coldSync(o: ColdSyncOptions, progress: Progress): Promise<
     wrenPass: summarize(s.wrenPass),
     wrenPeakRssMb: summarize(s.wrenRss),
     floor: summarize(s.floor),
+    floorClusterOrder: summarize(s.floorClusterOrder),
     ...(o.bird ? { bird: summarize(s.bird), birdRssMb: summarize(s.birdRss) } : {}),
     ...(naive === undefined ? {} : { naiveMsPerRoute: naive, naiveExtrapolated: scale(naive, s.lines) }),
     unchanged: { wall: summarize(s.unchangedWall), pass: summarize(s.unchangedPass), kernelLines: s.unchangedLines },

@@ -4,7 +4,7 @@ import { renderOp, type Op } from '../../../kernel/plan.js';
 import { formatRoute } from '../../../kernel/format.js';
 import { ipipEnabled } from '../../../tunnels/ipip.js';
 import { writeMtuFile } from '../../mtu-file.js';
-import { reconcileOnce, type PassReport } from '../../reconciler.js';
+import { readKernel, reconcileOnce, type PassReport } from '../../reconciler.js';
 import { parseFlags, requireFlag } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
@@ -16,11 +16,14 @@ const FLAGS = { ...DATAPLANE_FLAGS, ...clusterFlags, netns: { type: 'string' }, 
 export async function reconcileCommand(argv: readonly string[], io: Output, mode: 'diff' | 'apply'): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   const config = dataplaneConfig(values, requireFlag(values.node, 'node', 'the node this kernel belongs to'));
-  const cluster = await loadCluster(values);
   const kernel = new IpKernel(values.netns);
+  // The kernel is read while the cluster loads: `ip` runs on another core while this one parses.
+  const [cluster, read] = await Promise.all([loadCluster(values), readKernel(kernel, config.table)]);
   const ipipSupported = ipipEnabled(cluster.snapshot) ? await kernel.supportsIpip() : undefined;
+  // Asking may have created tunl0.
+  const state = ipipSupported === true ? { ...read, links: await kernel.readLinks() } : read;
   // A snapshot is a complete picture, so stale routes may go; the agent waits for sync instead.
-  const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported });
+  const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported }, state);
   for (const p of [...cluster.problems, ...report.problems]) io.err(problemLine(p));
   if (mode === 'apply' && values['mtu-file'] !== undefined) await writeMtuFile(values['mtu-file'], report.desired.mtus.pod);
   if (values.json) {
