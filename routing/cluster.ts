@@ -47,6 +47,11 @@ export interface IpamBlock {
   readonly cidr: Cidr;
   /** The node of a `host:<node>` affinity; undefined when the block has none (or a `virtual:` one). */
   readonly affinityNode?: string;
+  /**
+   * Only the allocations that route apart from the block: addresses borrowed by another node,
+   * and owner-less ones in a block affine to no node. The block's own addresses are covered by
+   * its block route, and are not kept (100,000 blocks' worth of them cost tens of MB).
+   */
   readonly allocations: readonly Allocation[];
 }
 
