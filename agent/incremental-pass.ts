@@ -120,6 +120,19 @@ export interface Incremental {
   readonly nodeProblems: readonly ObjectProblem[];
   /** The route table as the last resync listed it. */
   readonly listing: RouteListing;
+  /** The neighbour and FDB entries the full pass wanted on the VXLAN devices (entryKey): their echoes are nothing to do. */
+  readonly wantedEntries: ReadonlySet<string>;
+  /** The device and address of each of those entries (addressKey): an event about one of them is about wren's entry. */
+  readonly wantedAddresses: ReadonlySet<string>;
+}
+
+export function addressKey(entry: { readonly dev: string; readonly ip: string }): string {
+  return `${entry.dev} ${entry.ip}`;
+}
+
+/** One neighbour (ip → mac) or FDB entry (mac → remote ip) on a device, as one key. */
+export function entryKey(entry: { readonly dev: string; readonly ip: string; readonly mac: string; readonly fdb: boolean }): string {
+  return `${entry.fdb ? 'fdb' : 'neigh'} ${entry.dev} ${entry.ip} ${entry.mac}`;
 }
 
 /** After a full pass: the engine it built, the kernel it read with its own writes folded in. */
@@ -129,6 +142,10 @@ export function incrementalFrom(report: PassReport, actual: KernelState, table: 
   view.takeChanged();
   const engine = report.desired.routeEngine;
   const routeProblems = new Set(engine.problems());
+  const entries = report.desired.vxlan.flatMap((v) => [
+    ...v.neighbors.map((n) => ({ dev: v.device, ip: n.ip, mac: n.mac, fdb: false })),
+    ...v.fdb.map((f) => ({ dev: v.device, ip: f.dst, mac: f.mac, fdb: true })),
+  ]);
   return {
     engine,
     view,
@@ -136,5 +153,7 @@ export function incrementalFrom(report: PassReport, actual: KernelState, table: 
     desired: report.desired,
     nodeProblems: report.problems.filter((p) => !routeProblems.has(p)),
     listing: new RouteListing(),
+    wantedEntries: new Set(entries.map(entryKey)),
+    wantedAddresses: new Set(entries.map(addressKey)),
   };
 }

@@ -15,11 +15,10 @@ export function followKernelLine(loop: Pick<ReconcileLoop, 'routeEvent' | 'linkE
   } else if (line.startsWith('[LINK]') || line.startsWith('[ADDR]')) {
     loop.linkEvent();
   } else {
-    // Only permanent entries are wren's (the kernel's own, such as IPv6 multicast ones on the
-    // device, come and go by themselves). A permanent one is parsed, so the loop can recognise
-    // the echo of its own write; a deleted one is drift. The device's FDB entries come through
-    // here too (family bridge), printed with the remote node's IP and NOARP.
-    const m = /^\[NEIGH\](Deleted )?(\S+) dev (\S+) lladdr (\S+) (NOARP )?PERMANENT$/.exec(line.trim());
+    // A neighbour or FDB entry on wren's VXLAN devices (family bridge: printed with the remote
+    // node's IP and NOARP). The loop tells its own echoes from drift; a line that is not an entry
+    // at all asks for a full pass only if it claims to be a permanent one.
+    const m = /^\[NEIGH\](Deleted )?(\S+) dev (\S+)(?: lladdr (\S+))?(.*)$/.exec(line.trim());
     if (m === null) {
       if (/\bPERMANENT\b/.test(line)) {
         unreadable();
@@ -27,7 +26,14 @@ export function followKernelLine(loop: Pick<ReconcileLoop, 'routeEvent' | 'linkE
       }
       return;
     }
-    if (m[1] !== undefined) loop.markDirty('kernel');
-    else loop.neighborEvent({ ip: m[2] as string, dev: m[3] as string, mac: m[4] as string, fdb: m[5] !== undefined });
+    const flags = ` ${m[5] ?? ''} `;
+    loop.neighborEvent({
+      ip: m[2] as string,
+      dev: m[3] as string,
+      mac: m[4],
+      fdb: flags.includes(' NOARP '),
+      deleted: m[1] !== undefined,
+      permanent: flags.includes(' PERMANENT '),
+    });
   }
 }

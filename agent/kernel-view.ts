@@ -7,22 +7,33 @@
 // agent has already replaced again) only makes the next look at that key rewrite it — a write
 // the kernel ignores when nothing differs. What events cannot say (a link that takes its routes
 // with it, an overrun of the monitor) sends the loop back to a full read.
+//
+// For each key it also keeps, while known, the line the kernel prints for the route it holds
+// there (from the monitor's echo, or from a listing): the periodic check recognises such a line
+// without parsing it (route-listing.ts). Any write to a key forgets its line until the kernel
+// prints it again.
 import type { OpFailure } from '../kernel/kernel.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import type { Op } from '../kernel/plan.js';
 import type { KernelState, Link, Route } from '../kernel/state.js';
-import { routeKey, sameRoute } from '../kernel/state.js';
+import { MAIN_TABLE, routeKey, sameRoute } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
+import { addDigest, EMPTY_DIGEST, lineDigest, subtractDigest, type LinesDigest } from './line-digest.js';
 
 export class KernelView {
   readonly routes = new Map<string, Route>();
   private linksByName = new Map<IfaceName, Link>();
-  /** Keys whose entry changed since the last takeChanged(): what a listing check must re-parse. */
+  /** Keys whose entry changed since the last takeChanged(): those that raced a listing being read. */
   private changed = new Set<string>();
   /** Keys the monitor reported while a batch was in flight: the kernel's word on them is newer. */
   private reportedDuringApply: Set<string> | undefined;
+  /** The kernel's own line for the route held on a key, and the reverse: kept together. */
+  private readonly lineOfKey = new Map<string, string>();
+  private readonly keyOfLine = new Map<string, string>();
+  /** The digest of the lines in lineOfKey (line-digest.ts). */
+  private known: LinesDigest = EMPTY_DIGEST;
 
-  constructor(state: Pick<KernelState, 'routes' | 'links'>, private readonly table: number) {
+  constructor(state: Pick<KernelState, 'routes' | 'links'>, readonly table: number) {
     for (const route of state.routes) this.routes.set(routeKey(route), route);
     this.setLinks(state.links);
   }
@@ -80,15 +91,52 @@ export class KernelView {
     if (event.deleted) {
       if (held === undefined) return undefined;
       this.set(key, undefined);
-    } else {
-      if (held !== undefined && sameRoute(held, event.route)) return undefined;
-      this.set(key, event.route);
+      return key;
     }
+    // Lines of other tables carry "table N", which a listing of that table leaves out.
+    const line = this.table === MAIN_TABLE ? event.text : undefined;
+    if (held !== undefined && sameRoute(held, event.route)) {
+      if (line !== undefined && this.lineOfKey.get(key) !== line) this.confirm(key, line);
+      return undefined;
+    }
+    this.set(key, event.route);
+    if (line !== undefined) this.confirm(key, line);
     return key;
+  }
+
+  /** The key whose held route the kernel prints as this line, if the view knows it. */
+  keyOfListedLine(line: string): string | undefined {
+    return this.keyOfLine.get(line);
+  }
+
+  /** The kernel printed the route held on `key` as `line` (the caller has checked they agree). */
+  confirm(key: string, line: string): void {
+    this.forgetLine(key);
+    const own = detached(line);
+    this.lineOfKey.set(key, own);
+    this.keyOfLine.set(own, key);
+    this.known = addDigest(this.known, lineDigest(own));
+  }
+
+  /**
+   * The digest of the lines the kernel prints for the routes the view holds, when it knows the
+   * line of every one of them; undefined while some route's line is unknown.
+   */
+  knownLines(): LinesDigest | undefined {
+    return this.lineOfKey.size === this.routes.size ? this.known : undefined;
+  }
+
+  private forgetLine(key: string): void {
+    const line = this.lineOfKey.get(key);
+    if (line === undefined) return;
+    this.lineOfKey.delete(key);
+    this.keyOfLine.delete(line);
+    this.known = subtractDigest(this.known, lineDigest(line));
   }
 
   /** Sets (or, with undefined, removes) what the kernel holds on a key. */
   set(key: string, route: Route | undefined): void {
+    this.forgetLine(key);
     if (route === undefined) this.routes.delete(key);
     else this.routes.set(key, route);
     this.changed.add(key);
@@ -115,6 +163,14 @@ export class KernelView {
     }
     return keys;
   }
+}
+
+/**
+ * A flat copy of a line: the line itself is a slice of the text it came in (a chunk of `ip
+ * monitor`'s output, a whole listing), which a kept slice would hold on to.
+ */
+function detached(line: string): string {
+  return Buffer.from(line, 'latin1').toString('latin1');
 }
 
 /** A delete of a route that is not there has the effect it wanted. */

@@ -18,13 +18,15 @@
 // for a grace period, because Calico's CNI plugin may still be setting it up.
 import type { Logger } from 'pino';
 import type { Kernel } from '../kernel/kernel.js';
+import type { KernelState } from '../kernel/state.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import { countOps, type Op, type Plan } from '../kernel/plan.js';
 import type { IfaceName } from '../kernel/values.js';
 import { WORKLOAD_PREFIX } from '../routing/devices.js';
 import { ipipEnabled } from '../tunnels/ipip.js';
+import { diffEntries, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
-import { incrementalFrom, linkEffects, planKeys, type Incremental } from './incremental-pass.js';
+import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, type Incremental } from './incremental-pass.js';
 import { fullReport, type LoopReport } from './loop-report.js';
 import { writeMtuFile } from './mtu-file.js';
 import type { DataplaneConfig } from './node-plan.js';
@@ -46,7 +48,24 @@ export interface PassObserver {
 }
 
 /** Reasons an incremental pass can answer; any other one asks for a full pass. */
-const INCREMENTAL_REASONS: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link']);
+const INCREMENTAL_REASONS: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link', 'kernel-neigh', 'grace']);
+
+/** One `ip monitor` neighbour line on a VXLAN device: a neighbour entry, or an FDB one (`fdb`). */
+export interface NeighborEvent {
+  readonly dev: string;
+  readonly ip: string;
+  /** Absent when the kernel reports an entry without an address (FAILED, INCOMPLETE). */
+  readonly mac?: string;
+  readonly fdb: boolean;
+  readonly deleted: boolean;
+  readonly permanent: boolean;
+}
+
+/** What a resync reads: the route table's listing, and the rest of the kernel's state. */
+interface ResyncRead {
+  readonly listing: Buffer;
+  readonly actual: KernelState;
+}
 
 export interface PassTrigger {
   readonly reasons: ReadonlySet<string>;
@@ -75,14 +94,23 @@ export class ReconcileLoop {
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
   private readonly firstSeen = new Map<IfaceName, number>();
+  /** Workload devices a pass spared for their grace period: looked at again once it is over. */
+  private spared = new Set<IfaceName>();
+  private graceTimer: NodeJS.Timeout | undefined;
   private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: LoopReport } = { passes: 0 };
   private incremental: Incremental | undefined;
   /** Route keys `ip monitor` reported since the last pass. */
   private readonly dirtyKeys = new Set<string>();
   private linksDirty = false;
+  /** Counts link events: a resync read from before one has stale links. */
+  private linkGeneration = 0;
+  /** The resync's read of the kernel, started by the timer outside any pass. */
+  private prefetched: { inc: Incremental; linkGeneration: number; read: Promise<ResyncRead> } | undefined;
+  /** A neighbour or FDB entry on a VXLAN device drifted: re-read and re-diff those entries. */
+  private entriesDirty = false;
   /** Route events seen while a full pass runs: replayed onto the view it builds. */
   private eventsDuringFull: RouteEvent[] | undefined;
-  private neighborsDuringFull: Parameters<ReconcileLoop['neighborEvent']>[0][] = [];
+  private neighborsDuringFull: NeighborEvent[] = [];
 
   constructor(
     private readonly kernel: Kernel,
@@ -97,7 +125,7 @@ export class ReconcileLoop {
 
   start(): void {
     this.unsubscribe = this.source.onChange(() => this.markDirty('datastore'));
-    this.resyncTimer = setInterval(() => this.markDirty('resync'), this.options.resyncIntervalMs);
+    this.resyncTimer = setInterval(() => this.resyncTick(), this.options.resyncIntervalMs);
     this.resyncTimer.unref();
     this.markDirty('start');
   }
@@ -127,24 +155,33 @@ export class ReconcileLoop {
   }
 
   /**
-   * A neighbour event on wren's VXLAN devices: the echo of an entry the last full pass wanted is
-   * nothing to do; anything else (or an unreadable line) needs a full pass. Events that arrive
-   * during a full pass are judged after it, against what it wanted.
+   * A neighbour or FDB event on wren's VXLAN devices. The echo of an entry the last full pass
+   * wanted is nothing to do, and so are the kernel's own passing entries (not permanent, on an
+   * address wren has no entry for); anything else — a wanted entry deleted, changed or made
+   * dynamic, a permanent entry wren did not write — has the next pass re-read the devices'
+   * entries and put them right. Deleting a permanent neighbour shows as FAILED, without its MAC.
+   * Events during a full pass are judged after it.
    */
-  neighborEvent(entry: { dev: string; ip: string; mac: string; fdb: boolean }): void {
+  neighborEvent(entry: NeighborEvent): void {
     if (this.eventsDuringFull !== undefined) {
       this.neighborsDuringFull.push(entry);
       return;
     }
-    const vxlan = this.incremental?.desired.vxlan.find((v) => v.device === entry.dev);
-    const wanted = vxlan === undefined ? false
-      : entry.fdb ? vxlan.fdb.some((f) => f.dst === entry.ip && f.mac === entry.mac)
-      : vxlan.neighbors.some((n) => n.ip === entry.ip && n.mac === entry.mac);
-    if (!wanted) this.markDirty('kernel');
+    const inc = this.incremental;
+    if (inc === undefined) {
+      if (entry.permanent) this.markDirty('kernel');
+      return;
+    }
+    const echo = !entry.deleted && entry.permanent && entry.mac !== undefined && inc.wantedEntries.has(entryKey({ ...entry, mac: entry.mac }));
+    if (echo) return;
+    if (!entry.permanent && !inc.wantedAddresses.has(addressKey(entry))) return;
+    this.entriesDirty = true;
+    this.markDirty('kernel-neigh');
   }
 
   /** Links or addresses changed: re-read the links before the next pass decides anything. */
   linkEvent(): void {
+    this.linkGeneration += 1;
     this.linksDirty = true;
     this.markDirty('kernel-link');
   }
@@ -155,6 +192,7 @@ export class ReconcileLoop {
     this.unsubscribe?.();
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.graceTimer);
     await this.running;
   }
 
@@ -185,7 +223,8 @@ export class ReconcileLoop {
       const canStep = this.incremental !== undefined && reasons.every((r) => INCREMENTAL_REASONS.has(r));
       // The periodic resync guards the kernel, not the datastore (whose watch relists on its own):
       // with the engine current, it checks the kernel against the view, without recomputing routes.
-      const resync = this.incremental !== undefined && reasons.length === 1 && reasons[0] === 'resync';
+      // Changes that came with it are answered by the same pass.
+      const resync = this.incremental !== undefined && reasons.includes('resync') && reasons.every((r) => r === 'resync' || INCREMENTAL_REASONS.has(r));
       report = (canStep ? await this.incrementalPass(started) : resync ? await this.resyncPass(started) : undefined) ?? (await this.fullPass(started));
       if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.mtus.pod);
       this.state.lastReport = report;
@@ -214,6 +253,7 @@ export class ReconcileLoop {
     this.incremental = undefined;
     this.dirtyKeys.clear();
     this.linksDirty = false;
+    this.entriesDirty = false;
     this.eventsDuringFull = [];
     try {
       // The snapshot below covers every change the feed holds: drop them.
@@ -222,8 +262,8 @@ export class ReconcileLoop {
       if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
       const actual = await readKernel(this.kernel, this.config.table);
       const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
-      // What the grace period spares now must be looked at again once it is over.
-      if (graceIfaces.size > 0) setTimeout(() => this.markDirty('grace'), this.options.graceMs).unref();
+      this.spared = new Set(graceIfaces);
+      this.spare(graceIfaces);
       const options = { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported };
       const report = await reconcileOnce(this.kernel, snapshot, this.config, options, actual);
       if (this.source.feed !== undefined && report.failures.length === 0) {
@@ -250,9 +290,17 @@ export class ReconcileLoop {
   private async resyncPass(started: number): Promise<LoopReport | undefined> {
     const inc = this.incremental;
     if (inc === undefined || this.kernel.readRouteListing === undefined) return undefined;
-    const changedBefore = inc.view.takeChanged();
-    const [listing, actual] = await Promise.all([this.kernel.readRouteListing(this.config.table), readKernel(this.kernel, this.config.table, { routes: false })]);
+    const prefetch = this.prefetched;
+    this.prefetched = undefined;
+    // Read before the last full pass, which has looked at everything since: nothing to check.
+    if (prefetch !== undefined && prefetch.inc !== inc) return this.incrementalPass(started);
+    let read = prefetch !== undefined && prefetch.inc === inc && prefetch.linkGeneration === this.linkGeneration ? await prefetch.read.catch(() => undefined) : undefined;
+    if (read === undefined) {
+      inc.view.takeChanged(); // what changes from here on raced the listing (route-listing.ts)
+      read = await this.readForResync();
+    }
     if (this.incremental !== inc) return undefined;
+    const { listing, actual } = read;
     const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
     const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, graceIfaces, ipipSupported: this.ipipSupported });
     if (countOps(devices.planned.plan) > 0) return undefined;
@@ -260,9 +308,35 @@ export class ReconcileLoop {
     if (links.full) return undefined;
     for (const key of links.dropped) this.dirtyKeys.add(key);
     if (links.changed.length > 0) for (const key of inc.ledger.held.keys()) this.dirtyKeys.add(key);
-    for (const key of inc.listing.check(listing, inc.view, changedBefore)) this.dirtyKeys.add(key);
+    const checked = inc.listing.check(listing, inc.view);
+    for (const key of checked.drifted) this.dirtyKeys.add(key);
+    this.log.debug({ scanned: checked.scanned, parsedLines: checked.parsed, drifted: [...checked.drifted].slice(0, 10) }, 'route table checked');
     const report = await this.incrementalPass(started);
     return report === undefined ? undefined : { ...report, mode: 'resync' };
+  }
+
+  /**
+   * The resync timer: the 0.3 s read of a 100,000-route table runs outside any pass, so changes
+   * meanwhile are routed at once rather than queued behind it; the check follows as a pass.
+   */
+  private resyncTick(): void {
+    const inc = this.incremental;
+    if (inc === undefined || this.kernel.readRouteListing === undefined || this.prefetched !== undefined) {
+      this.markDirty('resync');
+      return;
+    }
+    inc.view.takeChanged(); // what changes from here on raced the listing (route-listing.ts)
+    const read = this.readForResync();
+    this.prefetched = { inc, linkGeneration: this.linkGeneration, read };
+    const ready = () => this.markDirty('resync');
+    read.then(ready, ready);
+  }
+
+  private async readForResync(): Promise<ResyncRead> {
+    const listingOf = this.kernel.readRouteListing?.bind(this.kernel);
+    if (listingOf === undefined) throw new Error('this kernel cannot list its routes');
+    const [listing, actual] = await Promise.all([listingOf(this.config.table), readKernel(this.kernel, this.config.table, { routes: false })]);
+    return { listing, actual };
   }
 
   /** Undefined when the changes need a full pass after all. */
@@ -293,16 +367,21 @@ export class ReconcileLoop {
     // A device that appeared may be what held routes were waiting for.
     if (newLinks) for (const key of inc.ledger.held.keys()) keys.add(key);
     const graceIfaces = this.graceIfaces(inc.view.links.map((l) => l.name));
+    for (const key of this.graceOver(inc, graceIfaces)) keys.add(key);
+    this.spare(graceIfaces);
     const ready = new Map(inc.view.links.map((l) => [l.name, { up: l.up }]));
     const decided = planKeys(keys, inc.engine, inc.view, { proto: this.config.proto, links: ready, allowDeletes: true, graceIfaces }, inc.ledger);
     const mtuOps = this.workloadMtuOps(inc);
+    const entries = await this.entryOps(inc);
+    if (entries === undefined) return undefined;
     const plan: Plan = [
       { name: 'setup', tool: 'ip', ops: mtuOps },
-      { name: 'routes', tool: 'ip', ops: decided.ops },
+      { name: 'fdb', tool: 'bridge', ops: entries.fdb },
+      { name: 'routes', tool: 'ip', ops: [...entries.neighReplace, ...decided.ops, ...entries.neighDelete] },
     ];
     let applied;
     const applyStarted = performance.now();
-    if (decided.ops.length + mtuOps.length > 0) {
+    if (countOps(plan) > 0) {
       inc.view.applying();
       applied = await this.kernel.apply(plan);
       inc.view.applied([...mtuOps, ...decided.ops], applied.failures);
@@ -327,6 +406,23 @@ export class ReconcileLoop {
     };
   }
 
+  /** When entries drifted: what puts the VXLAN devices' neighbour and FDB entries right (undefined: a device is missing, a full pass's job). */
+  private async entryOps(inc: Incremental): Promise<EntryOps | undefined> {
+    const ops: EntryOps = { neighReplace: [], neighDelete: [], fdb: [] };
+    if (!this.entriesDirty) return ops;
+    this.entriesDirty = false;
+    for (const v of inc.desired.vxlan) {
+      if (v.spec === undefined) continue;
+      if (inc.view.link(v.device) === undefined) return undefined;
+      const [neighbors, fdb] = await Promise.all([this.kernel.readNeighbors(v.device), this.kernel.readFdb(v.device)]);
+      const diff = diffEntries(v, { neighbors, fdb }, true);
+      ops.neighReplace.push(...diff.neighReplace);
+      ops.neighDelete.push(...diff.neighDelete);
+      ops.fdb.push(...diff.fdb);
+    }
+    return ops;
+  }
+
   /** Workload veths whose MTU is not the pod MTU (new ones, mostly), among those routes use. */
   private workloadMtuOps(inc: Incremental): Op[] {
     const ops: Op[] = [];
@@ -336,6 +432,29 @@ export class ReconcileLoop {
       ops.push({ op: 'link-mtu', name: link.name, mtu: inc.desired.mtus.pod });
     }
     return ops;
+  }
+
+  /** What the grace period spares now must be looked at again once it is over: a timer for the earliest end. */
+  private spare(graceIfaces: ReadonlySet<IfaceName>): void {
+    for (const name of graceIfaces) this.spared.add(name);
+    if (this.graceTimer !== undefined || this.spared.size === 0) return;
+    const ends = [...this.spared].map((name) => (this.firstSeen.get(name) ?? 0) + this.options.graceMs);
+    const delay = Math.max(0, Math.min(...ends) - performance.now()) + 1;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      this.markDirty('grace');
+    }, delay);
+    this.graceTimer.unref();
+  }
+
+  /** Keys of the kernel's routes on spared devices whose grace is over: decided like any others now. */
+  private graceOver(inc: Incremental, graceIfaces: ReadonlySet<IfaceName>): string[] {
+    const over = new Set([...this.spared].filter((name) => !graceIfaces.has(name)));
+    if (over.size === 0) return [];
+    for (const name of over) this.spared.delete(name);
+    const keys: string[] = [];
+    for (const [key, route] of inc.view.routes) if (route.dev !== undefined && over.has(route.dev)) keys.push(key);
+    return keys;
   }
 
   private graceIfaces(names: readonly IfaceName[]): Set<IfaceName> {

@@ -42,6 +42,8 @@ export interface IdleResult {
   /** Agent passes that ran during the window (its periodic resync). */
   readonly agentPasses: number;
   readonly birdCpuS?: number;
+  /** The duration of the agent's first resync after start, when the window waited for it. */
+  readonly firstResyncMs?: number;
 }
 
 export interface AgentResult extends ClusterFacts {

@@ -57,7 +57,7 @@ export function renderMarkdown(r: BenchResults): string {
       r.agent.map((a) => {
         const i = a.idle;
         return [
-          fmtCount(a.blocks), i === undefined ? '–' : `${i.seconds} s (${i.agentPasses})`, i === undefined ? '–' : per60(i.agentCpuS, i.seconds), i === undefined ? '–' : percent(i.agentCpuS, i.seconds),
+          fmtCount(a.blocks), i === undefined ? '–' : `${i.seconds} s (${i.agentPasses})${i.firstResyncMs === undefined ? '' : `, after the first resync (${Math.round(i.firstResyncMs)} ms)`}`, i === undefined ? '–' : per60(i.agentCpuS, i.seconds), i === undefined ? '–' : percent(i.agentCpuS, i.seconds),
           i?.birdCpuS === undefined ? '–' : per60(i.birdCpuS, i.seconds), i?.birdCpuS === undefined ? '–' : percent(i.birdCpuS, i.seconds),
           `${fmtMb(a.agentHwmMb)} / ${fmtMb(a.agentRssMb)}`, a.birdHwmMb === undefined ? '–' : fmtMb(a.birdHwmMb),
         ];

@@ -70,13 +70,18 @@ export async function runOk(file: string, args: readonly string[], input?: strin
  * this process take turns 64 KB at a time, which costs more than the command itself.
  */
 export async function runLarge(file: string, args: readonly string[]): Promise<string> {
+  return (await runLargeBytes(file, args)).toString('utf8');
+}
+
+/** runLarge's output as bytes, outside the JS heap: for a caller that may not need the text at all. */
+export async function runLargeBytes(file: string, args: readonly string[]): Promise<Buffer> {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `wren-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = openSync(path, 'w+', 0o600);
   try {
     const result = await exec(file, args, undefined, fd);
     if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, result.stderr);
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } finally {
     closeSync(fd);
     rmSync(path, { force: true });

@@ -8,7 +8,7 @@
 // exactly what did not happen and re-read the kernel.
 import type { BatchSession } from './batch-session.js';
 import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
-import { CommandError, run, runLarge, runOk } from './command.js';
+import { CommandError, run, runLarge, runLargeBytes, runOk } from './command.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
@@ -34,11 +34,11 @@ export interface Kernel {
   readRoutes(table: number): Promise<Route[]>;
   readLinks(): Promise<Link[]>;
   /**
-   * The route table as `ip -N route show` lists it, one line a route (IPv4, then IPv6): what a
-   * periodic check compares with the previous listing, parsing only lines that changed.
-   * Optional: a kernel without it is checked by full reads.
+   * The route table as `ip -N route show` lists it, one line a route (IPv4, then IPv6), as bytes:
+   * what a periodic check compares with the previous listing (usually equal, and then never
+   * decoded), parsing only lines it does not know. Optional: a kernel without it is checked by full reads.
    */
-  readRouteListing?(table: number): Promise<string>;
+  readRouteListing?(table: number): Promise<Buffer>;
   readNeighbors(dev: IfaceName): Promise<Neighbor[]>;
   readFdb(dev: IfaceName): Promise<FdbEntry[]>;
   apply(plan: Plan): Promise<ApplyResult>;
@@ -86,9 +86,9 @@ export class IpKernel implements Kernel {
     return [...parseRoutes(v4 ?? '', 4, table), ...parseRoutes(v6 ?? '', 6, table)];
   }
 
-  async readRouteListing(table: number): Promise<string> {
-    const texts = await Promise.all((['-4', '-6'] as const).map((f) => runLarge('ip', [...this.nsArgs, '-N', f, 'route', 'show', 'table', String(table)])));
-    return texts.join('\n');
+  async readRouteListing(table: number): Promise<Buffer> {
+    const parts = await Promise.all((['-4', '-6'] as const).map((f) => runLargeBytes('ip', [...this.nsArgs, '-N', f, 'route', 'show', 'table', String(table)])));
+    return Buffer.concat(parts);
   }
 
   async readLinks(): Promise<Link[]> {

@@ -12,6 +12,8 @@ import { hostCidr, parseCidr, parseIfaceName, parseIp } from './values.js';
 export interface RouteEvent {
   readonly deleted: boolean;
   readonly route: Route;
+  /** The route as iproute2 printed it, without the label and "Deleted ": for the main table, the very line `ip route show` lists. */
+  readonly text: string;
 }
 
 const TYPES: Record<string, RouteType> = { '1': 'unicast', unicast: 'unicast', '6': 'blackhole', blackhole: 'blackhole' };
@@ -27,6 +29,7 @@ export function parseRouteEvent(line: string): RouteEvent | undefined {
   let i = 0;
   const deleted = words[i] === 'Deleted';
   if (deleted) i += 1;
+  const routeText = deleted ? text.slice(text.indexOf('Deleted ') + 'Deleted '.length) : text;
   let type: RouteType = 'unicast';
   const first = words[i] ?? '';
   if (first in TYPES) {
@@ -83,5 +86,5 @@ export function parseRouteEvent(line: string): RouteEvent | undefined {
     }
   }
   if (!Number.isInteger(route.table) || !Number.isInteger(route.proto) || !Number.isInteger(route.metric)) return undefined;
-  return { deleted, route };
+  return { deleted, route, text: routeText };
 }

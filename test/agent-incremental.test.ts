@@ -8,6 +8,7 @@ import type { LoopReport } from '../agent/loop-report.js';
 import { DEFAULT_LOOP_OPTIONS, ReconcileLoop } from '../agent/loop.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
 import { reconcileOnce } from '../agent/reconciler.js';
+import { runOk } from '../kernel/exec.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { startMonitor } from '../kernel/monitor.js';
 import { countOps } from '../kernel/plan.js';
@@ -24,14 +25,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup() {
+async function setup(graceMs = 0, resyncIntervalMs = DEFAULT_LOOP_OPTIONS.resyncIntervalMs) {
   const ns = await scratchNs('incr');
   cleanups.push(() => ns.remove());
   const kernel = new IpKernel(ns.name, { persistent: true });
   cleanups.push(async () => kernel.close());
   const source = new StoreSource(seedCluster({ vxlan: 'Always' }));
   const reports: LoopReport[] = [];
-  const loop = new ReconcileLoop(kernel, source, config, pino({ level: 'silent' }), { ...DEFAULT_LOOP_OPTIONS, graceMs: 0 }, {
+  const loop = new ReconcileLoop(kernel, source, config, pino({ level: 'silent' }), { ...DEFAULT_LOOP_OPTIONS, graceMs, resyncIntervalMs }, {
     onPass: (r) => {
       if (r !== undefined) reports.push(r);
     },
@@ -49,12 +50,18 @@ async function setup() {
   return { ns, kernel, source, loop, reports, routes, has, settled, hearing };
 }
 
+/** A loop started on the seed cluster, its first full pass done. */
+async function started(...args: Parameters<typeof setup>) {
+  const world = await setup(...args);
+  world.loop.start();
+  await until(() => world.has('10.244.151.0/26'));
+  await world.settled();
+  return world;
+}
+
 describe('incremental passes', () => {
   it('routes changes, repairs drift and follows pod veths key by key, ending where a full pass would', async () => {
-    const { ns, kernel, source, loop, reports, has, settled } = await setup();
-    loop.start();
-    await until(() => has('10.244.151.0/26'));
-    await settled();
+    const { ns, kernel, source, reports, has, settled } = await started();
     await new Promise((r) => setTimeout(r, 150)); // the first pass's own echoes have come back
     await settled();
     expect(reports[0]?.mode).toBe('full');
@@ -105,10 +112,7 @@ describe('incremental passes', () => {
   });
 
   it('a resync re-reads the kernel and repairs what the monitor missed, without recomputing routes', async () => {
-    const { ns, source, loop, reports, has, settled, hearing } = await setup();
-    loop.start();
-    await until(() => has('10.244.151.0/26'));
-    await settled();
+    const { ns, source, loop, reports, has, settled, hearing } = await started();
     source.put(blockObject(block('10.244.50.0/26', 'minikube-m02')));
     await until(() => has('10.244.50.0/26'));
     await settled();
@@ -126,10 +130,7 @@ describe('incremental passes', () => {
   });
 
   it('falls back to a full pass for what only the whole picture answers, and for a lost tunnel device', async () => {
-    const { ns, source, loop, reports, has, settled } = await setup();
-    loop.start();
-    await until(() => has('10.244.151.0/26'));
-    await settled();
+    const { ns, source, reports, has } = await started();
     const before = reports.length;
     const seed = seedCluster({ vxlan: 'Always' });
     const m03 = seed.nodes.find((n) => n.name === 'minikube-m03');
@@ -138,5 +139,57 @@ describe('incremental passes', () => {
     await ns.ip(['link del vxlan.calico']);
     await until(async () => await has('10.244.151.0/26') && await has('10.244.205.192/26'), 3000);
     expect(reports.slice(before).filter((r) => r.mode === 'full').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('spares wren routes on a new pod veth for the grace period, then removes them without a full pass', async () => {
+    const graceMs = 600;
+    const { ns, reports, has, settled } = await started(graceMs);
+    // A veth the CNI plugin is still setting up, with a wren-protocol route no workload asks for.
+    await ns.ip([...caliVethLines('cali6666666666f'), 'route add 10.244.120.99/32 dev cali6666666666f proto 199']);
+    const appeared = performance.now();
+    await settled();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await has('10.244.120.99/32')).toBe(true);
+    await until(async () => !(await has('10.244.120.99/32')), 3000);
+    const waited = performance.now() - appeared;
+    expect(waited).toBeGreaterThanOrEqual(graceMs - 50);
+    const removal = reports.find((r) => r.removed === 1);
+    expect(removal?.mode).toBe('incremental');
+    expect(reports.filter((r) => r.mode === 'full')).toHaveLength(1);
+  });
+
+  it('takes the echoes of its own neighbour and FDB writes as nothing to do, and restores entries changed by hand without a full pass', async () => {
+    const { ns, kernel, reports, settled } = await started();
+    await new Promise((r) => setTimeout(r, 150)); // the first pass's neighbour and FDB echoes have come back
+    await settled();
+    const neighbors = await kernel.readNeighbors(VXLAN_DEVICE);
+    expect(neighbors.length).toBeGreaterThan(0);
+    expect(reports.filter((r) => r.mode === 'full')).toHaveLength(1);
+    const gone = neighbors[0]!;
+    await ns.ip([`neigh del ${gone.ip} dev ${VXLAN_DEVICE}`]);
+    await until(async () => (await kernel.readNeighbors(VXLAN_DEVICE)).some((n) => n.ip === gone.ip && n.mac === gone.mac), 3000);
+    // Made dynamic, with another MAC: wren's permanent entry comes back.
+    await settled();
+    await ns.ip([`neigh replace ${gone.ip} dev ${VXLAN_DEVICE} lladdr 02:00:00:00:00:01 nud reachable`]);
+    await until(async () => (await kernel.readNeighbors(VXLAN_DEVICE)).some((n) => n.ip === gone.ip && n.mac === gone.mac), 3000);
+    // An FDB entry deleted by hand, and a stranger's permanent neighbour entry on the device.
+    const fdb = (await kernel.readFdb(VXLAN_DEVICE))[0]!;
+    await ns.ip([`neigh add 10.244.99.1 dev ${VXLAN_DEVICE} lladdr 02:00:00:00:00:02 nud permanent`]);
+    await runOk('bridge', ['-n', ns.name, 'fdb', 'del', fdb.mac, 'dev', VXLAN_DEVICE, 'dst', fdb.dst, 'self']);
+    await until(async () => (await kernel.readFdb(VXLAN_DEVICE)).some((f) => f.mac === fdb.mac && f.dst === fdb.dst), 3000);
+    await until(async () => !(await kernel.readNeighbors(VXLAN_DEVICE)).some((n) => n.ip === '10.244.99.1'), 3000);
+    await settled();
+    expect(reports.filter((r) => r.mode === 'full')).toHaveLength(1);
+  });
+
+  it('reads the table for the periodic resync outside any pass, then repairs unheard drift from it', async () => {
+    const { ns, reports, has, hearing } = await started(0, 400);
+    hearing.deaf = true;
+    await ns.ip(['route del 10.244.151.0/26']);
+    await new Promise((r) => setTimeout(r, 50));
+    hearing.deaf = false;
+    await until(() => has('10.244.151.0/26'), 3000);
+    expect(reports.find((r) => r.replaced === 1)?.mode).toBe('resync');
+    expect(reports.filter((r) => r.mode === 'full')).toHaveLength(1);
   });
 });

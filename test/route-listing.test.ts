@@ -1,6 +1,9 @@
-// The resync's line-by-line check of the route table against the kernel view.
+// The resync's check of the route table against the kernel view: lines the view knows (from the
+// monitor's echoes, or an earlier check) are not parsed, and a listing that is exactly what the
+// view holds is recognised by its digest alone.
 import { describe, expect, it } from 'vitest';
 import { KernelView } from '../agent/kernel-view.js';
+import { bytesDigest, lineDigest, addDigest, EMPTY_DIGEST } from '../agent/line-digest.js';
 import { RouteListing } from '../agent/route-listing.js';
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import { MAIN_TABLE, type Route } from '../kernel/state.js';
@@ -11,50 +14,105 @@ const LINES = [
   '10.0.1.5 dev cali0123456789a proto 199 scope 253 ',
   '172.16.0.0/16 dev eth0 proto 2 scope 253 src 172.16.0.2 ',
 ];
+const DEFAULT_ROUTE = 'default via 172.16.0.1 dev eth0 ';
 const route = (line: string): Route => parseRouteEvent(line)!.route;
-const text = (lines: readonly string[]) => `${lines.join('\n')}\n`;
+const listed = (lines: readonly string[]) => Buffer.from(`${lines.join('\n')}\n`);
+const none = new Set<string>();
 
+/** A view read from the kernel (no lines known yet). */
 function viewOf(lines: readonly string[]): KernelView {
   const view = new KernelView({ routes: lines.map(route), links: [] }, MAIN_TABLE);
   view.takeChanged();
   return view;
 }
 
+/** A view that saw the monitor echo every line. */
+function echoedView(lines: readonly string[]): KernelView {
+  const view = viewOf([]);
+  for (const line of lines) view.observe(parseRouteEvent(`[ROUTE]${line}`)!);
+  view.takeChanged();
+  return view;
+}
+
 describe('route listing check', () => {
-  it('finds nothing when the kernel lists what the view holds, the first time and after', () => {
+  it('recognises an unchanged table by its digest, after one scan of a freshly read view', () => {
     const view = viewOf(LINES);
     const listing = new RouteListing();
-    expect(listing.check(text(LINES), view, new Set())).toEqual(new Set());
-    expect(listing.check(text(LINES), view, new Set())).toEqual(new Set());
+    expect(listing.check(listed([...LINES, DEFAULT_ROUTE]), view)).toEqual({ drifted: none, parsed: 5, scanned: true });
+    expect(listing.check(listed([DEFAULT_ROUTE, ...LINES]), view)).toEqual({ drifted: none, parsed: 0, scanned: false });
+  });
+
+  it('recognises the lines the monitor echoed without parsing them, and parses what it did not see', () => {
+    const view = echoedView(LINES);
+    const listing = new RouteListing();
+    expect(listing.check(listed(LINES), view)).toEqual({ drifted: none, parsed: 0, scanned: false });
+    // A route the monitor did not report: parsed, taken into the view, known from then on.
+    const more = [...LINES, '10.0.2.0/26 via 172.16.0.12 dev vxlan.calico proto 199 onlink '];
+    expect(listing.check(listed(more), view)).toEqual({ drifted: new Set(['10.0.2.0/26']), parsed: 1, scanned: true });
+    expect(listing.check(listed(more), view)).toEqual({ drifted: none, parsed: 0, scanned: false });
   });
 
   it('finds a route changed or removed behind the view, and takes the kernel word for it', () => {
-    const view = viewOf(LINES);
+    const view = echoedView(LINES);
     const listing = new RouteListing();
-    listing.check(text(LINES), view, new Set());
     const drifted = ['10.0.0.0/26 via 172.16.0.12 dev vxlan.calico proto 199 onlink ', ...LINES.slice(2)];
-    expect(listing.check(text(drifted), view, new Set())).toEqual(new Set(['10.0.0.0/26', '10.0.1.0/26']));
+    expect(listing.check(listed(drifted), view)).toEqual({ drifted: new Set(['10.0.0.0/26', '10.0.1.0/26']), parsed: 1, scanned: true });
     expect(view.routes.get('10.0.0.0/26')?.via).toBe('172.16.0.12');
     expect(view.routes.has('10.0.1.0/26')).toBe(false);
+    expect(listing.check(listed(drifted), view).scanned).toBe(false);
   });
 
-  it('re-parses an unchanged line whose key the view changed since: a write that did not land', () => {
-    const view = viewOf(LINES);
+  it('forgets the line of a key the agent rewrote, until the kernel prints it again', () => {
+    const view = echoedView(LINES);
     const listing = new RouteListing();
-    listing.check(text(LINES), view, new Set());
-    view.set('10.0.0.0/26', route('10.0.0.0/26 via 172.16.0.13 dev vxlan.calico proto 199 onlink'));
-    expect(listing.check(text(LINES), view, view.takeChanged())).toEqual(new Set(['10.0.0.0/26']));
+    view.set('10.0.0.0/26', route('10.0.0.0/26 via 172.16.0.13 dev vxlan.calico proto 199 onlink')); // a write that did not land
+    view.takeChanged();
+    expect(listing.check(listed(LINES), view)).toEqual({ drifted: new Set(['10.0.0.0/26']), parsed: 1, scanned: true });
     expect(view.routes.get('10.0.0.0/26')?.via).toBe('172.16.0.11');
   });
 
   it('leaves keys the monitor changed during the listing to the next check', () => {
-    const view = viewOf(LINES);
+    const view = echoedView(LINES);
     const listing = new RouteListing();
-    listing.check(text(LINES), view, new Set());
-    const before = view.takeChanged();
     view.set('10.0.1.5/32', undefined); // reported deleted while `ip route show` ran
-    expect(listing.check(text(LINES), view, before)).toEqual(new Set());
+    expect(listing.check(listed(LINES), view).drifted).toEqual(none);
     expect(view.routes.has('10.0.1.5/32')).toBe(false);
-    expect(listing.check(text(LINES.filter((l) => !l.startsWith('10.0.1.5'))), view, view.takeChanged())).toEqual(new Set());
+    view.takeChanged();
+    expect(listing.check(listed(LINES.filter((l) => !l.startsWith('10.0.1.5'))), view)).toEqual({ drifted: none, parsed: 0, scanned: false });
+  });
+
+  it('notices a change to a line it could not read', () => {
+    const view = echoedView(LINES);
+    const listing = new RouteListing();
+    listing.check(listed([...LINES, DEFAULT_ROUTE]), view);
+    expect(listing.check(listed([...LINES, 'default via 172.16.0.254 dev eth0 ']), view)).toMatchObject({ drifted: none, scanned: true });
+  });
+
+  it('holds the first of several kernel routes on one key, and recognises the listing after one scan', () => {
+    const linkLocal = ['fe80::/64 dev cali0123456789a proto 2 metric 256 pref medium ', 'fe80::/64 dev cali0123456789b proto 2 metric 256 pref medium '];
+    const view = echoedView(LINES);
+    const listing = new RouteListing();
+    expect(listing.check(listed([...LINES, ...linkLocal]), view)).toMatchObject({ parsed: 2, scanned: true });
+    expect(view.routes.get('254 fe80::/64 256')?.dev).toBe('cali0123456789a');
+    expect(listing.check(listed([...LINES, ...linkLocal]), view)).toEqual({ drifted: none, parsed: 0, scanned: false });
+  });
+
+  it('reads a listing of another table as that table', () => {
+    const view = new KernelView({ routes: LINES.map((l) => ({ ...route(l), table: 100 })), links: [] }, 100);
+    view.takeChanged();
+    const listing = new RouteListing();
+    expect(listing.check(listed(LINES), view)).toEqual({ drifted: none, parsed: LINES.length, scanned: true });
+    expect(listing.check(listed(LINES.slice(1)), view).drifted).toEqual(new Set(['100 10.0.0.0/26 0']));
+  });
+});
+
+describe('lines digest', () => {
+  it('digests a listing from its bytes as it digests the lines one by one, in any order', () => {
+    const byLine = LINES.reduce((d, l) => addDigest(d, lineDigest(l)), EMPTY_DIGEST);
+    expect(bytesDigest(listed(LINES))).toEqual(byLine);
+    expect(bytesDigest(listed([...LINES].reverse()))).toEqual(byLine);
+    expect(bytesDigest(Buffer.from(LINES.join('\n')))).toEqual(byLine); // no final newline
+    expect(bytesDigest(listed([...LINES, LINES[0]!]))).not.toEqual(byLine);
+    expect(bytesDigest(listed(LINES.slice(1)))).not.toEqual(byLine);
   });
 });
