@@ -294,7 +294,7 @@ export class ReconcileLoop {
     this.prefetched = undefined;
     // Read before the last full pass, which has looked at everything since: nothing to check.
     if (prefetch !== undefined && prefetch.inc !== inc) return this.incrementalPass(started);
-    let read = prefetch !== undefined && prefetch.inc === inc && prefetch.linkGeneration === this.linkGeneration ? await prefetch.read.catch(() => undefined) : undefined;
+    let read = prefetch !== undefined && prefetch.linkGeneration === this.linkGeneration ? await prefetch.read.catch(() => undefined) : undefined;
     if (read === undefined) {
       inc.view.takeChanged(); // what changes from here on raced the listing (route-listing.ts)
       read = await this.readForResync();
