@@ -18,7 +18,7 @@ describe('ip monitor route lines', () => {
   it.each([
     {
       line: '[ROUTE]10.0.0.0/26 via 100.64.0.1 dev v0 proto 199 onlink ',
-      want: { deleted: false, route: { dst: '10.0.0.0/26', table: 254, metric: 0, type: 'unicast', dev: 'v0', via: '100.64.0.1', onlink: true, scope: 'global', proto: 199 } },
+      want: { deleted: false, text: '10.0.0.0/26 via 100.64.0.1 dev v0 proto 199 onlink ', route: { dst: '10.0.0.0/26', table: 254, metric: 0, type: 'unicast', dev: 'v0', via: '100.64.0.1', onlink: true, scope: 'global', proto: 199 } },
     },
     {
       line: '[ROUTE]6 10.1.0.0/26 proto 199 ',
@@ -26,7 +26,7 @@ describe('ip monitor route lines', () => {
     },
     {
       line: '[ROUTE]Deleted 10.244.0.5 dev cali12345678901 table 100 proto 3 scope 253 ',
-      want: { deleted: true, route: { dst: '10.244.0.5/32', table: 100, dev: 'cali12345678901', scope: 'link', proto: 3 } },
+      want: { deleted: true, text: '10.244.0.5 dev cali12345678901 table 100 proto 3 scope 253 ', route: { dst: '10.244.0.5/32', table: 100, dev: 'cali12345678901', scope: 'link', proto: 3 } },
     },
     {
       line: '[ROUTE]fd00::/122 via fe80::1 dev v0 proto 199 metric 1024 pref medium',
