@@ -6,7 +6,7 @@ import { routeKey } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6, WORKLOAD_PREFIX } from '../routing/devices.js';
 import type { RouteEngine } from '../routing/route-engine.js';
-import { decideRoute, type HeldRoute, type RouteConflict, type RouteDiffOptions } from '../routing/route-diff.js';
+import { addDecision, decideRoute, emptyDiff, type HeldRoute, type RouteConflict, type RouteDiffOptions } from '../routing/route-diff.js';
 import { KernelView } from './kernel-view.js';
 import type { KernelState } from '../kernel/state.js';
 import type { ObjectProblem } from '../routing/cluster.js';
@@ -21,9 +21,13 @@ export class RouteLedger {
 
   static from(held: readonly HeldRoute[], conflicts: readonly RouteConflict[]): RouteLedger {
     const ledger = new RouteLedger();
-    for (const h of held) ledger.held.set(routeKey(h.route), h);
-    for (const c of conflicts) ledger.conflicts.set(routeKey(c.desired), c);
+    ledger.record(held, conflicts);
     return ledger;
+  }
+
+  record(held: readonly HeldRoute[], conflicts: readonly RouteConflict[]): void {
+    for (const h of held) this.held.set(routeKey(h.route), h);
+    for (const c of conflicts) this.conflicts.set(routeKey(c.desired), c);
   }
 }
 
@@ -35,33 +39,18 @@ export interface KeyPlan {
 
 /** Decides each key as the full diff would, recording held and conflicting routes in the ledger. */
 export function planKeys(keys: Iterable<string>, engine: RouteEngine, view: KernelView, options: RouteDiffOptions, ledger: RouteLedger): KeyPlan {
-  const ops: Op[] = [];
-  let replaced = 0;
-  let removed = 0;
+  const diff = emptyDiff();
   for (const key of keys) {
     ledger.held.delete(key);
     ledger.conflicts.delete(key);
-    const decision = decideRoute(engine.winner(key), view.routes.get(key), options);
-    switch (decision.kind) {
-      case 'replace':
-        ops.push({ op: 'route-replace', route: decision.route });
-        replaced += 1;
-        break;
-      case 'remove':
-        ops.push({ op: 'route-delete', route: decision.route });
-        removed += 1;
-        break;
-      case 'held':
-        ledger.held.set(key, decision.held);
-        break;
-      case 'conflict':
-        ledger.conflicts.set(key, decision.conflict);
-        break;
-      default:
-        break;
-    }
+    addDecision(diff, decideRoute(engine.winner(key), view.routes.get(key), options));
   }
-  return { ops, replaced, removed };
+  ledger.record(diff.held, diff.conflicts);
+  const ops: Op[] = [
+    ...diff.replace.map((route): Op => ({ op: 'route-replace', route })),
+    ...diff.remove.map((route): Op => ({ op: 'route-delete', route })),
+  ];
+  return { ops, replaced: diff.replace.length, removed: diff.remove.length };
 }
 
 export type LinkEffects =
@@ -130,8 +119,8 @@ export function addressKey(entry: { readonly dev: string; readonly ip: string })
   return `${entry.dev} ${entry.ip}`;
 }
 
-/** One neighbour (ip → mac) or FDB entry (mac → remote ip) on a device, as one key. */
-export function entryKey(entry: { readonly dev: string; readonly ip: string; readonly mac: string; readonly fdb: boolean }): string {
+/** One neighbour (ip → mac) or FDB entry (mac → remote ip) on a device, as one key (an entry without a MAC matches none wanted). */
+export function entryKey(entry: { readonly dev: string; readonly ip: string; readonly mac?: string; readonly fdb: boolean }): string {
   return `${entry.fdb ? 'fdb' : 'neigh'} ${entry.dev} ${entry.ip} ${entry.mac}`;
 }
 

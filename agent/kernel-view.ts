@@ -18,7 +18,7 @@ import type { Op } from '../kernel/plan.js';
 import type { KernelState, Link, Route } from '../kernel/state.js';
 import { MAIN_TABLE, routeKey, sameRoute } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
-import { addDigest, EMPTY_DIGEST, lineDigest, subtractDigest, type LinesDigest } from './line-digest.js';
+import { addDigest, bytesDigest, EMPTY_DIGEST, lineDigest, subtractDigest, type LinesDigest } from './line-digest.js';
 
 export class KernelView {
   readonly routes = new Map<string, Route>();
@@ -112,10 +112,13 @@ export class KernelView {
   /** The kernel printed the route held on `key` as `line` (the caller has checked they agree). */
   confirm(key: string, line: string): void {
     this.forgetLine(key);
-    const own = detached(line);
+    // A flat copy: the line is a slice of the text it came in (a chunk of `ip monitor`'s output,
+    // a whole listing), which a kept slice would hold on to.
+    const bytes = Buffer.from(line, 'utf8');
+    const own = bytes.toString('utf8');
     this.lineOfKey.set(key, own);
     this.keyOfLine.set(own, key);
-    this.known = addDigest(this.known, lineDigest(own));
+    this.known = addDigest(this.known, bytesDigest(bytes));
   }
 
   /**
@@ -163,14 +166,6 @@ export class KernelView {
     }
     return keys;
   }
-}
-
-/**
- * A flat copy of a line: the line itself is a slice of the text it came in (a chunk of `ip
- * monitor`'s output, a whole listing), which a kept slice would hold on to.
- */
-function detached(line: string): string {
-  return Buffer.from(line, 'latin1').toString('latin1');
 }
 
 /** A delete of a route that is not there has the effect it wanted. */

@@ -17,17 +17,9 @@ const FNV_PRIME = 0x01000193;
 const MURMUR_SEED = 0x9747b28c;
 const MURMUR_M = 0x5bd1e995;
 
-/** One line's pair of hashes, over its characters (route lines are ASCII, as the listing's bytes). */
+/** One line's pair of hashes, over the bytes a listing prints it as. */
 export function lineDigest(line: string): LinesDigest {
-  let a = FNV_BASIS;
-  let b = MURMUR_SEED;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    a = Math.imul(a ^ c, FNV_PRIME);
-    b = Math.imul(b ^ c, MURMUR_M);
-    b ^= b >>> 24;
-  }
-  return { a: a >>> 0, b: finish(b), lines: 1 };
+  return bytesDigest(Buffer.from(line, 'utf8'));
 }
 
 /** The digest of every non-empty line of a listing, straight from its bytes. */

@@ -18,15 +18,15 @@
 // for a grace period, because Calico's CNI plugin may still be setting it up.
 import type { Logger } from 'pino';
 import type { Kernel } from '../kernel/kernel.js';
-import type { KernelState } from '../kernel/state.js';
+import type { KernelState, Link } from '../kernel/state.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import { countOps, type Op, type Plan } from '../kernel/plan.js';
-import type { IfaceName } from '../kernel/values.js';
 import { WORKLOAD_PREFIX } from '../routing/devices.js';
 import { ipipEnabled } from '../tunnels/ipip.js';
 import { diffEntries, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
 import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, type Incremental } from './incremental-pass.js';
+import { GracePeriod } from './grace-period.js';
 import { fullReport, type LoopReport } from './loop-report.js';
 import { writeMtuFile } from './mtu-file.js';
 import type { DataplaneConfig } from './node-plan.js';
@@ -93,10 +93,7 @@ export class ReconcileLoop {
   private resyncTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
-  private readonly firstSeen = new Map<IfaceName, number>();
-  /** Workload devices a pass spared for their grace period: looked at again once it is over. */
-  private spared = new Set<IfaceName>();
-  private graceTimer: NodeJS.Timeout | undefined;
+  private readonly grace: GracePeriod;
   private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: LoopReport } = { passes: 0 };
   private incremental: Incremental | undefined;
   /** Route keys `ip monitor` reported since the last pass. */
@@ -121,6 +118,7 @@ export class ReconcileLoop {
     private readonly observer?: PassObserver,
   ) {
     this.retryDelay = options.retryInitialMs;
+    this.grace = new GracePeriod(options.graceMs, () => this.markDirty('grace'));
   }
 
   start(): void {
@@ -172,7 +170,7 @@ export class ReconcileLoop {
       if (entry.permanent) this.markDirty('kernel');
       return;
     }
-    const echo = !entry.deleted && entry.permanent && entry.mac !== undefined && inc.wantedEntries.has(entryKey({ ...entry, mac: entry.mac }));
+    const echo = !entry.deleted && entry.permanent && inc.wantedEntries.has(entryKey(entry));
     if (echo) return;
     if (!entry.permanent && !inc.wantedAddresses.has(addressKey(entry))) return;
     this.entriesDirty = true;
@@ -192,7 +190,7 @@ export class ReconcileLoop {
     this.unsubscribe?.();
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
-    clearTimeout(this.graceTimer);
+    this.grace.stop();
     await this.running;
   }
 
@@ -261,9 +259,7 @@ export class ReconcileLoop {
       const snapshot = this.source.snapshot();
       if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
       const actual = await readKernel(this.kernel, this.config.table);
-      const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
-      this.spared = new Set(graceIfaces);
-      this.spare(graceIfaces);
+      const graceIfaces = this.grace.look(actual.links.map((l) => l.name), true).inGrace;
       const options = { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported };
       const report = await reconcileOnce(this.kernel, snapshot, this.config, options, actual);
       if (this.source.feed !== undefined && report.failures.length === 0) {
@@ -295,14 +291,11 @@ export class ReconcileLoop {
     // Read before the last full pass, which has looked at everything since: nothing to check.
     if (prefetch !== undefined && prefetch.inc !== inc) return this.incrementalPass(started);
     let read = prefetch !== undefined && prefetch.linkGeneration === this.linkGeneration ? await prefetch.read.catch(() => undefined) : undefined;
-    if (read === undefined) {
-      inc.view.takeChanged(); // what changes from here on raced the listing (route-listing.ts)
-      read = await this.readForResync();
-    }
+    read ??= await this.readForResync(inc);
     if (this.incremental !== inc) return undefined;
     const { listing, actual } = read;
-    const graceIfaces = this.graceIfaces(actual.links.map((l) => l.name));
-    const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, graceIfaces, ipipSupported: this.ipipSupported });
+    // Devices, neighbours and FDB only: the routes are the listing's part.
+    const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, ipipSupported: this.ipipSupported });
     if (countOps(devices.planned.plan) > 0) return undefined;
     const links = linkEffects(inc.view, actual.links, inc.desired.hostIface);
     if (links.full) return undefined;
@@ -325,16 +318,17 @@ export class ReconcileLoop {
       this.markDirty('resync');
       return;
     }
-    inc.view.takeChanged(); // what changes from here on raced the listing (route-listing.ts)
-    const read = this.readForResync();
+    const read = this.readForResync(inc);
     this.prefetched = { inc, linkGeneration: this.linkGeneration, read };
     const ready = () => this.markDirty('resync');
     read.then(ready, ready);
   }
 
-  private async readForResync(): Promise<ResyncRead> {
+  /** Starts the resync's read; what the view changes from here on raced the listing (route-listing.ts). */
+  private async readForResync(inc: Incremental): Promise<ResyncRead> {
     const listingOf = this.kernel.readRouteListing?.bind(this.kernel);
     if (listingOf === undefined) throw new Error('this kernel cannot list its routes');
+    inc.view.takeChanged();
     const [listing, actual] = await Promise.all([listingOf(this.config.table), readKernel(this.kernel, this.config.table, { routes: false })]);
     return { listing, actual };
   }
@@ -366,12 +360,13 @@ export class ReconcileLoop {
     }
     // A device that appeared may be what held routes were waiting for.
     if (newLinks) for (const key of inc.ledger.held.keys()) keys.add(key);
-    const graceIfaces = this.graceIfaces(inc.view.links.map((l) => l.name));
-    for (const key of this.graceOver(inc, graceIfaces)) keys.add(key);
-    this.spare(graceIfaces);
-    const ready = new Map(inc.view.links.map((l) => [l.name, { up: l.up }]));
-    const decided = planKeys(keys, inc.engine, inc.view, { proto: this.config.proto, links: ready, allowDeletes: true, graceIfaces }, inc.ledger);
-    const mtuOps = this.workloadMtuOps(inc);
+    const links = inc.view.links;
+    const grace = this.grace.look(links.map((l) => l.name), false);
+    // Routes on veths whose grace is over: decided like any others now.
+    if (grace.over.size > 0) for (const [key, route] of inc.view.routes) if (route.dev !== undefined && grace.over.has(route.dev)) keys.add(key);
+    const ready = new Map(links.map((l) => [l.name, { up: l.up }]));
+    const decided = planKeys(keys, inc.engine, inc.view, { proto: this.config.proto, links: ready, allowDeletes: true, graceIfaces: grace.inGrace }, inc.ledger);
+    const mtuOps = this.workloadMtuOps(inc, links);
     const entries = await this.entryOps(inc);
     if (entries === undefined) return undefined;
     const plan: Plan = [
@@ -424,51 +419,13 @@ export class ReconcileLoop {
   }
 
   /** Workload veths whose MTU is not the pod MTU (new ones, mostly), among those routes use. */
-  private workloadMtuOps(inc: Incremental): Op[] {
+  private workloadMtuOps(inc: Incremental, links: readonly Link[]): Op[] {
     const ops: Op[] = [];
-    for (const link of inc.view.links) {
+    for (const link of links) {
       if (!link.name.startsWith(WORKLOAD_PREFIX) || link.mtu === inc.desired.mtus.pod) continue;
       if (!inc.engine.usesDevice(link.name)) continue;
       ops.push({ op: 'link-mtu', name: link.name, mtu: inc.desired.mtus.pod });
     }
     return ops;
-  }
-
-  /** What the grace period spares now must be looked at again once it is over: a timer for the earliest end. */
-  private spare(graceIfaces: ReadonlySet<IfaceName>): void {
-    for (const name of graceIfaces) this.spared.add(name);
-    if (this.graceTimer !== undefined || this.spared.size === 0) return;
-    const ends = [...this.spared].map((name) => (this.firstSeen.get(name) ?? 0) + this.options.graceMs);
-    const delay = Math.max(0, Math.min(...ends) - performance.now()) + 1;
-    this.graceTimer = setTimeout(() => {
-      this.graceTimer = undefined;
-      this.markDirty('grace');
-    }, delay);
-    this.graceTimer.unref();
-  }
-
-  /** Keys of the kernel's routes on spared devices whose grace is over: decided like any others now. */
-  private graceOver(inc: Incremental, graceIfaces: ReadonlySet<IfaceName>): string[] {
-    const over = new Set([...this.spared].filter((name) => !graceIfaces.has(name)));
-    if (over.size === 0) return [];
-    for (const name of over) this.spared.delete(name);
-    const keys: string[] = [];
-    for (const [key, route] of inc.view.routes) if (route.dev !== undefined && over.has(route.dev)) keys.push(key);
-    return keys;
-  }
-
-  private graceIfaces(names: readonly IfaceName[]): Set<IfaceName> {
-    const now = performance.now();
-    const grace = new Set<IfaceName>();
-    const present = new Set(names);
-    for (const name of present) {
-      if (!name.startsWith(WORKLOAD_PREFIX)) continue;
-      // Interfaces present at the first pass are old: only ones that appear later get grace.
-      const seen = this.firstSeen.get(name) ?? (this.state.passes <= 1 ? now - this.options.graceMs : now);
-      this.firstSeen.set(name, seen);
-      if (now - seen < this.options.graceMs) grace.add(name);
-    }
-    for (const name of this.firstSeen.keys()) if (!present.has(name)) this.firstSeen.delete(name);
-    return grace;
   }
 }
