@@ -61,7 +61,7 @@ export type RouteDecision =
   | { readonly kind: 'unchanged' | 'none' }
   | { readonly kind: 'replace'; readonly route: DesiredRoute }
   | { readonly kind: 'remove'; readonly route: Route }
-  | { readonly kind: 'held'; readonly held: HeldRoute }
+  | { readonly kind: 'held'; readonly held: HeldRoute; readonly stale?: Route }
   | { readonly kind: 'conflict'; readonly conflict: RouteConflict };
 
 // The common answers carry no data: one shared object each, not one allocation per route.
@@ -69,17 +69,18 @@ const UNCHANGED: RouteDecision = { kind: 'unchanged' };
 const NONE: RouteDecision = { kind: 'none' };
 
 export function decideRoute(desired: DesiredRoute | undefined, current: Route | undefined, options: RouteDiffOptions): RouteDecision {
-  if (desired === undefined) {
-    if (current === undefined || !options.allowDeletes || current.proto !== options.proto) return NONE;
-    if (current.dev !== undefined && options.graceIfaces?.has(current.dev)) return NONE;
-    return { kind: 'remove', route: current };
-  }
+  if (desired === undefined) return removable(current, options) ? { kind: 'remove', route: current } : NONE;
   if (current !== undefined && current.proto !== options.proto && !adoptable(desired, current)) {
     return { kind: 'conflict', conflict: { desired, foreign: current } };
   }
   if (current !== undefined && sameRoute(desired, current)) return UNCHANGED;
   const heldBecause = deviceProblem(desired, options.links);
-  if (heldBecause !== undefined) return { kind: 'held', held: { route: desired, reason: heldBecause } };
+  if (heldBecause !== undefined) {
+    // wren's old route on this key (a pod's address reused before its new veth appears) would
+    // send the new pod's traffic to another device: it goes now, the new route when the device comes.
+    const held = { route: desired, reason: heldBecause };
+    return removable(current, options) ? { kind: 'held', held, stale: current } : { kind: 'held', held };
+  }
   return { kind: 'replace', route: desired };
 }
 
@@ -100,6 +101,7 @@ export function addDecision(diff: RouteDiff, decision: RouteDecision): void {
       break;
     case 'held':
       diff.held.push(decision.held);
+      if (decision.stale !== undefined) diff.remove.push(decision.stale);
       break;
     case 'conflict':
       diff.conflicts.push(decision.conflict);
@@ -107,6 +109,12 @@ export function addDecision(diff: RouteDiff, decision: RouteDecision): void {
     case 'none':
       break;
   }
+}
+
+/** A kernel route wren may delete: its own, once the datastore has synced, off any device in grace. */
+function removable(current: Route | undefined, options: RouteDiffOptions): current is Route {
+  if (current === undefined || !options.allowDeletes || current.proto !== options.proto) return false;
+  return current.dev === undefined || !(options.graceIfaces?.has(current.dev) ?? false);
 }
 
 function adoptable(desired: DesiredRoute, foreign: Route): boolean {

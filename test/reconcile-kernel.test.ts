@@ -138,6 +138,23 @@ describe.each([
     expect(owned).toContain('10.244.120.66 dev cali2222222222b proto 199 scope link');
   });
 
+  it("withdraws an address's old pod route when the address is reused before the new veth appears", async () => {
+    const { ns, kernel } = await namespace('reuse');
+    await ns.ip(caliVethLines('cali1111111111a'));
+    const old: ClusterSnapshot = { ...seedCluster({}), workloads: [workload('default', 'web', 'minikube', ['10.244.120.65'], 'cali1111111111a')] };
+    await pass(kernel, old);
+    expect(await ownedRoutes(kernel)).toContain('10.244.120.65 dev cali1111111111a proto 199 scope link');
+    // The address now belongs to a pod whose veth the CNI plugin has not created yet.
+    const reused: ClusterSnapshot = { ...seedCluster({}), workloads: [workload('default', 'db', 'minikube', ['10.244.120.65'], 'cali2222222222b')] };
+    const report = await pass(kernel, reused);
+    expect(report.planned.routes.held.map((h) => h.reason)).toEqual(['device cali2222222222b does not exist']);
+    expect((await ownedRoutes(kernel)).filter((r) => r.startsWith('10.244.120.65 '))).toEqual([]);
+    await ns.ip(caliVethLines('cali2222222222b'));
+    await pass(kernel, reused);
+    expect(await ownedRoutes(kernel)).toContain('10.244.120.65 dev cali2222222222b proto 199 scope link');
+    expect(countOps((await pass(kernel, reused)).planned.plan)).toBe(0);
+  });
+
   it('sets the pod MTU on the host side of local workloads', async () => {
     const { ns, kernel } = await namespace('mtu');
     await ns.ip(caliVethLines('cali4444444444d'));
