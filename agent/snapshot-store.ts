@@ -33,6 +33,8 @@ export interface RelistCounts extends StoreChange {
 
 export type ChangeListener = (change: StoreChange) => void;
 
+type AffinityObject = Extract<ParsedObject, { kind: 'BlockAffinity' }>;
+
 type ValueOf<K extends ObjectKind> = Extract<ParsedObject, { kind: K }>['value'];
 
 /** One object's change: its value before the first change and after the last one since the journal was taken. */
@@ -42,8 +44,11 @@ export class SnapshotStore {
   readonly #values = new Map<ObjectKind, Map<string, ParsedObject>>();
   readonly #ledger: ProblemLedger;
   readonly #listeners = new Set<ChangeListener>();
-  /** BlockAffinities by the block CIDR they name, for routing one block without the whole snapshot. */
-  readonly #affinities = new Map<string, Map<string, BlockAffinity>>();
+  /**
+   * BlockAffinities by the block CIDR they name, for routing one block without the whole
+   * snapshot. A CIDR almost always has one: it is held as its object, not in a map of one.
+   */
+  readonly #affinities = new Map<string, AffinityObject | Map<string, AffinityObject>>();
   #cache: ClusterSnapshot | undefined;
   /** Changes key by key since the last takeChanges(); 'all' until the first, and after a relist. */
   #journal: Map<string, { kind: ObjectKind; before: ParsedObject | undefined; after: ParsedObject | undefined }> | 'all' = 'all';
@@ -134,8 +139,9 @@ export class SnapshotStore {
 
   /** The live affinities naming a block CIDR. */
   affinitiesOf(cidr: string): BlockAffinity[] | undefined {
-    const byKey = this.#affinities.get(cidr);
-    return byKey === undefined ? undefined : [...byKey.values()];
+    const held = this.#affinities.get(cidr);
+    if (held === undefined) return undefined;
+    return held instanceof Map ? [...held.values()].map((o) => o.value) : [held.value];
   }
 
   /** The pools, without building a snapshot. */
@@ -194,13 +200,17 @@ export class SnapshotStore {
   #indexAffinity(object: ParsedObject, present: boolean): void {
     if (object.kind !== 'BlockAffinity') return;
     const cidr = object.value.cidr;
-    let byKey = this.#affinities.get(cidr);
+    const held = this.#affinities.get(cidr);
     if (present) {
-      if (byKey === undefined) this.#affinities.set(cidr, (byKey = new Map()));
-      byKey.set(object.key, object.value);
-    } else if (byKey?.get(object.key) === object.value) {
-      byKey.delete(object.key);
-      if (byKey.size === 0) this.#affinities.delete(cidr);
+      if (held === undefined || (!(held instanceof Map) && held.key === object.key)) this.#affinities.set(cidr, object);
+      else if (held instanceof Map) held.set(object.key, object);
+      else this.#affinities.set(cidr, new Map([[held.key, held], [object.key, object]]));
+    } else if (held === object) {
+      this.#affinities.delete(cidr);
+    } else if (held instanceof Map && held.get(object.key) === object) {
+      held.delete(object.key);
+      const [last, ...more] = held.values();
+      if (last !== undefined && more.length === 0) this.#affinities.set(cidr, last);
     }
   }
 

@@ -31,7 +31,8 @@ export type AffinityLookup = (cidr: Cidr) => readonly BlockAffinity[] | undefine
 const MAX_CONTAINED_PROBES = 1024;
 
 export class RouteEngine {
-  private readonly units = new Map<string, DesiredRoute[]>();
+  /** Each unit's routes; most units have one, kept unboxed (an array per block is 100,000 arrays). */
+  private readonly units = new Map<string, DesiredRoute | readonly DesiredRoute[]>();
   private readonly unitProblems = new Map<string, ObjectProblem[]>();
   private readonly candidates = new Map<string, DesiredRoute | DesiredRoute[]>();
   private readonly collisions = new Map<string, ObjectProblem[]>();
@@ -182,11 +183,13 @@ export class RouteEngine {
    * both keep their routes, as a full calculation would.
    */
   private setUnit(id: string, output: UnitOutput, touched: Set<string> | undefined): void {
-    const old = this.units.get(id);
-    const merge = touched === undefined && old !== undefined;
-    if (!merge) for (const route of old ?? []) this.withdraw(routeKey(route), route, touched);
+    const old = routesOf(this.units.get(id));
+    const merge = touched === undefined && old.length > 0;
+    if (!merge) for (const route of old) this.withdraw(routeKey(route), route, touched);
     const routes = merge ? [...old, ...output.routes] : output.routes;
-    if (routes.length > 0) this.units.set(id, routes);
+    // Stored at its length: an array grown by push keeps room for 17.
+    if (routes.length === 1) this.units.set(id, routes[0] as DesiredRoute);
+    else if (routes.length > 1) this.units.set(id, routes.slice());
     else this.units.delete(id);
     for (const route of output.routes) this.offer(routeKey(route), route, touched);
     const problems = merge ? [...(this.unitProblems.get(id) ?? []), ...output.problems] : output.problems;
@@ -274,6 +277,11 @@ export class RouteEngine {
     }
     return false;
   }
+}
+
+function routesOf(unit: DesiredRoute | readonly DesiredRoute[] | undefined): readonly DesiredRoute[] {
+  if (unit === undefined) return [];
+  return Array.isArray(unit) ? unit : [unit as DesiredRoute];
 }
 
 function blockUnitId(block: IpamBlock): string {

@@ -4,7 +4,7 @@ import type { ParseResult } from '../agent/objects/api.js';
 import { parseObject } from '../agent/objects/parse-object.js';
 import { SnapshotStore, type StoreChange } from '../agent/snapshot-store.js';
 import type { ObjectProblem } from '../routing/cluster.js';
-import { rawBlock, rawNode, rawPod, rawPool } from './fixtures/raw-objects.js';
+import { rawAffinity, rawBlock, rawNode, rawPod, rawPool } from './fixtures/raw-objects.js';
 
 function harness() {
   const problems: ObjectProblem[] = [];
@@ -204,5 +204,33 @@ describe('SnapshotStore: relists', () => {
   it('refuses results of another kind', () => {
     const { store } = seeded();
     expect(() => store.replaceKind('Node', seedOf('IPPool'))).toThrow(/replaceKind\(Node\) was given a IPPool/);
+  });
+});
+
+describe('SnapshotStore: affinities by block CIDR', () => {
+  const cidr = '10.244.205.192/26';
+  const onOld = () => parseObject(rawAffinity({ node: 'minikube-m02' }, 'minikube-m02-10-244-205-192-26'));
+  const onNew = () => parseObject(rawAffinity({ node: 'minikube-m03', state: 'pending' }, 'minikube-m03-10-244-205-192-26'));
+  const nodesOf = (store: SnapshotStore) => (store.affinitiesOf(cidr) ?? []).map((a) => `${a.node} ${a.state}`).sort();
+
+  it('follows one, two and back to one affinity on a CIDR, by watch events and by relist', () => {
+    const { store } = harness();
+    expect(store.affinitiesOf(cidr)).toBeUndefined();
+    store.apply(onOld());
+    expect(nodesOf(store)).toEqual(['minikube-m02 confirmed']);
+    store.apply(onNew()); // a block moving between nodes names both for a while
+    expect(nodesOf(store)).toEqual(['minikube-m02 confirmed', 'minikube-m03 pending']);
+    store.apply(parseObject(rawAffinity({ node: 'minikube-m03' }, 'minikube-m03-10-244-205-192-26')));
+    expect(nodesOf(store)).toEqual(['minikube-m02 confirmed', 'minikube-m03 confirmed']);
+    store.remove('BlockAffinity', 'minikube-m02-10-244-205-192-26');
+    expect(nodesOf(store)).toEqual(['minikube-m03 confirmed']);
+    store.apply(parseObject(rawAffinity({ node: 'minikube-m03' }, 'minikube-m03-10-244-205-192-26', 'projectcalico.org/v3')));
+    expect(nodesOf(store)).toEqual(['minikube-m03 confirmed']);
+    store.remove('BlockAffinity', 'minikube-m03-10-244-205-192-26');
+    expect(store.affinitiesOf(cidr)).toBeUndefined();
+    store.replaceKind('BlockAffinity', [onOld(), onNew()]);
+    expect(nodesOf(store)).toEqual(['minikube-m02 confirmed', 'minikube-m03 pending']);
+    store.replaceKind('BlockAffinity', [onNew()]);
+    expect(nodesOf(store)).toEqual(['minikube-m03 pending']);
   });
 });
