@@ -103,6 +103,12 @@ export class ReconcileLoop {
   private linkGeneration = 0;
   /** The resync's read of the kernel, started by the timer outside any pass. */
   private prefetched: { inc: Incremental; linkGeneration: number; read: Promise<ResyncRead> } | undefined;
+  /**
+   * The devices, neighbours and FDB the last resync found right, for the state it checked them
+   * against: the kernel adapter hands back the very same objects while its output is unchanged,
+   * so an idle node's resync recognises them without diffing them again.
+   */
+  private devicesChecked: { inc: Incremental; state: KernelState } | undefined;
   /** A neighbour or FDB entry on a VXLAN device drifted: re-read and re-diff those entries. */
   private entriesDirty = false;
   /** Route events seen while a full pass runs: replayed onto the view it builds. */
@@ -295,8 +301,11 @@ export class ReconcileLoop {
     if (this.incremental !== inc) return undefined;
     const { listing, actual } = read;
     // Devices, neighbours and FDB only: the routes are the listing's part.
-    const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, ipipSupported: this.ipipSupported });
-    if (countOps(devices.planned.plan) > 0) return undefined;
+    if (!this.sameDevicesChecked(inc, actual)) {
+      const devices = await reconcileDesired(this.kernel, { ...inc.desired, routes: [] }, actual, this.config, { allowDeletes: true, dryRun: true, ipipSupported: this.ipipSupported });
+      if (countOps(devices.planned.plan) > 0) return undefined;
+      this.devicesChecked = { inc, state: actual };
+    }
     const links = linkEffects(inc.view, actual.links, inc.desired.hostIface);
     if (links.full) return undefined;
     for (const key of links.dropped) this.dirtyKeys.add(key);
@@ -306,6 +315,12 @@ export class ReconcileLoop {
     this.log.debug({ scanned: checked.scanned, parsedLines: checked.parsed, drifted: [...checked.drifted].slice(0, 10) }, 'route table checked');
     const report = await this.incrementalPass(started);
     return report === undefined ? undefined : { ...report, mode: 'resync' };
+  }
+
+  private sameDevicesChecked(inc: Incremental, actual: KernelState): boolean {
+    const checked = this.devicesChecked;
+    if (checked?.inc !== inc) return false;
+    return sameItems(checked.state.links, actual.links) && sameItems(checked.state.neighbors, actual.neighbors) && sameItems(checked.state.fdb, actual.fdb);
   }
 
   /**
@@ -428,4 +443,9 @@ export class ReconcileLoop {
     }
     return ops;
   }
+}
+
+/** The same objects in the same order. */
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }

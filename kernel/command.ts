@@ -75,13 +75,19 @@ export async function runLarge(file: string, args: readonly string[]): Promise<s
 
 /** runLarge's output as bytes, outside the JS heap: for a caller that may not need the text at all. */
 export async function runLargeBytes(file: string, args: readonly string[]): Promise<Buffer> {
+  const result = await runBytes(file, args);
+  if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, result.stderr);
+  return result.stdout;
+}
+
+/** Like run, with stdout as bytes (through a file in memory, as runLarge); never throws for a non-zero exit. */
+export async function runBytes(file: string, args: readonly string[]): Promise<{ readonly exitCode: number; readonly stdout: Buffer; readonly stderr: string }> {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `wren-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = openSync(path, 'w+', 0o600);
   try {
     const result = await exec(file, args, undefined, fd);
-    if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, result.stderr);
-    return readFileSync(path);
+    return { exitCode: result.exitCode, stdout: readFileSync(path), stderr: result.stderr };
   } finally {
     closeSync(fd);
     rmSync(path, { force: true });

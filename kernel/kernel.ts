@@ -8,7 +8,7 @@
 // exactly what did not happen and re-read the kernel.
 import type { BatchSession } from './batch-session.js';
 import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
-import { CommandError, run, runLarge, runLargeBytes, runOk } from './command.js';
+import { CommandError, run, runBytes, runLarge, runLargeBytes } from './command.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
@@ -62,6 +62,8 @@ export class IpKernel implements Kernel {
   /** Persistent processes by tool and slot (`ip 0`, `ip 1`, …: see runBatch). */
   private readonly sessions = new Map<string, BatchSession>();
   private linkIndexes = new Map<string, number>();
+  /** The last output of each read (by its arguments) and what it parsed to: see readParsed. */
+  private readonly parsed = new Map<string, { bytes: Buffer; value: unknown }>();
 
   private readonly layout: LayoutOptions;
 
@@ -92,9 +94,31 @@ export class IpKernel implements Kernel {
   }
 
   async readLinks(): Promise<Link[]> {
-    const links = parseLinks(await runOk('ip', [...this.nsArgs, '-N', '-d', '-j', 'addr', 'show']));
+    const links = await this.readParsed('ip', [...this.nsArgs, '-N', '-d', '-j', 'addr', 'show'], parseLinks, 'throw');
     this.noteLinkIndexes(links);
     return links;
+  }
+
+  /**
+   * Runs a read and parses its output — or, when the output is byte for byte the previous one of
+   * the same command, returns what that parsed to. An idle node's periodic check reads the same
+   * devices, neighbours and FDB every time, and parsing them afresh was most of the garbage it
+   * made. What is returned is shared between calls: callers only read it. `failed`: what a
+   * non-zero exit returns, or 'throw'.
+   */
+  private async readParsed<T>(file: string, args: readonly string[], parse: (text: string) => T, failed: T | 'throw'): Promise<T> {
+    const result = await runBytes(file, args);
+    const what = args.join(' ');
+    if (result.exitCode !== 0) {
+      this.parsed.delete(what);
+      if (failed === 'throw') throw new CommandError([file, ...args], result.exitCode, result.stderr);
+      return failed;
+    }
+    const last = this.parsed.get(what);
+    if (last !== undefined && last.bytes.equals(result.stdout)) return last.value as T;
+    const value = parse(result.stdout.toString('utf8'));
+    this.parsed.set(what, { bytes: result.stdout, value });
+    return value;
   }
 
   /**
@@ -115,13 +139,11 @@ export class IpKernel implements Kernel {
   }
 
   async readNeighbors(dev: IfaceName): Promise<Neighbor[]> {
-    const result = await run('ip', [...this.nsArgs, '-j', 'neigh', 'show', 'dev', dev]);
-    return result.exitCode === 0 ? parseNeighbors(result.stdout, dev) : [];
+    return this.readParsed('ip', [...this.nsArgs, '-j', 'neigh', 'show', 'dev', dev], (text) => parseNeighbors(text, dev), []);
   }
 
   async readFdb(dev: IfaceName): Promise<FdbEntry[]> {
-    const result = await run('bridge', [...this.nsArgs, '-j', 'fdb', 'show', 'dev', dev]);
-    return result.exitCode === 0 ? parseFdb(result.stdout, dev) : [];
+    return this.readParsed('bridge', [...this.nsArgs, '-j', 'fdb', 'show', 'dev', dev], (text) => parseFdb(text, dev), []);
   }
 
   async supportsIpip(): Promise<boolean> {

@@ -7,6 +7,7 @@ import { MAIN_TABLE } from '../kernel/state.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
 import { readKernel, reconcileOnce } from '../agent/reconciler.js';
 import type { ClusterSnapshot } from '../routing/cluster.js';
+import type { IfaceName } from '../kernel/values.js';
 import { sortRoutes } from '../routing/desired-routes.js';
 import { derivedVtepMac } from '../tunnels/vtep-mac.js';
 import { caliVethLines, scratchNs, type ScratchNs } from './support/scratch-ns.js';
@@ -22,6 +23,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((ns) => ns.remove()));
 });
 
+const VXLAN = 'vxlan.calico' as IfaceName;
 let persistent = false;
 async function namespace(label: string): Promise<{ ns: ScratchNs; kernel: IpKernel }> {
   const ns = await scratchNs(label);
@@ -153,6 +155,24 @@ describe.each([
     await pass(kernel, reused);
     expect(await ownedRoutes(kernel)).toContain('10.244.120.65 dev cali2222222222b proto 199 scope link');
     expect(countOps((await pass(kernel, reused)).planned.plan)).toBe(0);
+  });
+
+  it('reads hand back the same objects while the kernel prints the same, and fresh ones after a change', async () => {
+    const { ns, kernel } = await namespace('reread');
+    await pass(kernel, seedCluster({ vxlan: 'Always' }));
+    const [links, neighbors, fdb] = [await kernel.readLinks(), await kernel.readNeighbors(VXLAN), await kernel.readFdb(VXLAN)];
+    expect(neighbors.length).toBeGreaterThan(0);
+    expect(await kernel.readLinks()).toBe(links);
+    expect(await kernel.readNeighbors(VXLAN)).toBe(neighbors);
+    expect(await kernel.readFdb(VXLAN)).toBe(fdb);
+    await ns.ip(['link set dev vxlan.calico mtu 1400', `neigh del ${neighbors[0]?.ip ?? ''} dev vxlan.calico`]);
+    const after = await kernel.readLinks();
+    expect(after).not.toBe(links);
+    expect(after.find((l) => l.name === VXLAN)?.mtu).toBe(1400);
+    expect((await kernel.readNeighbors(VXLAN)).map((n) => n.ip)).toEqual(neighbors.slice(1).map((n) => n.ip));
+    await ns.ip(['link del vxlan.calico']);
+    expect(await kernel.readNeighbors(VXLAN)).toEqual([]);
+    expect(await kernel.readFdb(VXLAN)).toEqual([]);
   });
 
   it('sets the pod MTU on the host side of local workloads', async () => {
