@@ -23,7 +23,7 @@ import type { RouteEvent } from '../kernel/monitor-route.js';
 import { countOps, type Op, type Plan } from '../kernel/plan.js';
 import { WORKLOAD_PREFIX } from '../routing/devices.js';
 import { ipipEnabled } from '../tunnels/ipip.js';
-import { diffEntries, type EntryOps } from '../tunnels/neighbor-diff.js';
+import { addEntryOps, diffEntries, emptyEntryOps, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
 import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, type Incremental } from './incremental-pass.js';
 import { GracePeriod } from './grace-period.js';
@@ -418,17 +418,14 @@ export class ReconcileLoop {
 
   /** When entries drifted: what puts the VXLAN devices' neighbour and FDB entries right (undefined: a device is missing, a full pass's job). */
   private async entryOps(inc: Incremental): Promise<EntryOps | undefined> {
-    const ops: EntryOps = { neighReplace: [], neighDelete: [], fdb: [] };
+    const ops = emptyEntryOps();
     if (!this.entriesDirty) return ops;
     this.entriesDirty = false;
     for (const v of inc.desired.vxlan) {
       if (v.spec === undefined) continue;
       if (inc.view.link(v.device) === undefined) return undefined;
       const [neighbors, fdb] = await Promise.all([this.kernel.readNeighbors(v.device), this.kernel.readFdb(v.device)]);
-      const diff = diffEntries(v, { neighbors, fdb }, true);
-      ops.neighReplace.push(...diff.neighReplace);
-      ops.neighDelete.push(...diff.neighDelete);
-      ops.fdb.push(...diff.fdb);
+      addEntryOps(ops, diffEntries(v, { neighbors, fdb }, true));
     }
     return ops;
   }

@@ -15,7 +15,7 @@ import { planIpip, planVxlan } from '../tunnels/device-plan.js';
 import { detectHostMtu, interfaceCarrying } from '../tunnels/host-facts.js';
 import { desiredIpip, ipipEnabled, type DesiredIpip } from '../tunnels/ipip.js';
 import { computeMtus, type Encapsulation, type Mtus } from '../tunnels/mtu.js';
-import { diffEntries } from '../tunnels/neighbor-diff.js';
+import { addEntryOps, diffEntries, emptyEntryOps } from '../tunnels/neighbor-diff.js';
 import { desiredVxlan, vxlanEnabled, type DesiredVxlan, type VxlanSettings } from '../tunnels/vxlan.js';
 
 export interface DataplaneConfig extends RoutingOptions {
@@ -92,9 +92,7 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
   const links = new Map(actual.links.map((l) => [l.name, l]));
   const setup: Op[] = [];
   const teardown: Op[] = [];
-  const fdb: Op[] = [];
-  const neighReplace: Op[] = [];
-  const neighDelete: Op[] = [];
+  const entries = emptyEntryOps();
   const ready = new Map<IfaceName, { up: boolean }>(actual.links.map((l) => [l.name, { up: l.up }]));
 
   for (const v of desired.vxlan) {
@@ -109,10 +107,7 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
     const onDevice = fresh
       ? { neighbors: [], fdb: [] }
       : { neighbors: actual.neighbors.filter((n) => n.dev === v.device), fdb: actual.fdb.filter((f) => f.dev === v.device) };
-    const entries = diffEntries(v, onDevice, options.allowDeletes);
-    neighReplace.push(...entries.neighReplace);
-    neighDelete.push(...entries.neighDelete);
-    fdb.push(...entries.fdb);
+    addEntryOps(entries, diffEntries(v, onDevice, options.allowDeletes));
   }
   const ipip = planIpip(desired.ipip, links.get(desired.ipip.name));
   setup.push(...ipip.setup);
@@ -129,15 +124,15 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
   const surviving = recreated.size === 0 ? actual.routes : actual.routes.filter((r) => r.dev === undefined || !recreated.has(r.dev));
   const routes = diffRoutes(desired.routes, surviving, { ...options, links: ready });
   const routeOps: Op[] = [
-    ...neighReplace,
+    ...entries.neighReplace,
     ...routes.replace.map((route): Op => ({ op: 'route-replace', route })),
     ...routes.remove.map((route): Op => ({ op: 'route-delete', route })),
-    ...neighDelete,
+    ...entries.neighDelete,
   ];
   return {
     plan: [
       { name: 'setup', tool: 'ip', ops: setup },
-      { name: 'fdb', tool: 'bridge', ops: fdb },
+      { name: 'fdb', tool: 'bridge', ops: entries.fdb },
       { name: 'routes', tool: 'ip', ops: routeOps },
       { name: 'teardown', tool: 'ip', ops: teardown },
     ],

@@ -11,6 +11,17 @@ export interface EntryOps {
   readonly fdb: Op[];
 }
 
+export function emptyEntryOps(): EntryOps {
+  return { neighReplace: [], neighDelete: [], fdb: [] };
+}
+
+/** Adds one device's entry operations to those of the devices before it. */
+export function addEntryOps(into: EntryOps, more: EntryOps): void {
+  into.neighReplace.push(...more.neighReplace);
+  into.neighDelete.push(...more.neighDelete);
+  into.fdb.push(...more.fdb);
+}
+
 export function diffEntries(
   want: { readonly neighbors: readonly Neighbor[]; readonly fdb: readonly FdbEntry[] },
   have: { readonly neighbors: readonly Neighbor[]; readonly fdb: readonly FdbEntry[] },
