@@ -6,6 +6,7 @@
 // removes a probe route (TEST-NET-1, its own protocol number) and waits to see both.
 import { createInterface } from 'node:readline';
 import { runOk, spawn } from '../kernel/exec.js';
+import { MONITOR_RCVBUF } from '../kernel/monitor.js';
 
 export interface MonitorLine {
   readonly line: string;
@@ -29,7 +30,8 @@ export class RouteMonitor {
   lines = 0;
 
   constructor(readonly netns: string) {
-    this.child = spawn('ip', ['-n', netns, 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
+    // The agent's socket buffer: BIRD's burst of 10,000 routes once overran iproute2's default.
+    this.child = spawn('ip', ['-n', netns, '-rcvbuf', String(MONITOR_RCVBUF), 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
     const stdout = this.child.process.stdout;
     if (stdout !== null) createInterface({ input: stdout }).on('line', (line) => this.receive(line));
     const stderr = this.child.process.stderr;

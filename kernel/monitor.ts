@@ -30,6 +30,8 @@ export interface KernelMonitor {
   stop(): void;
 }
 
+export const MONITOR_RCVBUF = 32 * 1024 * 1024;
+
 export function startMonitor(
   netns: string | undefined,
   filter: MonitorFilter,
@@ -37,7 +39,9 @@ export function startMonitor(
   onExit: (reason: string) => void,
   onOverrun: (line: string) => void = onChange,
 ): KernelMonitor {
-  const args = [...(netns === undefined ? [] : ['-n', netns]), '-o', '-N', 'monitor', 'label', 'route', 'link', 'address', 'neigh'];
+  // A larger socket buffer than iproute2's 1 MiB (the kernel caps it at net.core.rmem_max): the
+  // echo of a cold start's 100,000 writes arrives faster than a pipe drains it.
+  const args = [...(netns === undefined ? [] : ['-n', netns]), '-rcvbuf', String(MONITOR_RCVBUF), '-o', '-N', 'monitor', 'label', 'route', 'link', 'address', 'neigh'];
   const child = spawn('ip', args, { stdout: 'pipe', stderr: 'pipe' });
   let stopping = false;
   // iproute2 reports a netlink overrun (ENOBUFS: events were dropped) on stderr and carries on;
