@@ -32,15 +32,15 @@ export interface ApplyResult {
 
 export interface Kernel {
   readRoutes(table: number): Promise<Route[]>;
-  readLinks(): Promise<Link[]>;
+  readLinks(): Promise<readonly Link[]>;
   /**
    * The route table as `ip -N route show` lists it, one line a route (IPv4, then IPv6), as bytes:
    * what a periodic check compares with the previous listing (usually equal, and then never
    * decoded), parsing only lines it does not know. Optional: a kernel without it is checked by full reads.
    */
   readRouteListing?(table: number): Promise<Buffer>;
-  readNeighbors(dev: IfaceName): Promise<Neighbor[]>;
-  readFdb(dev: IfaceName): Promise<FdbEntry[]>;
+  readNeighbors(dev: IfaceName): Promise<readonly Neighbor[]>;
+  readFdb(dev: IfaceName): Promise<readonly FdbEntry[]>;
   apply(plan: Plan): Promise<ApplyResult>;
   /**
    * Whether this kernel can have an IPIP device. Loading the ipip module puts a `tunl0` in every
@@ -93,7 +93,7 @@ export class IpKernel implements Kernel {
     return Buffer.concat(parts);
   }
 
-  async readLinks(): Promise<Link[]> {
+  async readLinks(): Promise<readonly Link[]> {
     const links = await this.readParsed('ip', [...this.nsArgs, '-N', '-d', '-j', 'addr', 'show'], parseLinks, 'throw');
     this.noteLinkIndexes(links);
     return links;
@@ -103,12 +103,12 @@ export class IpKernel implements Kernel {
    * Runs a read and parses its output — or, when the output is byte for byte the previous one of
    * the same command, returns what that parsed to. An idle node's periodic check reads the same
    * devices, neighbours and FDB every time, and parsing them afresh was most of the garbage it
-   * made. What is returned is shared between calls: callers only read it. `failed`: what a
-   * non-zero exit returns, or 'throw'.
+   * made. What is returned is shared between calls, hence read-only. `failed`: what a non-zero
+   * exit returns, or 'throw'.
    */
   private async readParsed<T>(file: string, args: readonly string[], parse: (text: string) => T, failed: T | 'throw'): Promise<T> {
     const result = await runBytes(file, args);
-    const what = args.join(' ');
+    const what = [file, ...args].join(' ');
     if (result.exitCode !== 0) {
       this.parsed.delete(what);
       if (failed === 'throw') throw new CommandError([file, ...args], result.exitCode, result.stderr);
@@ -138,11 +138,11 @@ export class IpKernel implements Kernel {
     this.linkIndexes = now;
   }
 
-  async readNeighbors(dev: IfaceName): Promise<Neighbor[]> {
+  async readNeighbors(dev: IfaceName): Promise<readonly Neighbor[]> {
     return this.readParsed('ip', [...this.nsArgs, '-j', 'neigh', 'show', 'dev', dev], (text) => parseNeighbors(text, dev), []);
   }
 
-  async readFdb(dev: IfaceName): Promise<FdbEntry[]> {
+  async readFdb(dev: IfaceName): Promise<readonly FdbEntry[]> {
     return this.readParsed('bridge', [...this.nsArgs, '-j', 'fdb', 'show', 'dev', dev], (text) => parseFdb(text, dev), []);
   }
 
