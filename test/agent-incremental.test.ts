@@ -130,7 +130,7 @@ describe('incremental passes', () => {
   });
 
   it('falls back to a full pass for what only the whole picture answers, and for a lost tunnel device', async () => {
-    const { ns, source, reports, has } = await started();
+    const { ns, source, reports, has, settled } = await started();
     const before = reports.length;
     const seed = seedCluster({ vxlan: 'Always' });
     const m03 = seed.nodes.find((n) => n.name === 'minikube-m03');
@@ -138,6 +138,7 @@ describe('incremental passes', () => {
     await until(() => reports.slice(before).some((r) => r.mode === 'full' && r.replaced > 0));
     await ns.ip(['link del vxlan.calico']);
     await until(async () => await has('10.244.151.0/26') && await has('10.244.205.192/26'), 3000);
+    await settled(); // the routes are in the kernel before the pass that wrote them reports
     expect(reports.slice(before).filter((r) => r.mode === 'full').length).toBeGreaterThanOrEqual(2);
   });
 
@@ -153,6 +154,7 @@ describe('incremental passes', () => {
     await until(async () => !(await has('10.244.120.99/32')), 3000);
     const waited = performance.now() - appeared;
     expect(waited).toBeGreaterThanOrEqual(graceMs - 50);
+    await settled();
     const removal = reports.find((r) => r.removed === 1);
     expect(removal?.mode).toBe('incremental');
     expect(reports.filter((r) => r.mode === 'full')).toHaveLength(1);
@@ -183,12 +185,13 @@ describe('incremental passes', () => {
   });
 
   it('reads the table for the periodic resync outside any pass, then repairs unheard drift from it', async () => {
-    const { ns, reports, has, hearing } = await started(0, 400);
+    const { ns, reports, has, hearing, settled } = await started(0, 400);
     hearing.deaf = true;
     await ns.ip(['route del 10.244.151.0/26']);
     await new Promise((r) => setTimeout(r, 50));
     hearing.deaf = false;
     await until(() => has('10.244.151.0/26'), 3000);
+    await settled();
     expect(reports.find((r) => r.replaced === 1)?.mode).toBe('resync');
     expect(reports.filter((r) => r.mode === 'full')).toHaveLength(1);
   });
