@@ -129,6 +129,15 @@ export class KernelView {
     return this.lineOfKey.size === this.routes.size ? this.known : undefined;
   }
 
+  /** The digest of the lines known so far, whether or not every route's line is. */
+  knownSoFar(): LinesDigest {
+    return this.known;
+  }
+
+  hasLine(key: string): boolean {
+    return this.lineOfKey.has(key);
+  }
+
   private forgetLine(key: string): void {
     const line = this.lineOfKey.get(key);
     if (line === undefined) return;

@@ -24,31 +24,41 @@ export function lineDigest(line: string): LinesDigest {
 
 /** The digest of every non-empty line of a listing, straight from its bytes. */
 export function bytesDigest(bytes: Uint8Array): LinesDigest {
-  let sumA = 0;
-  let sumB = 0;
-  let lines = 0;
-  let a = FNV_BASIS;
-  let b = MURMUR_SEED;
-  let length = 0;
+  const sum = new DigestSum();
+  let start = 0;
   for (let i = 0; i <= bytes.length; i++) {
-    const c = i < bytes.length ? (bytes[i] as number) : 10;
-    if (c === 10) {
-      if (length > 0) {
-        sumA = (sumA + (a >>> 0)) >>> 0;
-        sumB = (sumB + finish(b)) >>> 0;
-        lines += 1;
-      }
-      a = FNV_BASIS;
-      b = MURMUR_SEED;
-      length = 0;
-      continue;
-    }
-    a = Math.imul(a ^ c, FNV_PRIME);
-    b = Math.imul(b ^ c, MURMUR_M);
-    b ^= b >>> 24;
-    length += 1;
+    if (i < bytes.length && bytes[i] !== 10) continue;
+    sum.add(bytes, start, i);
+    start = i + 1;
   }
-  return { a: sumA, b: sumB, lines };
+  return sum.digest();
+}
+
+/** A digest summed one line at a time, each line a range of bytes: no string, no allocation. */
+export class DigestSum {
+  private a = 0;
+  private b = 0;
+  private lines = 0;
+
+  /** Adds the line `bytes[start, end)`; an empty one is not a line. */
+  add(bytes: Uint8Array, start: number, end: number): void {
+    if (end <= start) return;
+    let a = FNV_BASIS;
+    let b = MURMUR_SEED;
+    for (let i = start; i < end; i++) {
+      const c = bytes[i] as number;
+      a = Math.imul(a ^ c, FNV_PRIME);
+      b = Math.imul(b ^ c, MURMUR_M);
+      b ^= b >>> 24;
+    }
+    this.a = (this.a + (a >>> 0)) >>> 0;
+    this.b = (this.b + finish(b)) >>> 0;
+    this.lines += 1;
+  }
+
+  digest(): LinesDigest {
+    return { a: this.a, b: this.b, lines: this.lines };
+  }
 }
 
 function finish(h: number): number {

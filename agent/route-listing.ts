@@ -12,7 +12,7 @@
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import { MAIN_TABLE, routeKey, sameRoute, type Route } from '../kernel/state.js';
 import type { KernelView } from './kernel-view.js';
-import { addDigest, bytesDigest, EMPTY_DIGEST, lineDigest, sameDigest, type LinesDigest } from './line-digest.js';
+import { addDigest, bytesDigest, DigestSum, EMPTY_DIGEST, lineDigest, sameDigest, type LinesDigest } from './line-digest.js';
 
 export interface ListingCheck {
   /** Keys where the kernel differed from the view (the view now says what the kernel does). */
@@ -37,12 +37,63 @@ export class RouteListing {
     // Keys the view changed while the listing was being read: the monitor's word on them is newer
     // than the listing's, so they are left to the next check.
     const racing = view.takeChanged();
-    const drifted = new Set<string>();
     const known = view.knownLines();
     if (known !== undefined && sameDigest(bytesDigest(listing), addDigest(known, this.unread))) {
       view.markChanged(racing);
-      return { drifted, parsed: 0, scanned: false };
+      return { drifted: new Set(), parsed: 0, scanned: false };
     }
+    const result = this.scanKnownFirst(listing, view, racing) ?? this.scanAll(listing, view, racing);
+    // What this check set agrees with the kernel now; what raced it is looked at next time.
+    view.takeChanged();
+    view.markChanged(racing);
+    return result;
+  }
+
+  /**
+   * The usual scan, after a start or a missed event: most lines are known. Each is looked up as a
+   * short-lived string and summed into a digest, nothing kept; when the known lines sum to the
+   * view's digest of them, every known route was listed exactly once, and only the few unknown
+   * lines need a look. No array of 100,000 lines and no set of 100,000 keys, whose promotion
+   * into the old generation was what made the first check after a start cost a full garbage
+   * collection. Undefined, with nothing changed, when the known lines do not add up.
+   */
+  private scanKnownFirst(listing: Buffer, view: KernelView, racing: ReadonlySet<string>): ListingCheck | undefined {
+    const matched = new DigestSum();
+    const unknown: string[] = [];
+    let start = 0;
+    while (start < listing.length) {
+      let end = listing.indexOf(10, start);
+      if (end < 0) end = listing.length;
+      if (end > start) {
+        const line = listing.toString('utf8', start, end);
+        if (view.keyOfListedLine(line) === undefined) unknown.push(line);
+        else matched.add(listing, start, end);
+      }
+      start = end + 1;
+    }
+    if (!sameDigest(matched.digest(), view.knownSoFar())) return undefined;
+    const drifted = new Set<string>();
+    // Keys of the unknown lines: a few, or every line after a restart.
+    const seen = new Set<string>();
+    let unread = EMPTY_DIGEST;
+    for (const line of unknown) {
+      const routeAt = this.look(line, view, racing, drifted, (key) => view.hasLine(key) || seen.has(key));
+      if (routeAt === undefined) unread = addDigest(unread, lineDigest(line));
+      else seen.add(routeAt);
+    }
+    // Every key with a known line was listed; of the others, those no line showed have gone.
+    for (const key of view.routes.keys()) {
+      if (seen.has(key) || racing.has(key) || view.hasLine(key)) continue;
+      view.set(key, undefined);
+      drifted.add(key);
+    }
+    this.unread = unread;
+    return { drifted, parsed: unknown.length, scanned: true };
+  }
+
+  /** Every line against the view, keys tracked in a set: when known lines went missing or repeat. */
+  private scanAll(listing: Buffer, view: KernelView, racing: ReadonlySet<string>): ListingCheck {
+    const drifted = new Set<string>();
     const seen = new Set<string>();
     let parsed = 0;
     let unread = EMPTY_DIGEST;
@@ -54,27 +105,9 @@ export class RouteListing {
         continue;
       }
       parsed += 1;
-      const event = parseRouteEvent(line);
-      if (event === undefined) {
-        unread = addDigest(unread, lineDigest(line));
-        continue;
-      }
-      // A listing of one table does not print the table.
-      const route = view.table === MAIN_TABLE ? event.route : { ...event.route, table: view.table };
-      const routeAt = routeKey(route);
-      // The kernel can hold more than one route on a key wren would write once (IPv6 fe80::/64
-      // on every veth): the view keeps the first listed; the others are lines it does not hold.
-      if (seen.has(routeAt)) {
-        unread = addDigest(unread, lineDigest(line));
-        continue;
-      }
-      seen.add(routeAt);
-      if (racing.has(routeAt)) continue;
-      if (!same(view.routes.get(routeAt), route)) {
-        view.set(routeAt, route);
-        drifted.add(routeAt);
-      }
-      view.confirm(routeAt, line);
+      const routeAt = this.look(line, view, racing, drifted, (k) => seen.has(k));
+      if (routeAt === undefined) unread = addDigest(unread, lineDigest(line));
+      else seen.add(routeAt);
     }
     for (const key of view.routes.keys()) {
       if (seen.has(key) || racing.has(key)) continue;
@@ -82,10 +115,29 @@ export class RouteListing {
       drifted.add(key);
     }
     this.unread = unread;
-    // What this check set agrees with the kernel now; what raced it is looked at next time.
-    view.takeChanged();
-    view.markChanged(racing);
     return { drifted, parsed, scanned: true };
+  }
+
+  /**
+   * A line the view does not know: parsed, and the view set to the kernel's word on its key.
+   * Returns the key, or undefined for a line the view does not hold (unreadable: multipath, the
+   * default route; or a second route on a key `taken` says is held by another line already —
+   * the kernel can hold several where wren writes one, like IPv6 fe80::/64 on every veth).
+   */
+  private look(line: string, view: KernelView, racing: ReadonlySet<string>, drifted: Set<string>, taken: (key: string) => boolean): string | undefined {
+    const event = parseRouteEvent(line);
+    if (event === undefined) return undefined;
+    // A listing of one table does not print the table.
+    const route = view.table === MAIN_TABLE ? event.route : { ...event.route, table: view.table };
+    const routeAt = routeKey(route);
+    if (taken(routeAt)) return undefined;
+    if (racing.has(routeAt)) return routeAt;
+    if (!same(view.routes.get(routeAt), route)) {
+      view.set(routeAt, route);
+      drifted.add(routeAt);
+    }
+    view.confirm(routeAt, line);
+    return routeAt;
   }
 }
 

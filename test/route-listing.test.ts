@@ -62,6 +62,32 @@ describe('route listing check', () => {
     expect(listing.check(listed(drifted), view).scanned).toBe(false);
   });
 
+  it('after a start, parses only the lines of routes read before it and the monitor did not echo', () => {
+    // The start's full read found the host's route; every route wren wrote came back as an echo.
+    const view = viewOf(LINES.slice(3));
+    for (const line of LINES.slice(0, 3)) view.observe(parseRouteEvent(`[ROUTE]${line}`)!);
+    view.takeChanged();
+    const listing = new RouteListing();
+    expect(listing.check(listed([DEFAULT_ROUTE, ...LINES]), view)).toEqual({ drifted: none, parsed: 2, scanned: true });
+    expect(listing.check(listed([...LINES, DEFAULT_ROUTE]), view)).toEqual({ drifted: none, parsed: 0, scanned: false });
+    // The host's route gone behind the view's back, with the known lines all there.
+    expect(listing.check(listed([DEFAULT_ROUTE, ...LINES.slice(0, 3)]), view)).toEqual({ drifted: new Set(['172.16.0.0/16']), parsed: 1, scanned: true });
+    // Gone before the first check ever printed it.
+    const fresh = viewOf(LINES.slice(3));
+    for (const line of LINES.slice(0, 3)) fresh.observe(parseRouteEvent(`[ROUTE]${line}`)!);
+    fresh.takeChanged();
+    expect(new RouteListing().check(listed(LINES.slice(0, 3)), fresh)).toEqual({ drifted: new Set(['172.16.0.0/16']), parsed: 0, scanned: true });
+    expect(fresh.routes.has('172.16.0.0/16')).toBe(false);
+  });
+
+  it('does not let a known line listed twice stand in for one that has gone', () => {
+    const view = echoedView(LINES);
+    const listing = new RouteListing();
+    const twice = [LINES[0]!, LINES[0]!, ...LINES.slice(2)];
+    expect(listing.check(listed(twice), view)).toEqual({ drifted: new Set(['10.0.1.0/26']), parsed: 0, scanned: true });
+    expect(view.routes.has('10.0.1.0/26')).toBe(false);
+  });
+
   it('forgets the line of a key the agent rewrote, until the kernel prints it again', () => {
     const view = echoedView(LINES);
     const listing = new RouteListing();
