@@ -213,6 +213,8 @@ export class ReconcileLoop {
       this.dirtyReasons = new Set();
       await this.pass(trigger);
     }
+    // Idle: the engine's indexes are built here, not in front of the first change after a start.
+    if (!this.stopped) this.incremental?.engine.prepareForUpdates();
     this.running = undefined;
   }
 

@@ -119,9 +119,11 @@ describe('route engine: incremental updates', () => {
     let incremental = 0;
     let refused = 0;
     fc.assert(
-      fc.property(stateArb, fc.array(fc.array(mutationArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }), (start, steps) => {
+      // `prepared`: the indexes built ahead, as the agent does once idle, or by the first update.
+      fc.property(stateArb, fc.array(fc.array(mutationArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }), fc.boolean(), (start, steps, prepared) => {
         let state = start;
         let engine = RouteEngine.build(snapshotOf(state), LOCAL, OPTIONS);
+        if (prepared) engine.prepareForUpdates();
         for (const step of steps) {
           const next = mutate(state, step);
           const touched = engine.update(changesBetween(state, next), lookupIn(next));
