@@ -27,15 +27,24 @@ export class RouteMonitor {
   private readonly child;
   /** Lines on stderr about dropped events (netlink overrun): counts would be wrong. */
   readonly overruns: string[] = [];
+  /** Resolves with the first such line: a count waited on will never complete. */
+  readonly overran: Promise<string>;
   lines = 0;
 
-  constructor(readonly netns: string) {
-    // The agent's socket buffer: BIRD's burst of 10,000 routes once overran iproute2's default.
-    this.child = spawn('ip', ['-n', netns, '-rcvbuf', String(MONITOR_RCVBUF), 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
+  /** `rcvbuf`: the agent's socket buffer by default (BIRD's burst of 10,000 routes once overran iproute2's 1 MiB). */
+  constructor(readonly netns: string, rcvbuf = MONITOR_RCVBUF) {
+    this.child = spawn('ip', ['-n', netns, '-rcvbuf', String(rcvbuf), 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
     const stdout = this.child.process.stdout;
     if (stdout !== null) createInterface({ input: stdout }).on('line', (line) => this.receive(line));
+    let overran: (line: string) => void = () => undefined;
+    this.overran = new Promise((resolve) => (overran = resolve));
     const stderr = this.child.process.stderr;
-    if (stderr !== null) createInterface({ input: stderr }).on('line', (line) => this.overruns.push(line));
+    if (stderr !== null) {
+      createInterface({ input: stderr }).on('line', (line) => {
+        this.overruns.push(line);
+        overran(line);
+      });
+    }
     // Ending it is how it stops: its exit status means nothing here.
     this.child.process.catch(() => undefined);
   }

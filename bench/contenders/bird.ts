@@ -42,6 +42,14 @@ export async function setUpNonRoutes(netns: string, phases: readonly PlannedPhas
   }
 }
 
+/** The monitor dropped events while BIRD ran: its count cannot complete, and the run says nothing. */
+export class MonitorOverrun extends Error {
+  override readonly name = 'MonitorOverrun';
+  constructor(netns: string, line: string) {
+    super(`ip monitor in ${netns} overran while BIRD ran (${line}): its count of BIRD's routes is short`);
+  }
+}
+
 export const isBirdAdd = (line: string) => !line.startsWith('Deleted') && line.includes(' proto bird');
 
 export async function startBird(netns: string, routerId: string, routes: readonly DesiredRoute[], monitor: RouteMonitor, timeoutMs: number): Promise<RunningBird> {
@@ -72,7 +80,10 @@ export async function startBird(netns: string, routerId: string, routes: readonl
       const tail = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');
       throw new Error(`bird exited (${r.exitCode ?? r.signal}) before converging: ${tail}`);
     });
-    const last = await Promise.race([converged, died]);
+    const overran = monitor.overran.then((line) => {
+      throw new MonitorOverrun(netns, line);
+    });
+    const last = await Promise.race([converged, died, overran]);
     return { pid, convergedMs: last.at - started, memory: await memory(pid), stop };
   } catch (error) {
     await stop();

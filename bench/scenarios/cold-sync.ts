@@ -8,7 +8,7 @@
 // and the others still run.
 import { join } from 'node:path';
 import { buildCluster, LOCAL_NODE, type BenchCluster, type Encap } from '../cluster.js';
-import { setUpNonRoutes, startBird } from '../contenders/bird.js';
+import { MonitorOverrun, setUpNonRoutes, startBird } from '../contenders/bird.js';
 import { runPhases } from '../contenders/floor.js';
 import { naivePerRoute } from '../contenders/naive.js';
 import { wrenApply } from '../contenders/wren-apply.js';
@@ -114,6 +114,18 @@ async function floorContender(o: ColdSyncOptions, cluster: BenchCluster, s: Samp
 }
 
 async function birdContender(o: ColdSyncOptions, cluster: BenchCluster, s: Samples, tag: string, progress: Progress): Promise<void> {
+  // An overrun of the benchmark's own monitor says nothing about BIRD: the run is made again,
+  // once, in a fresh namespace.
+  try {
+    await birdRun(o, cluster, s, tag, progress);
+  } catch (error) {
+    if (!(error instanceof MonitorOverrun)) throw error;
+    progress(`cold sync ${tag}: ${error.message}; running BIRD again`);
+    await birdRun(o, cluster, s, tag, progress);
+  }
+}
+
+async function birdRun(o: ColdSyncOptions, cluster: BenchCluster, s: Samples, tag: string, progress: Progress): Promise<void> {
   await inFreshNs(o.stem, 'b', cluster, async (ns) => {
     const plan = await planFor(ns.name, cluster.snapshot, LOCAL_NODE);
     await setUpNonRoutes(ns.name, plan.phases);
@@ -124,7 +136,8 @@ async function birdContender(o: ColdSyncOptions, cluster: BenchCluster, s: Sampl
       const bird = await startBird(ns.name, cluster.localCidr.split('/')[0] ?? '', plan.routes, monitor, BIRD_TIMEOUT_MS);
       try {
         await expectRoutes(ns.name, 'bird', cluster.expectedRoutes, 'BIRD');
-        if (monitor.overruns.length > 0) throw new Error(`ip monitor overran while BIRD ran: ${monitor.overruns[0]}`);
+        const overrun = monitor.overruns[0];
+        if (overrun !== undefined) throw new MonitorOverrun(ns.name, overrun);
         s.bird.push(bird.convergedMs);
         if (bird.memory !== undefined) s.birdRss.push(bird.memory.hwmKb / MB);
         progress(`cold sync ${tag}: BIRD ${Math.round(bird.convergedMs)} ms`);

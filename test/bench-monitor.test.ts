@@ -1,0 +1,71 @@
+// The benchmark's clock, `ip monitor route`, when it falls behind: a netlink overrun drops
+// events, so a count of BIRD's routes would wait for lines that never come. The monitor says so
+// at once, and BIRD's run ends with that reason instead of a two-minute timeout (the cold-sync
+// scenario then runs BIRD again in a fresh namespace). The overrun is made certain by stopping
+// the monitor (SIGSTOP) while the routes are written, with a socket buffer of a few messages.
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildCluster, LOCAL_NODE } from '../bench/cluster.js';
+import { birdInstalled, MonitorOverrun, setUpNonRoutes, startBird } from '../bench/contenders/bird.js';
+import { createNodeNs } from '../bench/node-ns.js';
+import { RouteMonitor } from '../bench/route-monitor.js';
+import { planFor } from '../bench/wren-lines.js';
+import { countRoutes } from '../bench/kernel-routes.js';
+import { run, runOk } from '../kernel/exec.js';
+import { scratchNs } from './support/scratch-ns.js';
+
+/** Small enough that a burst of a few thousand routes overruns it (the kernel's floor is ~2 KiB). */
+const TINY_RCVBUF = 4096;
+const bird = await birdInstalled();
+
+/** Stops the namespace's monitor until the returned function is called. */
+async function freezeMonitor(netns: string): Promise<() => Promise<void>> {
+  const found = await runOk('pgrep', ['-f', `^ip -n ${netns} -rcvbuf ${TINY_RCVBUF} monitor route$`]);
+  const pid = found.trim();
+  expect(pid).toMatch(/^\d+$/);
+  await runOk('kill', ['-STOP', pid]);
+  return async () => {
+    await run('kill', ['-CONT', pid]);
+  };
+}
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('bench route monitor', () => {
+  it('reports an overrun as soon as the kernel drops events', async () => {
+    const ns = await scratchNs('bmon');
+    cleanups.push(() => ns.remove());
+    const monitor = new RouteMonitor(ns.name, TINY_RCVBUF);
+    cleanups.push(() => monitor.stop());
+    await monitor.ready();
+    const thaw = await freezeMonitor(ns.name);
+    cleanups.push(thaw);
+    const lines = Array.from({ length: 2000 }, (_, i) => `route add 10.${100 + (i >> 8)}.${i & 255}.0/24 via 172.16.30.7 dev eth0`);
+    await runOk('ip', ['-n', ns.name, '-batch', '-'], `${lines.join('\n')}\n`);
+    await thaw();
+    const line = await Promise.race([monitor.overran, new Promise<string>((r) => setTimeout(() => r('(none within 5 s)'), 5000))]);
+    expect(line).toMatch(/No buffer space/);
+    expect(monitor.lines).toBeLessThan(2000);
+  });
+
+  it.skipIf(!bird)('ends a BIRD run whose monitor overran with that reason, not a timeout (needs BIRD 2)', async () => {
+    const cluster = buildCluster({ blocks: 3000, pods: 0, encap: 'none', localTunnel: false });
+    const ns = await createNodeNs(`wren-t-bbird-${process.pid}`, cluster.localCidr, cluster.localIfaces);
+    cleanups.push(() => ns.remove());
+    const plan = await planFor(ns.name, cluster.snapshot, LOCAL_NODE);
+    await setUpNonRoutes(ns.name, plan.phases);
+    const monitor = new RouteMonitor(ns.name, TINY_RCVBUF);
+    cleanups.push(() => monitor.stop());
+    await monitor.ready();
+    const thaw = await freezeMonitor(ns.name);
+    cleanups.push(thaw);
+    const started = performance.now();
+    const running = startBird(ns.name, cluster.localCidr.split('/')[0] ?? '', plan.routes, monitor, 60_000);
+    running.catch(() => undefined); // awaited below, after the thaw
+    while ((await countRoutes(ns.name, 'bird')) < cluster.expectedRoutes) await new Promise((r) => setTimeout(r, 50));
+    await thaw();
+    await expect(running).rejects.toBeInstanceOf(MonitorOverrun);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+});
