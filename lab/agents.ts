@@ -68,10 +68,32 @@ export function alive(pid: number): boolean {
 }
 
 export async function agentHealth(agent: LabAgent): Promise<'ready' | 'not ready' | 'down'> {
-  if (!alive(agent.pid)) return 'down';
+  return (await agentReadiness(agent)).health;
+}
+
+/** The agent's health, and when not ready, why: its /readyz answer, or why there was none. */
+export async function agentReadiness(agent: LabAgent): Promise<{ health: 'ready' | 'not ready' | 'down'; reason?: string }> {
+  if (!alive(agent.pid)) return { health: 'down' };
   try {
-    return (await httpGet({ path: agent.socket }, '/readyz', 1000)).status === 200 ? 'ready' : 'not ready';
-  } catch {
-    return 'not ready';
+    const answer = await httpGet({ path: agent.socket }, '/readyz', 1000);
+    return answer.status === 200 ? { health: 'ready' } : { health: 'not ready', reason: answer.body.trim() };
+  } catch (error) {
+    return { health: 'not ready', reason: `no answer on ${agent.socket}: ${(error as Error).message}` };
   }
+}
+
+/**
+ * The last lines the agent with this pid wrote to its log, indented, for an error that points at
+ * it. The log is shared by every agent a node has had (a restart appends), hence the pid.
+ */
+export function logTail(agent: LabAgent, lines = 5): string {
+  let text = '';
+  try {
+    text = readFileSync(agent.log, 'utf8');
+  } catch {
+    return '';
+  }
+  const mine = text.split('\n').filter((l) => l.includes(`"pid":${agent.pid},`));
+  if (mine.length === 0) return `; nothing in its log yet from pid ${agent.pid}`;
+  return `; its last log lines:\n${mine.slice(-lines).map((l) => `  ${l.length > 400 ? `${l.slice(0, 400)}…` : l}`).join('\n')}`;
 }

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { calicoInterfaceName } from '../agent/objects/interface-name.js';
 import { Topology } from './topology/index.js';
-import { agentHealth, startAgent, stopProcess } from './agents.js';
+import { agentReadiness, logTail, startAgent, stopProcess } from './agents.js';
 import { LabStore } from './lab-store.js';
 import { LabError, requireLab, saveLab, type LabPod, type LabState } from './state.js';
 
@@ -118,10 +118,10 @@ export class Lab {
     const deadline = Date.now() + timeoutMs;
     for (const [name, agent] of Object.entries(this.state.agents)) {
       for (;;) {
-        const health = await agentHealth(agent);
+        const { health, reason } = await agentReadiness(agent);
         if (health === 'ready') break;
-        if (health === 'down') throw new LabError(`the agent of ${name} exited: see ${agent.log}`);
-        if (Date.now() > deadline) throw new LabError(`the agent of ${name} is not ready after ${timeoutMs / 1000} s: see ${agent.log}`);
+        if (health === 'down') throw new LabError(`the agent of ${name} exited: see ${agent.log}${logTail(agent)}`);
+        if (Date.now() > deadline) throw new LabError(`the agent of ${name} is not ready after ${timeoutMs / 1000} s (${reason ?? 'not ready'}): see ${agent.log}${logTail(agent)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }

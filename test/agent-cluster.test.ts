@@ -2,6 +2,7 @@
 // underlay — the lab's wiring), driven by writes to etcd and by hand-made damage to the kernel.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet } from '../agent/http-client.js';
 import { stopProcess } from '../lab/agents.js';
 import { labDown } from '../lab/down.js';
 import type { Lab } from '../lab/lab.js';
@@ -73,6 +74,21 @@ describe('agents following etcd', () => {
     const cidr = '10.244.251.0/26';
     await until(async () => (await lab.store.client.create(blockKey(cidr), block(cidr, 'node-3')).catch(() => ({ ok: false }))).ok, 15_000);
     for (const n of ['node-1', 'node-2']) await until(async () => (await routes(n)).includes(cidr), 20_000);
+  }, 40_000);
+
+  it('an agent started while etcd does not answer: live at once, not ready until it syncs, and the lab says why', async () => {
+    const etcdPid = String(lab.state.etcd.pid);
+    await runOk('kill', ['-STOP', etcdPid]);
+    try {
+      await lab.restartAgent('node-1');
+      const socket = { path: lab.state.agents['node-1']!.socket };
+      await until(async () => (await httpGet(socket, '/healthz').catch(() => ({ status: 0 }))).status === 200);
+      expect(await httpGet(socket, '/readyz')).toEqual({ status: 503, body: 'datastore not in sync yet\n' });
+      await expect(lab.waitForAgents(500)).rejects.toThrow(/the agent of node-1 is not ready after 0\.5 s \(datastore not in sync yet\): see \S+agent\.log; its last log lines:\n.*"agent started"/);
+    } finally {
+      await runOk('kill', ['-CONT', etcdPid]);
+    }
+    await lab.waitForAgents(20_000);
   }, 40_000);
 
   it('a node deleted from etcd while its agent is gone disappears from the others', async () => {

@@ -7,10 +7,16 @@ import { EtcdIpamStore } from './etcd-ipam-store.js';
 import { EtcdNodeWriter } from './etcd-node-writer.js';
 import { EtcdSource } from './etcd-source.js';
 
-export async function etcdDatastore(options: { endpoints: readonly string[]; log: Logger }): Promise<Datastore> {
+export function etcdDatastore(options: { endpoints: readonly string[]; log: Logger }): Datastore {
   const client = new EtcdClient({ endpoints: options.endpoints });
   const source = new EtcdSource(client, options.log);
-  await source.start();
+  // Not awaited: the first listing waits for etcd (retrying with backoff), and meanwhile the agent
+  // answers /healthz and says on /readyz that the datastore is not in sync, rather than refusing
+  // connections — which a liveness probe would take for a dead agent and restart it for.
+  const starting = new AbortController();
+  const started = source.start(starting.signal).catch((error: unknown) => {
+    if (!starting.signal.aborted) options.log.error({ err: error }, 'etcd source stopped');
+  });
   return {
     source,
     ipam: new IpamAllocator(new EtcdIpamStore(client)),
@@ -18,8 +24,10 @@ export async function etcdDatastore(options: { endpoints: readonly string[]; log
     invalidObjects: () => source.store.invalidCount,
     problems: () => source.store.problems(),
     close: async () => {
+      starting.abort();
       await source.close();
-      client.close();
+      client.close(); // ends a listing still waiting for etcd
+      await started;
     },
   };
 }

@@ -33,6 +33,7 @@ export class EtcdSource implements ClusterSource {
     for (;;) {
       try {
         const revision = await this.relist();
+        if (signal?.aborted) return; // closed while the listing was under way
         this.synced = true;
         this.emit();
         this.watch = watchPrefix(this.client, CALICO_PREFIX, revision + 1, {
