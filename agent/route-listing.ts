@@ -82,11 +82,7 @@ export class RouteListing {
       else seen.add(routeAt);
     }
     // Every key with a known line was listed; of the others, those no line showed have gone.
-    for (const key of view.routes.keys()) {
-      if (seen.has(key) || racing.has(key) || view.hasLine(key)) continue;
-      view.set(key, undefined);
-      drifted.add(key);
-    }
+    dropUnlisted(view, drifted, (key) => seen.has(key) || racing.has(key) || view.hasLine(key));
     this.unread = unread;
     return { drifted, parsed: unknown.length, scanned: true };
   }
@@ -109,11 +105,7 @@ export class RouteListing {
       if (routeAt === undefined) unread = addDigest(unread, lineDigest(line));
       else seen.add(routeAt);
     }
-    for (const key of view.routes.keys()) {
-      if (seen.has(key) || racing.has(key)) continue;
-      view.set(key, undefined);
-      drifted.add(key);
-    }
+    dropUnlisted(view, drifted, (key) => seen.has(key) || racing.has(key));
     this.unread = unread;
     return { drifted, parsed, scanned: true };
   }
@@ -138,6 +130,17 @@ export class RouteListing {
     }
     view.confirm(routeAt, line);
     return routeAt;
+  }
+}
+
+/** Keys of the view the listing did not show (`listed` says which it did): gone from the kernel. */
+function dropUnlisted(view: KernelView, drifted: Set<string>, listed: (key: string) => boolean): void {
+  // Walked, not copied: a copy of 100,000 keys would land in the old generation. Deleting the
+  // entry being visited is safe while iterating a Map.
+  for (const key of view.routes.keys()) {
+    if (listed(key)) continue;
+    view.set(key, undefined);
+    drifted.add(key);
   }
 }
 
