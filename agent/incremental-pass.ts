@@ -89,9 +89,12 @@ export function linkEffects(view: KernelView, links: readonly Link[], hostIface:
 }
 
 function sameAddresses(a: Link | undefined, b: Link): boolean {
-  const x = (a?.addresses ?? []).filter((c) => !linkLocal(c));
-  const y = b.addresses.filter((c) => !linkLocal(c));
-  return x.length === y.length && x.every((c, i) => c === y[i]);
+  return sameItems((a?.addresses ?? []).filter((c) => !linkLocal(c)), b.addresses.filter((c) => !linkLocal(c)));
+}
+
+/** The same items (by identity, or value for strings and numbers) in the same order. */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 /** IPv6 link-local addresses come with every new veth and say nothing about the node. */

@@ -25,7 +25,7 @@ import { WORKLOAD_PREFIX } from '../routing/devices.js';
 import { ipipEnabled } from '../tunnels/ipip.js';
 import { addEntryOps, diffEntries, emptyEntryOps, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
-import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, type Incremental } from './incremental-pass.js';
+import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, sameItems, type Incremental } from './incremental-pass.js';
 import { GracePeriod } from './grace-period.js';
 import { fullReport, type LoopReport } from './loop-report.js';
 import { writeMtuFile } from './mtu-file.js';
@@ -442,9 +442,4 @@ export class ReconcileLoop {
     }
     return ops;
   }
-}
-
-/** The same objects in the same order. */
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((item, i) => item === b[i]);
 }

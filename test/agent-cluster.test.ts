@@ -9,6 +9,7 @@ import type { Lab } from '../lab/lab.js';
 import { silentProgress } from '../lab/progress.js';
 import { labUp } from '../lab/up.js';
 import { run, runOk } from '../kernel/exec.js';
+import { freeze } from './support/freeze.js';
 import { until } from './support/until.js';
 
 const name = `a${randomBytes(3).toString('hex')}`;
@@ -77,8 +78,7 @@ describe('agents following etcd', () => {
   }, 40_000);
 
   it('an agent started while etcd does not answer: live at once, not ready until it syncs, and the lab says why', async () => {
-    const etcdPid = String(lab.state.etcd.pid);
-    await runOk('kill', ['-STOP', etcdPid]);
+    const thaw = await freeze(lab.state.etcd.pid);
     try {
       await lab.restartAgent('node-1');
       const socket = { path: lab.state.agents['node-1']!.socket };
@@ -86,7 +86,7 @@ describe('agents following etcd', () => {
       expect(await httpGet(socket, '/readyz')).toEqual({ status: 503, body: 'datastore not in sync yet\n' });
       await expect(lab.waitForAgents(500)).rejects.toThrow(/the agent of node-1 is not ready after 0\.5 s \(datastore not in sync yet\): see \S+agent\.log; its last log lines:\n.*"agent started"/);
     } finally {
-      await runOk('kill', ['-CONT', etcdPid]);
+      await thaw();
     }
     await lab.waitForAgents(20_000);
   }, 40_000);

@@ -10,7 +10,8 @@ import { createNodeNs } from '../bench/node-ns.js';
 import { RouteMonitor } from '../bench/route-monitor.js';
 import { planFor } from '../bench/wren-lines.js';
 import { countRoutes } from '../bench/kernel-routes.js';
-import { run, runOk } from '../kernel/exec.js';
+import { runOk } from '../kernel/exec.js';
+import { freeze } from './support/freeze.js';
 import { scratchNs } from './support/scratch-ns.js';
 
 /** Small enough that a burst of a few thousand routes overruns it (the kernel's floor is ~2 KiB). */
@@ -19,13 +20,9 @@ const bird = await birdInstalled();
 
 /** Stops the namespace's monitor until the returned function is called. */
 async function freezeMonitor(netns: string): Promise<() => Promise<void>> {
-  const found = await runOk('pgrep', ['-f', `^ip -n ${netns} -rcvbuf ${TINY_RCVBUF} monitor route$`]);
-  const pid = found.trim();
+  const pid = (await runOk('pgrep', ['-f', `^ip -n ${netns} -rcvbuf ${TINY_RCVBUF} monitor route$`])).trim();
   expect(pid).toMatch(/^\d+$/);
-  await runOk('kill', ['-STOP', pid]);
-  return async () => {
-    await run('kill', ['-CONT', pid]);
-  };
+  return freeze(pid);
 }
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
