@@ -27,6 +27,8 @@ export class KernelView {
   private changed = new Set<string>();
   /** Keys the monitor reported while a batch was in flight: the kernel's word on them is newer. */
   private reportedDuringApply: Set<string> | undefined;
+  /** What the batch in flight writes on each key (null: deletes): its echoes are nothing new. */
+  private inFlight = new Map<string, Route | null>();
   /** The kernel's own line for the route held on a key, and the reverse: kept together. */
   private readonly lineOfKey = new Map<string, string>();
   private readonly keyOfLine = new Map<string, string>();
@@ -55,9 +57,14 @@ export class KernelView {
     if (link !== undefined) this.linksByName.set(name, { ...link, mtu });
   }
 
-  /** Call before applying a batch, and `applied` after it. */
-  applying(): void {
+  /** Call with a batch's operations before applying it, and `applied` after it. */
+  applying(ops: readonly Op[]): void {
     this.reportedDuringApply = new Set();
+    this.inFlight.clear();
+    for (const op of ops) {
+      if (op.op === 'route-replace') this.inFlight.set(routeKey(op.route), op.route);
+      else if (op.op === 'route-delete') this.inFlight.set(routeKey(op.route), null);
+    }
   }
 
   /**
@@ -67,6 +74,7 @@ export class KernelView {
   applied(ops: readonly Op[], failures: readonly OpFailure[]): void {
     const reported = this.reportedDuringApply ?? new Set<string>();
     this.reportedDuringApply = undefined;
+    this.inFlight.clear();
     const failed = new Map(failures.map((f) => [f.op, f]));
     for (const op of ops) {
       if (op.op === 'link-mtu' && !failed.has(op)) this.setMtu(op.name, op.mtu);
@@ -81,17 +89,19 @@ export class KernelView {
 
   /**
    * A route event from `ip monitor`. Returns the key when the view changed; undefined when it
-   * already said so (the echo of the agent's own write: nothing to look at) or for other tables.
+   * already said so, or when it is the echo of a write of the batch in flight (which often
+   * arrives before the batch's acknowledgement): nothing to look at. Other tables: undefined.
    */
   observe(event: RouteEvent): string | undefined {
     if (event.route.table !== this.table) return undefined;
     const key = routeKey(event.route);
     this.reportedDuringApply?.add(key);
     const held = this.routes.get(key);
+    const writing = this.inFlight.get(key);
     if (event.deleted) {
       if (held === undefined) return undefined;
       this.set(key, undefined);
-      return key;
+      return writing === null ? undefined : key;
     }
     // Lines of other tables carry "table N", which a listing of that table leaves out.
     const line = this.table === MAIN_TABLE ? event.text : undefined;
@@ -101,7 +111,7 @@ export class KernelView {
     }
     this.set(key, event.route);
     if (line !== undefined) this.confirm(key, line);
-    return key;
+    return writing !== undefined && writing !== null && sameRoute(writing, event.route) ? undefined : key;
   }
 
   /** The key whose held route the kernel prints as this line, if the view knows it. */

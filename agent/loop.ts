@@ -394,9 +394,10 @@ export class ReconcileLoop {
     let applied;
     const applyStarted = performance.now();
     if (countOps(plan) > 0) {
-      inc.view.applying();
+      const viewOps = [...mtuOps, ...decided.ops];
+      inc.view.applying(viewOps);
       applied = await this.kernel.apply(plan);
-      inc.view.applied([...mtuOps, ...decided.ops], applied.failures);
+      inc.view.applied(viewOps, applied.failures);
     }
     const kernelMs = performance.now() - applyStarted;
     return {

@@ -1,6 +1,10 @@
-// A long-lived `ip -n NS monitor route`, read line by line, each line stamped with the time this
-// process received it (performance.now()). It is the benchmark's one clock for "the kernel has
-// it": the kernel announces each route change to the monitor after committing it.
+// A long-lived `ip -n NS monitor route`, read line by line. It is the benchmark's one clock for
+// "the kernel has it": the kernel announces each route change to the monitor after committing it.
+// Each line carries the time `ip` itself printed it (`-ts`, microseconds), on this process's
+// performance.now() scale: the time this process gets round to reading the line also holds its
+// own pauses (a garbage collection, another scenario's callback), which are not wren's. `ip`
+// stamps with the wall clock, which NTP may slew against the monotonic one over a long run, so
+// the offset between the two is measured again whenever a wait begins.
 //
 // ready() proves the monitor is subscribed before anything is timed against it: it adds and
 // removes a probe route (TEST-NET-1, its own protocol number) and waits to see both.
@@ -9,7 +13,9 @@ import { runOk, spawn } from '../kernel/exec.js';
 import { MONITOR_RCVBUF } from '../kernel/monitor.js';
 
 export interface MonitorLine {
+  /** The line as `ip monitor` prints it, without its timestamp. */
   readonly line: string;
+  /** When `ip` printed it, in performance.now() milliseconds. */
   readonly at: number;
 }
 
@@ -30,10 +36,12 @@ export class RouteMonitor {
   /** Resolves with the first such line: a count waited on will never complete. */
   readonly overran: Promise<string>;
   lines = 0;
+  /** Wall-clock milliseconds minus performance.now(), as last measured. */
+  private clockOffset = wallClockOffset();
 
   /** `rcvbuf`: the agent's socket buffer by default (BIRD's burst of 10,000 routes once overran iproute2's 1 MiB). */
   constructor(readonly netns: string, rcvbuf = MONITOR_RCVBUF) {
-    this.child = spawn('ip', ['-n', netns, '-rcvbuf', String(rcvbuf), 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
+    this.child = spawn('ip', ['-n', netns, '-ts', '-rcvbuf', String(rcvbuf), 'monitor', 'route'], { stdout: 'pipe', stderr: 'pipe' });
     const stdout = this.child.process.stdout;
     if (stdout !== null) createInterface({ input: stdout }).on('line', (line) => this.receive(line));
     let overran: (line: string) => void = () => undefined;
@@ -67,6 +75,7 @@ export class RouteMonitor {
    * failed) may drop the promise: its timeout then rejects nobody.
    */
   next(match: (line: string) => boolean, timeoutMs: number): Promise<MonitorLine> {
+    this.clockOffset = wallClockOffset();
     return quietIfDropped(new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
@@ -85,6 +94,7 @@ export class RouteMonitor {
 
   /** Resolves when `count` lines matching have arrived (counting from now). */
   count(match: (line: string) => boolean, count: number, timeoutMs: number): Promise<MonitorLine> {
+    this.clockOffset = wallClockOffset();
     let seen = 0;
     return quietIfDropped(new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -109,12 +119,12 @@ export class RouteMonitor {
     return () => this.listeners.delete(listener);
   }
 
-  private receive(line: string): void {
-    const hit = { line, at: performance.now() };
+  private receive(stamped: string): void {
+    const hit = unstamp(stamped, this.clockOffset);
     this.lines += 1;
     for (const listener of [...this.listeners]) listener(hit);
     for (const waiter of [...this.waiters]) {
-      if (waiter.match(line)) {
+      if (waiter.match(hit.line)) {
         this.waiters.delete(waiter);
         waiter.resolve(hit);
       }
@@ -123,6 +133,36 @@ export class RouteMonitor {
 
   stop(): void {
     this.child.process.kill('SIGTERM');
+  }
+}
+
+// `ip -ts` prefixes each line with its local time: [2026-11-24T20:39:10.163776].
+const STAMP = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)\] /;
+
+/** A line without its stamp, timed by it; a line without one (never, from `-ts`) is timed now. */
+export function unstamp(stamped: string, clockOffset: number): MonitorLine {
+  const m = STAMP.exec(stamped);
+  if (m === null) return { line: stamped, at: performance.now() };
+  // Date reads a date-time without an offset as local time, as `ip` prints it.
+  const wallMs = new Date(m[1] as string).getTime() + Number(m[2]) * 1000;
+  return { line: stamped.slice(m[0].length), at: wallMs - clockOffset };
+}
+
+/**
+ * Date.now() counts whole milliseconds; read at the moment it ticks over, it is exact to a few
+ * microseconds. A tick is only trusted when the reads on either side of it were close together
+ * (no compilation or preemption between them), else the next one is awaited. Spins for a few
+ * milliseconds at most.
+ */
+export function wallClockOffset(): number {
+  let lastMono = performance.now();
+  let lastWall = Date.now();
+  for (;;) {
+    const mono = performance.now();
+    const wall = Date.now();
+    if (wall !== lastWall && wall === lastWall + 1 && mono - lastMono < 0.02) return wall - (lastMono + mono) / 2;
+    lastMono = mono;
+    lastWall = wall;
   }
 }
 

@@ -20,7 +20,7 @@ const bird = await birdInstalled();
 
 /** Stops the namespace's monitor until the returned function is called. */
 async function freezeMonitor(netns: string): Promise<() => Promise<void>> {
-  const pid = (await runOk('pgrep', ['-f', `^ip -n ${netns} -rcvbuf ${TINY_RCVBUF} monitor route$`])).trim();
+  const pid = (await runOk('pgrep', ['-f', `^ip -n ${netns} -ts -rcvbuf ${TINY_RCVBUF} monitor route$`])).trim();
   expect(pid).toMatch(/^\d+$/);
   return freeze(pid);
 }
@@ -30,6 +30,24 @@ afterEach(async () => {
 });
 
 describe('bench route monitor', () => {
+  it("times each line by `ip`'s own stamp, so a pause of the benchmark's process is not counted", async () => {
+    const ns = await scratchNs('bmts');
+    cleanups.push(() => ns.remove());
+    const monitor = new RouteMonitor(ns.name);
+    cleanups.push(() => monitor.stop());
+    await monitor.ready();
+    const seen = monitor.next((line) => line.startsWith('blackhole 192.0.2.77 '), 5000);
+    const before = performance.now();
+    await runOk('ip', ['-n', ns.name, 'route', 'add', 'blackhole', '192.0.2.77/32', 'proto', '251']);
+    const written = performance.now();
+    // The line waits in the pipe while this process is busy, as it would behind a collection.
+    while (performance.now() - written < 300);
+    const hit = await seen;
+    expect(hit.line).toBe('blackhole 192.0.2.77 proto 251 ');
+    expect(hit.at).toBeGreaterThan(before);
+    expect(hit.at - written).toBeLessThan(50);
+  });
+
   it('reports an overrun as soon as the kernel drops events', async () => {
     const ns = await scratchNs('bmon');
     cleanups.push(() => ns.remove());

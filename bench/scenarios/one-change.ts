@@ -1,6 +1,6 @@
 // Scenario 2, one change: a block added in etcd, then deleted, one at a time, against a running
-// agent. Latency is from just before the etcd write is issued to this process receiving the
-// route's line from `ip monitor` (a long-lived one, started before). Between changes the agent
+// agent. Latency is from just before the etcd write is issued to the route's line on `ip monitor`
+// (a long-lived one, started before), timed by the monitor's own stamp. Between changes the agent
 // is left to go idle, so every sample starts from a quiet agent.
 import { blockKey } from '../../agent/objects/etcd-keys.js';
 import { block } from '../../test/support/seed-cluster.js';
