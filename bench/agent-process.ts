@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpGet } from '../agent/http-client.js';
 import { spawn, type Spawned } from '../kernel/exec.js';
 import { wrenMain } from '../lab/agents.js';
+import { loggedPass, PassLogTail, type LoggedPass } from './pass-log.js';
+
+export type { LoggedPass } from './pass-log.js';
 
 export const AGENT_RESYNC_S = 90;
 
@@ -17,15 +20,6 @@ export interface AgentMetricsView {
   readonly programmed: number;
   readonly held: number;
   readonly kernelChanges: number;
-}
-
-export interface LoggedPass {
-  /** Epoch ms (the log's timestamp, millisecond resolution). */
-  readonly endedAt: number;
-  /** The pass's own duration as wren measures it (also wren_pass_duration_seconds). */
-  readonly ms: number;
-  readonly reasons: readonly string[];
-  readonly changes: number;
 }
 
 export class AgentProcess {
@@ -79,38 +73,35 @@ export class AgentProcess {
 
   /**
    * Waits until no pass has completed for a while: twice the longest pass seen while waiting
-   * (a pass under way finishes within one pass time), and at least `minQuietMs`.
+   * (a pass under way finishes within one pass time), and at least `minQuietMs`. Watches the
+   * agent's log, not its /metrics: see pass-log.ts for what polling cost the agent.
    */
-  async idle(minQuietMs = 150, timeoutMs = 120_000): Promise<AgentMetricsView> {
+  async idle(minQuietMs = 150, timeoutMs = 120_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    let last = await this.metrics();
-    let lastChange = performance.now();
-    let longestMs = 0;
-    for (;;) {
-      await sleep(20);
-      const now = await this.metrics();
-      if (now.passes !== last.passes) {
-        longestMs = Math.max(longestMs, ((now.passSecondsSum - last.passSecondsSum) / (now.passes - last.passes)) * 1000);
-        last = now;
-        lastChange = performance.now();
-      } else if (performance.now() - lastChange >= Math.max(minQuietMs, 2 * longestMs)) {
-        return now;
+    const tail = await PassLogTail.fromEnd(this.log);
+    try {
+      let lastChange = performance.now();
+      let longestMs = 0;
+      for (;;) {
+        await sleep(20);
+        const passes = await tail.read();
+        if (passes.length > 0) {
+          longestMs = Math.max(longestMs, ...passes.map((p) => p.ms));
+          lastChange = performance.now();
+        } else if (performance.now() - lastChange >= Math.max(minQuietMs, 2 * longestMs)) {
+          return;
+        }
+        if (performance.now() > deadline) throw new Error(`agent in ${this.netns} never went idle`);
       }
-      if (performance.now() > deadline) throw new Error(`agent in ${this.netns} never went idle`);
+    } finally {
+      await tail.close();
     }
   }
 
   /** The passes the agent has logged (debug level logs every one) that ended at or after `sinceEpochMs`. */
   async passesLogged(sinceEpochMs: number): Promise<LoggedPass[]> {
     const text = await readFile(this.log, 'utf8');
-    const passes: LoggedPass[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.includes('"msg":"pass ')) continue;
-      const entry = JSON.parse(line) as { time: string; ms: number; reasons: string[]; changes: number };
-      const endedAt = Date.parse(entry.time);
-      if (endedAt >= sinceEpochMs) passes.push({ endedAt, ms: entry.ms, reasons: entry.reasons, changes: entry.changes });
-    }
-    return passes;
+    return text.split('\n').map(loggedPass).filter((p): p is LoggedPass => p !== undefined && p.endedAt >= sinceEpochMs);
   }
 
   async stop(): Promise<void> {

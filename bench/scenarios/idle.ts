@@ -19,7 +19,8 @@ import type { IdleResult } from '../results.js';
 
 export async function idleCost(env: AgentEnv, seconds: number, birdPid: number | undefined, progress: Progress): Promise<IdleResult> {
   const firstResyncMs = seconds >= AGENT_RESYNC_S ? await firstResync(env.agent) : undefined;
-  const before = await env.agent.idle();
+  await env.agent.idle();
+  const before = await env.agent.metrics();
   const agent0 = await treeCpu(env.agent.pid);
   const bird0 = birdPid === undefined ? undefined : await treeCpu(birdPid);
   await sleep(seconds * 1000);

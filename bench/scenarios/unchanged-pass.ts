@@ -41,7 +41,8 @@ export async function agentUnchangedPass(env: AgentEnv, monitor: RouteMonitor, r
   });
   try {
     for (let rep = 0; rep < reps; rep++) {
-      const before = await env.agent.idle();
+      await env.agent.idle();
+      const before = await env.agent.metrics();
       const current = await env.etcd.get(key);
       if (current === undefined) throw new Error(`block ${target.cidr} is not in etcd`);
       const ordinals = [...target.allocations.map((_, i): [number] => [i]), [32 + rep] as [number]];
@@ -58,7 +59,8 @@ export async function agentUnchangedPass(env: AgentEnv, monitor: RouteMonitor, r
         after = await env.agent.metrics();
       }
       const cpu1 = await treeCpu(env.agent.pid);
-      after = await env.agent.idle();
+      await env.agent.idle();
+      after = await env.agent.metrics();
       if (after.kernelChanges !== before.kernelChanges) throw new Error(`an unchanged pass changed ${after.kernelChanges - before.kernelChanges} thing(s) in the kernel`);
       passMs.push(((after.passSecondsSum - before.passSecondsSum) / (after.passes - before.passes)) * 1000);
       cpuMs.push(cpuBetween(cpu0, cpu1) * 1000);
