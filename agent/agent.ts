@@ -82,7 +82,10 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
     },
     ready: () => {
       const s = loop.status();
-      if (!s.inSync) return { ready: false, reason: 'datastore not in sync yet' };
+      if (!s.inSync) {
+        const problem = source.syncProblem?.();
+        return { ready: false, reason: `datastore not in sync yet${problem === undefined ? '' : `: ${problem}`}` };
+      }
       if (s.lastSuccessAt === undefined) return { ready: false, reason: 'no successful pass yet' };
       if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
       return { ready: true };

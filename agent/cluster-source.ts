@@ -22,6 +22,8 @@ export interface ClusterSource {
   readonly feed?: ChangeFeed;
   /** True once every kind has been listed: before that nothing may be withdrawn from the kernel. */
   inSync(): boolean;
+  /** While not in sync: why the last attempt to list failed, if one has. */
+  syncProblem?(): string | undefined;
   /** Called after each change (and on reaching sync); returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;

@@ -17,6 +17,9 @@ export interface AgentConfig {
   nodeName: string;
   datastore: DatastoreType;
   etcdEndpoints: string[];
+  etcdCaCertFile?: string;
+  etcdCertFile?: string;
+  etcdKeyFile?: string;
   kubeconfig?: string;
   snapshot?: string;
   /** The node's IPv4 address with prefix, or `autodetect` (Calico's IP variable). */
@@ -42,6 +45,9 @@ export const SETTINGS: Record<keyof AgentConfig, { flag: string; env: readonly s
   nodeName: { flag: 'node', env: ['NODENAME', 'WREN_NODENAME'], kind: 'string' },
   datastore: { flag: 'datastore', env: ['DATASTORE_TYPE', 'WREN_DATASTORE'], kind: 'string' },
   etcdEndpoints: { flag: 'etcd-endpoints', env: ['ETCD_ENDPOINTS'], kind: 'list' },
+  etcdCaCertFile: { flag: 'etcd-ca-cert-file', env: ['ETCD_CA_CERT_FILE'], kind: 'string' },
+  etcdCertFile: { flag: 'etcd-cert-file', env: ['ETCD_CERT_FILE'], kind: 'string' },
+  etcdKeyFile: { flag: 'etcd-key-file', env: ['ETCD_KEY_FILE'], kind: 'string' },
   kubeconfig: { flag: 'kubeconfig', env: ['KUBECONFIG'], kind: 'string' },
   snapshot: { flag: 'snapshot', env: ['WREN_SNAPSHOT'], kind: 'string' },
   nodeIp: { flag: 'node-ip', env: ['IP'], kind: 'string' },
@@ -68,6 +74,9 @@ const schema: JSONSchemaType<AgentConfig> = {
     nodeName: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
     datastore: { type: 'string', enum: [...DATASTORE_TYPES] },
     etcdEndpoints: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' } },
+    etcdCaCertFile: { type: 'string', nullable: true, minLength: 1 },
+    etcdCertFile: { type: 'string', nullable: true, minLength: 1 },
+    etcdKeyFile: { type: 'string', nullable: true, minLength: 1 },
     kubeconfig: { type: 'string', nullable: true, minLength: 1 },
     snapshot: { type: 'string', nullable: true, minLength: 1 },
     nodeIp: { type: 'string', pattern: '^(autodetect|[0-9.]+/[0-9]{1,2})$' },

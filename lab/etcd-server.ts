@@ -39,6 +39,22 @@ export interface EtcdServerOptions {
   readonly unixSocket?: boolean;
   /** Leave etcd running when this process exits (the lab's etcd outlives `wren lab up`). */
   readonly detached?: boolean;
+  /**
+   * Serve clients over TLS (https endpoint) with this certificate and key, and, with `clientCa`,
+   * accept only clients whose certificate that CA signed (`--client-cert-auth`). etcdctl (health
+   * checks, revision, compaction) then connects with `etcdctl`'s identity. PEM file paths.
+   */
+  readonly tls?: EtcdServerTls;
+}
+
+export interface EtcdServerTls {
+  readonly cert: string;
+  readonly key: string;
+  /** The CA that signed `cert`, for etcdctl to trust. */
+  readonly ca: string;
+  readonly clientCa?: string;
+  /** etcdctl's own client certificate and key, needed when `clientCa` is set. */
+  readonly etcdctl?: { readonly cert: string; readonly key: string };
 }
 
 export interface EtcdServer {
@@ -126,7 +142,7 @@ class EtcdProcess implements EtcdServer {
   constructor(private readonly config: ProcessConfig) {
     const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
     this.name = config.name;
-    this.endpoint = `http://${urlHost}:${config.ports.client}`;
+    this.endpoint = `${config.tls === undefined ? 'http' : 'https'}://${urlHost}:${config.ports.client}`;
     this.peerUrl = `http://${urlHost}:${config.ports.peer}`;
     // etcd wants unix listeners as host:port; it makes the socket, named so, in its working dir.
     this.socketEndpoint = config.unixSocket === true ? `unix://${join(config.dir, 'etcd.sock:1')}` : undefined;
@@ -177,8 +193,15 @@ class EtcdProcess implements EtcdServer {
   }
 
   etcdctl(args: readonly string[]): Promise<string> {
-    const [file, ...rest] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...args];
+    const [file, ...rest] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...this.etcdctlTls(), ...args];
     return runOk(file ?? 'etcdctl', rest);
+  }
+
+  private etcdctlTls(): string[] {
+    const tls = this.config.tls;
+    if (tls === undefined) return [];
+    const identity = tls.etcdctl === undefined ? [] : [`--cert=${tls.etcdctl.cert}`, `--key=${tls.etcdctl.key}`];
+    return [`--cacert=${tls.ca}`, ...identity];
   }
 
   async revision(): Promise<number> {
@@ -227,12 +250,20 @@ class EtcdProcess implements EtcdServer {
       '--logger=zap',
       `--log-outputs=${this.logFile}`,
       `--log-level=${logLevel ?? 'warn'}`,
+      ...this.serverTls(),
     ];
+  }
+
+  private serverTls(): string[] {
+    const tls = this.config.tls;
+    if (tls === undefined) return [];
+    const clients = tls.clientCa === undefined ? [] : ['--client-cert-auth', `--trusted-ca-file=${tls.clientCa}`];
+    return [`--cert-file=${tls.cert}`, `--key-file=${tls.key}`, ...clients];
   }
 
   /** Healthy, and answered by our process: another etcd already on the port would pass too. */
   private async healthy(pid: number | undefined): Promise<boolean> {
-    const [file, ...args] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, '--dial-timeout=200ms', '--command-timeout=500ms', 'endpoint', 'health'];
+    const [file, ...args] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...this.etcdctlTls(), '--dial-timeout=200ms', '--command-timeout=500ms', 'endpoint', 'health'];
     if ((await run(file ?? 'etcdctl', args)).exitCode !== 0) return false;
     const [ssFile, ...ssArgs] = [...(this.config.launcher ?? []), 'ss', '-Hltnp', 'sport', '=', `:${this.config.ports.client}`];
     return (await run(ssFile ?? 'ss', ssArgs)).stdout.includes(`pid=${pid},`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what wren's demo, tests and benchmark need on a fresh Debian machine, and nothing
 # that is already there: Debian packages for the commands we run (iproute2's ip and bridge,
-# ping, etcd, BIRD for the benchmark's comparison) and the npm packages from the lock file.
+# ping, etcd, BIRD for the benchmark's comparison, openssl for the TLS tests' certificates) and
+# the npm packages from the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v bird >/dev/null 2>&1 || need+=(bird2)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

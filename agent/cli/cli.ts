@@ -2,6 +2,7 @@
 import { UsageError } from './args.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
+import { reportWarnings } from './warnings.js';
 
 const USAGE = `usage: wren <command> [flags]
 
@@ -19,6 +20,7 @@ const USAGE = `usage: wren <command> [flags]
   demo                                              bring up a 3-node VXLAN lab and show its routes and pings
 
 CLUSTER is one of: --snapshot FILE | --datastore etcd --etcd-endpoints URL[,URL] | --datastore kubernetes [--kubeconfig PATH]
+etcd over TLS: --etcd-ca-cert-file PEM [--etcd-cert-file PEM --etcd-key-file PEM] (or ETCD_CA_CERT_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE)
 
 common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)`;
 
@@ -53,6 +55,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     io.err(`wren: unknown command "${name}"\n${USAGE}`);
     return 2;
   }
+  reportWarnings((w) => io.err(`wren ${name}: warning: ${w.code === undefined ? '' : `${w.code} `}${w.message}`));
   try {
     return await (await load())(rest, io);
   } catch (error) {

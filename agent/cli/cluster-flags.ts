@@ -1,6 +1,7 @@
 // Where the one-shot commands take the cluster from: `--snapshot FILE` (a kubectl dump), or a
 // live datastore read once — listed, waited for until in sync, snapshotted, closed — with the
-// agent's own flags and environment (DATASTORE_TYPE, ETCD_ENDPOINTS, KUBECONFIG).
+// agent's own flags and environment (DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_CA_CERT_FILE,
+// ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG).
 import type { Logger } from 'pino';
 import type { LoadedCluster } from '../cluster-source.js';
 import { loadSnapshotFile } from '../cluster-source.js';
@@ -10,10 +11,22 @@ export const clusterFlags = {
   snapshot: { type: 'string' },
   datastore: { type: 'string' },
   'etcd-endpoints': { type: 'string' },
+  'etcd-ca-cert-file': { type: 'string' },
+  'etcd-cert-file': { type: 'string' },
+  'etcd-key-file': { type: 'string' },
   kubeconfig: { type: 'string' },
 } as const;
 
-type ClusterValues = { snapshot?: string; datastore?: string; 'etcd-endpoints'?: string; kubeconfig?: string; node?: string };
+type ClusterValues = {
+  snapshot?: string;
+  datastore?: string;
+  'etcd-endpoints'?: string;
+  'etcd-ca-cert-file'?: string;
+  'etcd-cert-file'?: string;
+  'etcd-key-file'?: string;
+  kubeconfig?: string;
+  node?: string;
+};
 
 const SYNC_TIMEOUT_MS = 30_000;
 
@@ -32,10 +45,26 @@ export async function loadCluster(values: ClusterValues, log?: Logger): Promise<
   const [{ createDatastore }, { createLogger }] = await Promise.all([import('../datastore/create-datastore.js'), import('../log.js')]);
   // Problems are printed by the command; the datastore's own log only says what fails outright.
   const logger = log ?? createLogger('error', 2);
-  const store = await createDatastore({ datastore, etcdEndpoints: endpoints, kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG, nodeName: values.node ?? '', snapshot: undefined }, logger);
+  const setting = (flag: string | undefined, env: string) => flag ?? (process.env[env] || undefined);
+  const store = await createDatastore(
+    {
+      datastore,
+      etcdEndpoints: endpoints,
+      etcdCaCertFile: setting(values['etcd-ca-cert-file'], 'ETCD_CA_CERT_FILE'),
+      etcdCertFile: setting(values['etcd-cert-file'], 'ETCD_CERT_FILE'),
+      etcdKeyFile: setting(values['etcd-key-file'], 'ETCD_KEY_FILE'),
+      kubeconfig: setting(values.kubeconfig, 'KUBECONFIG'),
+      nodeName: values.node ?? '',
+      snapshot: undefined,
+    },
+    logger,
+  );
   try {
     const deadline = Date.now() + SYNC_TIMEOUT_MS;
     while (!store.source.inSync()) {
+      // One look, unlike the agent: the first failed listing is the answer (etcdctl's way).
+      const problem = store.source.syncProblem?.();
+      if (problem !== undefined) throw new Error(`cannot list the ${datastore} datastore: ${problem}`);
       if (Date.now() > deadline) throw new Error(`the ${datastore} datastore did not finish listing within ${SYNC_TIMEOUT_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, 20));
     }

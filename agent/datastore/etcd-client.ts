@@ -11,6 +11,7 @@
 //   a reply lost after the commit would be retried and reported as a conflict with our own write.
 //   Here a call moves to the next endpoint only when it provably never reached etcd.
 import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
+import type { EtcdTls } from './etcd-tls.js';
 
 export interface KeyValue {
   readonly key: string;
@@ -46,6 +47,8 @@ export interface EtcdClientOptions {
    * about 2 MB in flight.
    */
   readonly pageSize?: number;
+  /** For https endpoints: the CA to trust and the client identity (etcd-tls.ts reads them). */
+  readonly tls?: EtcdTls;
 }
 
 export class EtcdOperationError extends Error {
@@ -90,8 +93,11 @@ export class EtcdClient {
     this.endpoints = parseEndpoints(options.endpoints);
     this.pageSize = options.pageSize ?? 2000;
     const timeoutMs = options.requestTimeoutMs ?? 10_000;
+    const tls = options.tls;
+    if (tls !== undefined && !this.endpoints.every((e) => e.startsWith('https://'))) throw new Error(`etcd TLS needs https:// endpoints, got ${this.endpoints.join(',')}`);
     this.etcd = new Etcd3({
       hosts: [...this.endpoints],
+      ...(tls === undefined ? {} : { credentials: { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } }),
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
       grpcOptions: {
         // A catch-up watch response holds up to 1000 revisions of events, far past gRPC's 4 MB

@@ -19,6 +19,7 @@ export const CALICO_PREFIX = '/calico/';
 export class EtcdSource implements ClusterSource {
   readonly store: SnapshotStore;
   private synced = false;
+  private listFailure: string | undefined;
   private watch: PrefixWatch | undefined;
   private readonly changed = new ChangeSignal();
 
@@ -35,6 +36,7 @@ export class EtcdSource implements ClusterSource {
         const revision = await this.relist();
         if (signal?.aborted) return; // closed while the listing was under way
         this.synced = true;
+        this.listFailure = undefined;
         this.emit();
         this.watch = watchPrefix(this.client, CALICO_PREFIX, revision + 1, {
           onPut: (key, value) => this.store.apply(parseEtcdKv(key, value)),
@@ -52,6 +54,7 @@ export class EtcdSource implements ClusterSource {
         return;
       } catch (error) {
         if (signal?.aborted) throw error;
+        this.listFailure = (error as Error).message;
         this.log.warn({ err: error, retryInMs: delay }, 'etcd list failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 10_000);
@@ -69,6 +72,10 @@ export class EtcdSource implements ClusterSource {
 
   inSync(): boolean {
     return this.synced;
+  }
+
+  syncProblem(): string | undefined {
+    return this.synced ? undefined : this.listFailure;
   }
 
   onChange(listener: () => void): () => void {

@@ -4,6 +4,7 @@ import { runAgent } from '../../agent.js';
 import { createLogger } from '../../log.js';
 import { createDatastore } from '../../datastore/create-datastore.js';
 import { parseFlags, type FlagSpec } from '../args.js';
+import { reportWarnings } from '../warnings.js';
 import type { Output } from '../output.js';
 
 const FLAGS: FlagSpec = {
@@ -15,6 +16,7 @@ export async function agentCommand(argv: readonly string[], _io: Output): Promis
   const { values } = parseFlags(argv, FLAGS);
   const config = loadConfig(values as Record<string, string | undefined>, process.env);
   const log = createLogger(config.logLevel);
+  reportWarnings((w) => log.warn({ warning: w.name, code: w.code }, w.message));
   const datastore = await createDatastore(config, log.child({ component: 'datastore' }));
   const agent = await runAgent(config, datastore, log, values.netns as string | undefined);
   await new Promise<void>((resolve) => {
