@@ -20,6 +20,9 @@ export interface AgentConfig {
   etcdCaCertFile?: string;
   etcdCertFile?: string;
   etcdKeyFile?: string;
+  etcdUsername?: string;
+  /** From the environment only: a flag would show it to anyone who lists processes. */
+  etcdPassword?: string;
   kubeconfig?: string;
   snapshot?: string;
   /** The node's IPv4 address with prefix, or `autodetect` (Calico's IP variable). */
@@ -40,14 +43,16 @@ export interface AgentConfig {
   logLevel: LogLevel;
 }
 
-/** Each setting: its flag, its environment variable(s), and how to read the text. */
-export const SETTINGS: Record<keyof AgentConfig, { flag: string; env: readonly string[]; kind: 'string' | 'int' | 'list' }> = {
+/** Each setting: its flag (none for secrets), its environment variable(s), and how to read the text. */
+export const SETTINGS: Record<keyof AgentConfig, { flag?: string; env: readonly string[]; kind: 'string' | 'int' | 'list' }> = {
   nodeName: { flag: 'node', env: ['NODENAME', 'WREN_NODENAME'], kind: 'string' },
   datastore: { flag: 'datastore', env: ['DATASTORE_TYPE', 'WREN_DATASTORE'], kind: 'string' },
   etcdEndpoints: { flag: 'etcd-endpoints', env: ['ETCD_ENDPOINTS'], kind: 'list' },
   etcdCaCertFile: { flag: 'etcd-ca-cert-file', env: ['ETCD_CA_CERT_FILE'], kind: 'string' },
   etcdCertFile: { flag: 'etcd-cert-file', env: ['ETCD_CERT_FILE'], kind: 'string' },
   etcdKeyFile: { flag: 'etcd-key-file', env: ['ETCD_KEY_FILE'], kind: 'string' },
+  etcdUsername: { flag: 'etcd-username', env: ['ETCD_USERNAME'], kind: 'string' },
+  etcdPassword: { env: ['ETCD_PASSWORD'], kind: 'string' },
   kubeconfig: { flag: 'kubeconfig', env: ['KUBECONFIG'], kind: 'string' },
   snapshot: { flag: 'snapshot', env: ['WREN_SNAPSHOT'], kind: 'string' },
   nodeIp: { flag: 'node-ip', env: ['IP'], kind: 'string' },
@@ -77,6 +82,8 @@ const schema: JSONSchemaType<AgentConfig> = {
     etcdCaCertFile: { type: 'string', nullable: true, minLength: 1 },
     etcdCertFile: { type: 'string', nullable: true, minLength: 1 },
     etcdKeyFile: { type: 'string', nullable: true, minLength: 1 },
+    etcdUsername: { type: 'string', nullable: true, minLength: 1 },
+    etcdPassword: { type: 'string', nullable: true, minLength: 1 },
     kubeconfig: { type: 'string', nullable: true, minLength: 1 },
     snapshot: { type: 'string', nullable: true, minLength: 1 },
     nodeIp: { type: 'string', pattern: '^(autodetect|[0-9.]+/[0-9]{1,2})$' },
@@ -102,7 +109,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly setting: keyof AgentConfig, message: string) {
     const s = SETTINGS[setting];
-    super(`bad setting --${s.flag} (${s.env.join(', ')}): ${message}`);
+    super(`bad setting ${s.flag === undefined ? s.env.join(', ') : `--${s.flag} (${s.env.join(', ')})`}: ${message}`);
   }
 }
 
@@ -125,7 +132,7 @@ const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
 export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): AgentConfig {
   const raw: Record<string, unknown> = { ...DEFAULTS, nodeName: hostname().toLowerCase() };
   for (const [key, setting] of Object.entries(SETTINGS) as [keyof AgentConfig, (typeof SETTINGS)[keyof AgentConfig]][]) {
-    const text = flags[setting.flag] ?? setting.env.map((name) => env[name]).find((v) => v !== undefined && v !== '');
+    const text = (setting.flag === undefined ? undefined : flags[setting.flag]) ?? setting.env.map((name) => env[name]).find((v) => v !== undefined && v !== '');
     if (text === undefined) continue;
     if (setting.kind === 'int') {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(key, `"${text}" is not an integer`);
@@ -141,7 +148,8 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   if (!validate(raw)) {
     const error = validate.errors?.[0];
     const key = (error?.instancePath.split('/')[1] ?? error?.params?.additionalProperty ?? 'nodeName') as keyof AgentConfig;
-    throw new ConfigError(key, `"${String(raw[key])}" ${allowed(key, error?.message ?? 'is invalid')}`);
+    const shown = key === 'etcdPassword' ? 'the password' : `"${String(raw[key])}"`;
+    throw new ConfigError(key, `${shown} ${allowed(key, error?.message ?? 'is invalid')}`);
   }
   const config = raw as unknown as AgentConfig;
   if (config.datastore === 'etcdv3' && config.etcdEndpoints.length === 0) throw new ConfigError('etcdEndpoints', 'etcd needs at least one endpoint, e.g. http://127.0.0.1:2379');

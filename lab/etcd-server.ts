@@ -80,6 +80,8 @@ export interface EtcdServer {
   restart(): Promise<void>;
   /** Runs etcdctl (API v3) against this server, under the launcher; returns stdout. */
   etcdctl(args: readonly string[]): Promise<string>;
+  /** After `auth enable`: the `user:password` etcdctl (and the health check) signs in as from now on. */
+  etcdctlSignsInAs(user: string): void;
   /** The store's current revision. */
   revision(): Promise<number>;
   /** Compacts (physically) to `revision`, default the current one; returns it. Older revisions are gone. */
@@ -136,6 +138,7 @@ class EtcdProcess implements EtcdServer {
   readonly dataDir: string;
   readonly logFile: string;
   lastStartMs = 0;
+  private etcdctlUser: string | undefined;
   private child: { spawned: Spawned; exited: Promise<unknown>; hasExited: boolean } | undefined;
   private destroyed = false;
 
@@ -193,15 +196,21 @@ class EtcdProcess implements EtcdServer {
   }
 
   etcdctl(args: readonly string[]): Promise<string> {
-    const [file, ...rest] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...this.etcdctlTls(), ...args];
+    const [file, ...rest] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...this.etcdctlAccess(), ...args];
     return runOk(file ?? 'etcdctl', rest);
   }
 
-  private etcdctlTls(): string[] {
+  etcdctlSignsInAs(user: string): void {
+    this.etcdctlUser = user;
+  }
+
+  /** etcdctl's TLS identity and etcd user, as configured. */
+  private etcdctlAccess(): string[] {
     const tls = this.config.tls;
-    if (tls === undefined) return [];
+    const user = this.etcdctlUser === undefined ? [] : [`--user=${this.etcdctlUser}`];
+    if (tls === undefined) return user;
     const identity = tls.etcdctl === undefined ? [] : [`--cert=${tls.etcdctl.cert}`, `--key=${tls.etcdctl.key}`];
-    return [`--cacert=${tls.ca}`, ...identity];
+    return [`--cacert=${tls.ca}`, ...identity, ...user];
   }
 
   async revision(): Promise<number> {
@@ -263,7 +272,7 @@ class EtcdProcess implements EtcdServer {
 
   /** Healthy, and answered by our process: another etcd already on the port would pass too. */
   private async healthy(pid: number | undefined): Promise<boolean> {
-    const [file, ...args] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...this.etcdctlTls(), '--dial-timeout=200ms', '--command-timeout=500ms', 'endpoint', 'health'];
+    const [file, ...args] = [...(this.config.launcher ?? []), 'etcdctl', `--endpoints=${this.endpoint}`, ...this.etcdctlAccess(), '--dial-timeout=200ms', '--command-timeout=500ms', 'endpoint', 'health'];
     if ((await run(file ?? 'etcdctl', args)).exitCode !== 0) return false;
     const [ssFile, ...ssArgs] = [...(this.config.launcher ?? []), 'ss', '-Hltnp', 'sport', '=', `:${this.config.ports.client}`];
     return (await run(ssFile ?? 'ss', ssArgs)).stdout.includes(`pid=${pid},`);

@@ -1,7 +1,7 @@
 // Where the one-shot commands take the cluster from: `--snapshot FILE` (a kubectl dump), or a
 // live datastore read once — listed, waited for until in sync, snapshotted, closed — with the
 // agent's own flags and environment (DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_CA_CERT_FILE,
-// ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG).
+// ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD, KUBECONFIG).
 import type { Logger } from 'pino';
 import type { LoadedCluster } from '../cluster-source.js';
 import { loadSnapshotFile } from '../cluster-source.js';
@@ -14,6 +14,7 @@ export const clusterFlags = {
   'etcd-ca-cert-file': { type: 'string' },
   'etcd-cert-file': { type: 'string' },
   'etcd-key-file': { type: 'string' },
+  'etcd-username': { type: 'string' },
   kubeconfig: { type: 'string' },
 } as const;
 
@@ -24,6 +25,7 @@ type ClusterValues = {
   'etcd-ca-cert-file'?: string;
   'etcd-cert-file'?: string;
   'etcd-key-file'?: string;
+  'etcd-username'?: string;
   kubeconfig?: string;
   node?: string;
 };
@@ -53,6 +55,9 @@ export async function loadCluster(values: ClusterValues, log?: Logger): Promise<
       etcdCaCertFile: setting(values['etcd-ca-cert-file'], 'ETCD_CA_CERT_FILE'),
       etcdCertFile: setting(values['etcd-cert-file'], 'ETCD_CERT_FILE'),
       etcdKeyFile: setting(values['etcd-key-file'], 'ETCD_KEY_FILE'),
+      etcdUsername: setting(values['etcd-username'], 'ETCD_USERNAME'),
+      // Never a flag: the command line is visible to every user of the machine.
+      etcdPassword: setting(undefined, 'ETCD_PASSWORD'),
       kubeconfig: setting(values.kubeconfig, 'KUBECONFIG'),
       nodeName: values.node ?? '',
       snapshot: undefined,

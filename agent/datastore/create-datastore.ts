@@ -4,7 +4,7 @@ import type { AgentConfig } from '../config.js';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.js';
 import type { Datastore } from './datastore.js';
 
-export type DatastoreSettings = Pick<AgentConfig, 'datastore' | 'snapshot' | 'etcdEndpoints' | 'etcdCaCertFile' | 'etcdCertFile' | 'etcdKeyFile' | 'kubeconfig' | 'nodeName'>;
+export type DatastoreSettings = Pick<AgentConfig, 'datastore' | 'snapshot' | 'etcdEndpoints' | 'etcdCaCertFile' | 'etcdCertFile' | 'etcdKeyFile' | 'etcdUsername' | 'etcdPassword' | 'kubeconfig' | 'nodeName'>;
 
 export async function createDatastore(config: DatastoreSettings, log: Logger): Promise<Datastore> {
   switch (config.datastore) {
@@ -16,8 +16,9 @@ export async function createDatastore(config: DatastoreSettings, log: Logger): P
     // Each client library is loaded only when it is used: an etcd node does not pay for the
     // Kubernetes client's start-up, nor the other way round.
     case 'etcdv3': {
-      const [{ etcdDatastore }, { readEtcdTls }] = await Promise.all([import('./etcd-datastore.js'), import('./etcd-tls.js')]);
-      return etcdDatastore({ endpoints: config.etcdEndpoints, tls: await readEtcdTls(config, config.etcdEndpoints), log });
+      const [{ etcdDatastore }, { etcdUser, readEtcdTls }] = await Promise.all([import('./etcd-datastore.js'), import('./etcd-credentials.js')]);
+      const user = etcdUser(config);
+      return etcdDatastore({ endpoints: config.etcdEndpoints, tls: await readEtcdTls(config, config.etcdEndpoints), user, log });
     }
     case 'kubernetes': {
       const { kubernetesDatastore } = await import('./kubernetes-datastore.js');

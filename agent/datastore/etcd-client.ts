@@ -11,7 +11,7 @@
 //   a reply lost after the commit would be retried and reported as a conflict with our own write.
 //   Here a call moves to the next endpoint only when it provably never reached etcd.
 import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
-import type { EtcdTls } from './etcd-tls.js';
+import type { EtcdTls, EtcdUser } from './etcd-credentials.js';
 
 export interface KeyValue {
   readonly key: string;
@@ -49,6 +49,8 @@ export interface EtcdClientOptions {
   readonly pageSize?: number;
   /** For https endpoints: the CA to trust and the client identity (etcd-tls.ts reads them). */
   readonly tls?: EtcdTls;
+  /** An etcd user (etcd with `auth enable`): etcd3 trades it for a token, and again when that expires. */
+  readonly user?: EtcdUser;
 }
 
 export class EtcdOperationError extends Error {
@@ -98,6 +100,7 @@ export class EtcdClient {
     this.etcd = new Etcd3({
       hosts: [...this.endpoints],
       ...(tls === undefined ? {} : { credentials: { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } }),
+      ...(options.user === undefined ? {} : { auth: { username: options.user.username, password: options.user.password } }),
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
       grpcOptions: {
         // A catch-up watch response holds up to 1000 revisions of events, far past gRPC's 4 MB

@@ -6,10 +6,10 @@ import { EtcdClient } from './etcd-client.js';
 import { EtcdIpamStore } from './etcd-ipam-store.js';
 import { EtcdNodeWriter } from './etcd-node-writer.js';
 import { EtcdSource } from './etcd-source.js';
-import type { EtcdTls } from './etcd-tls.js';
+import type { EtcdTls, EtcdUser } from './etcd-credentials.js';
 
-export function etcdDatastore(options: { endpoints: readonly string[]; tls: EtcdTls | undefined; log: Logger }): Datastore {
-  const client = new EtcdClient({ endpoints: options.endpoints, tls: options.tls });
+export function etcdDatastore(options: { endpoints: readonly string[]; tls: EtcdTls | undefined; user: EtcdUser | undefined; log: Logger }): Datastore {
+  const client = new EtcdClient({ endpoints: options.endpoints, tls: options.tls, user: options.user });
   const source = new EtcdSource(client, options.log);
   // Not awaited: the first listing waits for etcd (retrying with backoff), and meanwhile the agent
   // answers /healthz and says on /readyz that the datastore is not in sync, rather than refusing

@@ -8,7 +8,7 @@ import { reportWarnings } from '../warnings.js';
 import type { Output } from '../output.js';
 
 const FLAGS: FlagSpec = {
-  ...Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }])),
+  ...Object.fromEntries(Object.values(SETTINGS).flatMap((s) => (s.flag === undefined ? [] : [[s.flag, { type: 'string' as const }]]))),
   netns: { type: 'string' },
 };
 

@@ -1,9 +1,10 @@
-// etcd over TLS, configured as Calico's own clients are: the CA that signed etcd's certificate
-// (ETCD_CA_CERT_FILE), and the client certificate and key (ETCD_CERT_FILE, ETCD_KEY_FILE) that an
-// etcd started with --client-cert-auth asks for. The files are read and checked once, when the
-// datastore is made (a certificate that is renewed takes a restart, as with calico-node); what
-// is wrong with them is said then, naming the setting and the file, rather than as a failed
-// handshake on every retry.
+// How wren proves itself to etcd, configured as Calico's own clients are. TLS: the CA that signed
+// etcd's certificate (ETCD_CA_CERT_FILE), and the client certificate and key (ETCD_CERT_FILE,
+// ETCD_KEY_FILE) that an etcd started with --client-cert-auth asks for. Or etcd's own users
+// (ETCD_USERNAME, ETCD_PASSWORD), for an etcd with `auth enable`. The files are read and checked
+// once, when the datastore is made (a certificate that is renewed takes a restart, as with
+// calico-node); what is wrong with them is said then, naming the setting and the file, rather
+// than as a failed handshake on every retry.
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
@@ -13,6 +14,16 @@ export interface EtcdTlsFiles {
   readonly etcdCaCertFile?: string;
   readonly etcdCertFile?: string;
   readonly etcdKeyFile?: string;
+}
+
+export interface EtcdUserSettings {
+  readonly etcdUsername?: string;
+  readonly etcdPassword?: string;
+}
+
+export interface EtcdUser {
+  readonly username: string;
+  readonly password: string;
 }
 
 /** PEM contents, as gRPC takes them. */
@@ -77,4 +88,13 @@ function privateKeyIn(path: string, pem: Buffer): KeyObject {
   } catch {
     throw new ConfigError('etcdKeyFile', `${path} holds no PEM private key (an encrypted key cannot be used)`);
   }
+}
+
+/** The etcd user to authenticate as, or undefined for none; a name without a password or the other way round is refused. */
+export function etcdUser(settings: EtcdUserSettings): EtcdUser | undefined {
+  const { etcdUsername: username, etcdPassword: password } = settings;
+  if (username === undefined && password === undefined) return undefined;
+  if (password === undefined) throw new ConfigError('etcdPassword', 'not set, but --etcd-username is: an etcd user needs its password');
+  if (username === undefined) throw new ConfigError('etcdUsername', 'not set, but ETCD_PASSWORD is: a password needs its user');
+  return { username, password };
 }
