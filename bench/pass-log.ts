@@ -1,8 +1,9 @@
 // The passes an agent logs (debug level logs every one, with its duration), read from its log
 // file as it grows: how the benchmark sees that an agent has gone idle without asking it.
-// Asking costs the agent: polling /metrics every 20 ms rendered ~100 KB of text 50 times a
-// second, and that allocation rate kept V8's memory reducer waiting, so the full collections it
-// owed from start-up ran later, inside the idle window, and were measured as idle cost.
+// Asking costs the agent: polling /metrics every 20 ms had it render its whole Prometheus text
+// 50 times a second, and that allocation rate kept V8's memory reducer waiting, so the full
+// collections it owed from start-up ran later, inside the idle window, and were measured as idle
+// cost.
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
