@@ -89,6 +89,7 @@ describe('file shapes', () => {
   it.each([
     { name: 'broken YAML', text: 'apiVersion: v1\nitems:\n  - kind: Node\n   bad: indent\n', where: /line 4, column \d+/ },
     { name: 'broken JSON', text: '{\n  "kind": "List",\n  "items": [\n    {"kind": "Node",}\n  ]\n', where: /line \d+, column \d+/ },
+    { name: 'a JSON List missing a comma between items', text: '{\n  "kind": "List",\n  "items": [\n    {"kind": "Node"}\n    {"kind": "Node"}\n  ]\n}\n', where: /line \d+, column \d+/ },
     { name: 'an unterminated string', text: 'kind: "List\n', where: /at line 2, column 1: Missing closing "quote$/ },
   ])('refuses $name with one error saying where', ({ text, where }) => {
     expect(() => parseSnapshotText(text)).toThrow(where);

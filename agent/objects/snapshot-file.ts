@@ -8,6 +8,7 @@ import type { ClusterSnapshot, ObjectProblem } from '../../routing/cluster.js';
 import type { ObjectKind, ParsedObject, ParseResult } from './api.js';
 import { parseObject } from './parse-object.js';
 import { isRecord } from './results.js';
+import { jsonListItems } from './json-list-items.js';
 import { buildSnapshot } from './snapshot-build.js';
 import { decodeDocuments } from './yaml-documents.js';
 
@@ -22,8 +23,7 @@ export interface SnapshotFile {
 const MAX_LIST_DEPTH = 16;
 
 export function parseSnapshotText(text: string): SnapshotFile {
-  const results: ParseResult[] = [];
-  for (const document of decodeDocuments(text)) collect(document, results, 0);
+  const results = collectListItems(text) ?? collectDocuments(text);
 
   // Per kind, by key; undefined where the last occurrence was invalid or ignored (it still counts
   // as seen). No `${kind} ${key}` string per object: a 100,000-block dump has 200,000 of them.
@@ -52,9 +52,39 @@ function* parsedObjects(byKind: ReadonlyMap<ObjectKind, ReadonlyMap<string, Pars
   }
 }
 
+/** Every document of the text, each parsed whole (YAML, or JSON that is not a List). */
+function collectDocuments(text: string): ParseResult[] {
+  const results: ParseResult[] = [];
+  for (const document of decodeDocuments(text)) collect(document, results, 0);
+  return results;
+}
+
+/**
+ * A JSON List item by item (json-list-items.ts): the same results as collectDocuments, with one
+ * item's raw tree alive at a time. Undefined for anything else, and for anything that fails,
+ * which collectDocuments then does again and reports (malformed JSON with its line).
+ */
+function collectListItems(text: string): ParseResult[] | undefined {
+  try {
+    const list = jsonListItems(text);
+    if (list === undefined) return undefined;
+    const results: ParseResult[] = [];
+    for (const item of list.items) collect(item, results, 1);
+    // kubectl prints `kind` after `items`: only now is it known to be a List (nearly always).
+    return isList(list.head()) ? results : undefined;
+  } catch {
+    // Malformed JSON, or lists nested too deep: the whole-text path says what and where.
+    return undefined;
+  }
+}
+
+function isList(value: unknown): value is { items: unknown } {
+  return isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
+}
+
 function collect(value: unknown, results: ParseResult[], depth: number): void {
   if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
-  const items = Array.isArray(value) ? value : isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) ? value.items : undefined;
+  const items = Array.isArray(value) ? value : isList(value) ? value.items : undefined;
   if (items === undefined) {
     results.push(parseObject(value));
     return;
