@@ -73,6 +73,22 @@ describe('wren routes from every datastore', () => {
     }
   });
 
+  it('a datastore that cannot be listed ends a one-shot command at once, with the reason', async () => {
+    // A port nothing listens on (the double, closed before it is asked).
+    const api = await startKubeApiDouble();
+    const kubeconfig = join(dir, 'kubeconfig-closed');
+    await writeFile(kubeconfig, kubeconfigYaml(api));
+    await api.close();
+    const started = performance.now();
+    const kube = await wren('routes', '--node', 'a', '--datastore', 'kubernetes', '--kubeconfig', kubeconfig);
+    expect(kube.code).toBe(1);
+    expect(kube.err.join('\n')).toMatch(/^wren routes: cannot list the kubernetes datastore: \S+: .*ECONNREFUSED/);
+    const etcd = await wren('routes', '--node', 'a', '--datastore', 'etcd', '--etcd-endpoints', 'http://127.0.0.1:1');
+    expect(etcd.code).toBe(1);
+    expect(etcd.err.join('\n')).toMatch(/^wren routes: cannot list the etcdv3 datastore: etcd list of \/calico\/ failed: .*ECONNREFUSED/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it('a missing endpoint is a usage error naming the flag', async () => {
     const r = await wren('routes', '--node', 'a', '--datastore', 'etcd');
     expect(r.code).toBe(2);

@@ -42,6 +42,7 @@ export class ResourceInformer {
   #synced = false;
   #stopped = false;
   #restarts = 0;
+  #lastFailure: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
 
@@ -64,6 +65,11 @@ export class ResourceInformer {
   /** How many times the informer was restarted after an error. */
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** Why it last stopped, naming its resource; undefined if it never has. */
+  get lastFailure(): string | undefined {
+    return this.#lastFailure;
   }
 
   start(): void {
@@ -112,6 +118,7 @@ export class ResourceInformer {
     if (this.#stopped || this.#timer !== undefined) return;
     const delay = this.#options.backoff.next();
     this.#restarts += 1;
+    this.#lastFailure = `${qualifiedName(this.#options.resource)}: ${describe(error)}`;
     this.#options.log.warn({ resource: qualifiedName(this.#options.resource), error: describe(error), retryInMs: delay }, 'informer stopped; restarting');
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

@@ -81,6 +81,11 @@ export class KubernetesSource implements ClusterSource {
     return this.#synced;
   }
 
+  syncProblem(): string | undefined {
+    if (this.#synced) return undefined;
+    return this.#informers.find((informer) => !informer.synced && informer.lastFailure !== undefined)?.lastFailure;
+  }
+
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
