@@ -128,11 +128,17 @@ const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
   logLevel: 'info',
 };
 
+/** A setting's text: its flag, else the first of its variables that is set (an empty one is not). */
+export function settingText(key: keyof AgentConfig, flags: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): string | undefined {
+  const setting = SETTINGS[key];
+  return (setting.flag === undefined ? undefined : flags[setting.flag]) ?? setting.env.map((name) => env[name]).find((v) => v !== undefined && v !== '');
+}
+
 /** Merges flags (by flag name), environment and defaults, then validates. */
 export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): AgentConfig {
   const raw: Record<string, unknown> = { ...DEFAULTS, nodeName: hostname().toLowerCase() };
   for (const [key, setting] of Object.entries(SETTINGS) as [keyof AgentConfig, (typeof SETTINGS)[keyof AgentConfig]][]) {
-    const text = (setting.flag === undefined ? undefined : flags[setting.flag]) ?? setting.env.map((name) => env[name]).find((v) => v !== undefined && v !== '');
+    const text = settingText(key, flags, env);
     if (text === undefined) continue;
     if (setting.kind === 'int') {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(key, `"${text}" is not an integer`);

@@ -43,22 +43,24 @@ export async function loadCluster(values: ClusterValues, log?: Logger): Promise<
   if (datastore === undefined) throw new UsageError(`--datastore must be etcd, kubernetes or snapshot, got "${kind}"`);
   const endpoints = (values['etcd-endpoints'] ?? process.env.ETCD_ENDPOINTS ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
   if (datastore === 'etcdv3' && endpoints.length === 0) throw new UsageError('--datastore etcd needs --etcd-endpoints URL[,URL] (or ETCD_ENDPOINTS)');
-  // Loaded only for a live datastore: a snapshot file needs neither the datastores nor pino.
-  const [{ createDatastore }, { createLogger }] = await Promise.all([import('../datastore/create-datastore.js'), import('../log.js')]);
+  // Loaded only for a live datastore: a snapshot file needs neither the datastores nor pino, nor
+  // the agent's configuration (its ajv schema).
+  const [{ createDatastore }, { createLogger }, { settingText }] = await Promise.all([import('../datastore/create-datastore.js'), import('../log.js'), import('../config.js')]);
   // Problems are printed by the command; the datastore's own log only says what fails outright.
   const logger = log ?? createLogger('error', 2);
-  const setting = (flag: string | undefined, env: string) => flag ?? (process.env[env] || undefined);
+  // The agent's own flags and variables (ETCD_PASSWORD has no flag: a command line is visible to
+  // every user of the machine).
+  const text = (key: 'etcdCaCertFile' | 'etcdCertFile' | 'etcdKeyFile' | 'etcdUsername' | 'etcdPassword' | 'kubeconfig') => settingText(key, values, process.env);
   const store = await createDatastore(
     {
       datastore,
       etcdEndpoints: endpoints,
-      etcdCaCertFile: setting(values['etcd-ca-cert-file'], 'ETCD_CA_CERT_FILE'),
-      etcdCertFile: setting(values['etcd-cert-file'], 'ETCD_CERT_FILE'),
-      etcdKeyFile: setting(values['etcd-key-file'], 'ETCD_KEY_FILE'),
-      etcdUsername: setting(values['etcd-username'], 'ETCD_USERNAME'),
-      // Never a flag: the command line is visible to every user of the machine.
-      etcdPassword: setting(undefined, 'ETCD_PASSWORD'),
-      kubeconfig: setting(values.kubeconfig, 'KUBECONFIG'),
+      etcdCaCertFile: text('etcdCaCertFile'),
+      etcdCertFile: text('etcdCertFile'),
+      etcdKeyFile: text('etcdKeyFile'),
+      etcdUsername: text('etcdUsername'),
+      etcdPassword: text('etcdPassword'),
+      kubeconfig: text('kubeconfig'),
       nodeName: values.node ?? '',
       snapshot: undefined,
     },
