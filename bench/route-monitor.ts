@@ -140,7 +140,7 @@ export class RouteMonitor {
 const STAMP = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)\] /;
 
 /** A line without its stamp, timed by it; a line without one (never, from `-ts`) is timed now. */
-export function unstamp(stamped: string, clockOffset: number): MonitorLine {
+function unstamp(stamped: string, clockOffset: number): MonitorLine {
   const m = STAMP.exec(stamped);
   if (m === null) return { line: stamped, at: performance.now() };
   // Date reads a date-time without an offset as local time, as `ip` prints it.
@@ -154,7 +154,7 @@ export function unstamp(stamped: string, clockOffset: number): MonitorLine {
  * (no compilation or preemption between them), else the next one is awaited. Spins for a few
  * milliseconds at most.
  */
-export function wallClockOffset(): number {
+function wallClockOffset(): number {
   let lastMono = performance.now();
   let lastWall = Date.now();
   for (;;) {
