@@ -86,6 +86,28 @@ export interface ClusterSnapshot {
 
 export const EMPTY_SNAPSHOT: ClusterSnapshot = { pools: [], nodes: [], blocks: [], affinities: [], workloads: [] };
 
+/**
+ * Why an object (or part of it) was refused, as a stable code: problems are counted and listed
+ * per reason (100,000 bad blocks are one line with a count, not 100,000 lines).
+ */
+export const PROBLEM_REASONS = [
+  'invalid', // the object does not parse: schema, syntax, a field of the wrong form
+  'forbidden-space', // a pool, block or address over the node's own, reserved or forbidden addresses
+  'outside-pool', // a block, tunnel or pod address inside no IPPool
+  'block-size', // a block whose prefix is not its pool's block size
+  'overlap', // a block overlapping or covering another
+  'unknown-node', // a block or allocation naming a node that does not exist
+  'interface', // a workload interface that is not a workload interface (FELIX_INTERFACEPREFIX)
+  'not-allocated', // an address IPAM did not give to the object claiming it
+  'vtep', // a VTEP address or MAC that is unusable or claimed twice
+  'missing-address', // a node without the address its routes need
+  'affinity', // block affinities that disagree
+  'route-conflict', // two objects want one route
+  'kernel-refused', // the kernel refused a change for this object
+  'other',
+] as const;
+export type ProblemReason = (typeof PROBLEM_REASONS)[number];
+
 /** What went wrong with one object: enough for an operator to find and fix it. */
 export interface ObjectProblem {
   readonly kind: string;
@@ -93,4 +115,10 @@ export interface ObjectProblem {
   /** JSON path of the offending field inside the object, e.g. `spec.cidr`. */
   readonly field: string;
   readonly message: string;
+  /** Why, as a code to count by; absent on older producers, which count as `other`. */
+  readonly reason?: ProblemReason;
+}
+
+export function reasonOf(problem: ObjectProblem): ProblemReason {
+  return problem.reason ?? 'other';
 }
