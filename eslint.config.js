@@ -16,7 +16,17 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use `as const` objects and unions.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects and unions.' },
+        // Every spread argument is a stack slot: on Node 20, push(...list) throws "Maximum call
+        // stack size exceeded" above about 125,000 items, and a 100,000-block cluster makes lists
+        // that long. Append with for…of, take a minimum with reduce.
+        {
+          selector: "CallExpression[callee.property.name=/^(push|unshift|splice|min|max|fromCharCode|fromCodePoint)$/] > SpreadElement",
+          message: 'A spread argument grows the stack with the list (RangeError above ~125,000 items): use for…of or reduce.',
+        },
+      ],
     },
   },
   { files: ['routing/**/*.ts', 'tunnels/**/*.ts'], rules: { 'no-restricted-imports': ['error', noIo] } },

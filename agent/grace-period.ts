@@ -55,7 +55,7 @@ export class GracePeriod {
   private schedule(): void {
     if (this.timer !== undefined || this.spared.size === 0) return;
     const ends = [...this.spared].map((name) => (this.firstSeen.get(name) ?? 0) + this.graceMs);
-    const delay = Math.max(0, Math.min(...ends) - performance.now()) + 1;
+    const delay = Math.max(0, ends.reduce((a, b) => Math.min(a, b)) - performance.now()) + 1;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.onOver();

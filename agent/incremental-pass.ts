@@ -76,7 +76,7 @@ export function linkEffects(view: KernelView, links: readonly Link[], hostIface:
       if (structural(old.name) || old.addresses.some((a) => !linkLocal(a))) return { full: true, why: `${old.name} went away or down` };
       continue;
     }
-    dropped.push(...view.dropRoutesOf(old.name));
+    for (const route of view.dropRoutesOf(old.name)) dropped.push(route);
   }
   for (const link of links) {
     const old = view.link(link.name);

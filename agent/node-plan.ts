@@ -73,7 +73,7 @@ export function desiredNode(snapshot: ClusterSnapshot, links: readonly Link[], c
   ];
   const ipip = desiredIpip(snapshot, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
   const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
-  problems.push(...routes.problems, ...vxlan.flatMap((v) => v.problems), ...ipip.problems);
+  for (const p of [routes.problems, ...vxlan.map((v) => v.problems), ipip.problems].flat()) problems.push(p);
   return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine };
 }
 
@@ -98,8 +98,8 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
   for (const v of desired.vxlan) {
     const have = links.get(v.device);
     const ops = planVxlan(v.spec, v.device, have);
-    setup.push(...ops.setup);
-    teardown.push(...ops.teardown);
+    for (const op of ops.setup) setup.push(op);
+    for (const op of ops.teardown) teardown.push(op);
     for (const name of ops.ready) ready.set(name, { up: true });
     if (v.spec === undefined) continue;
     // A device being (re)created starts empty: everything on it must be written again.
@@ -110,7 +110,7 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
     addEntryOps(entries, diffEntries(v, onDevice, options.allowDeletes));
   }
   const ipip = planIpip(desired.ipip, links.get(desired.ipip.name));
-  setup.push(...ipip.setup);
+  for (const op of ipip.setup) setup.push(op);
   for (const name of ipip.ready) ready.set(name, { up: true });
 
   for (const name of desired.workloadIfaces) {

@@ -86,7 +86,7 @@ export class AgentProcess {
         await sleep(20);
         const passes = await tail.read();
         if (passes.length > 0) {
-          longestMs = Math.max(longestMs, ...passes.map((p) => p.ms));
+          longestMs = passes.reduce((longest, p) => Math.max(longest, p.ms), longestMs);
           lastChange = performance.now();
         } else if (performance.now() - lastChange >= Math.max(minQuietMs, 2 * longestMs)) {
           return;

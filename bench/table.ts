@@ -67,6 +67,6 @@ export function renderMarkdown(r: BenchResults): string {
 
   out.push('### Targets', '');
   out.push(table(['target', 'measured', 'limit', 'result'], r.targets.map((t) => [t.name, t.value, t.limit, t.pass === undefined ? 'not measured' : t.pass ? 'PASS' : 'FAIL'])), '');
-  if (r.notes.length > 0) out.push('### Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  if (r.notes.length > 0) out.push(['### Notes', '', ...r.notes.map((n) => `- ${n}`), ''].join('\n'));
   return out.join('\n');
 }

@@ -133,8 +133,8 @@ export class RouteEngine {
 
   problems(): ObjectProblem[] {
     const out = [...this.globalProblems];
-    for (const list of this.unitProblems.values()) out.push(...list);
-    for (const list of this.collisions.values()) out.push(...list);
+    for (const list of this.unitProblems.values()) for (const p of list) out.push(p);
+    for (const list of this.collisions.values()) for (const p of list) out.push(p);
     return out;
   }
 

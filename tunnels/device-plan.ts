@@ -61,7 +61,7 @@ export function planIpip(want: DesiredIpip, have: Link | undefined): DeviceOps {
     if (want.spec.address !== undefined) setup.push({ op: 'addr-add', dev: want.name, cidr: want.spec.address });
     setup.push({ op: 'link-up', name: want.name });
   } else {
-    setup.push(...inPlaceFixes(want.name, have, want.spec.mtu, want.spec.address));
+    for (const op of inPlaceFixes(want.name, have, want.spec.mtu, want.spec.address)) setup.push(op);
   }
   return { setup, teardown: [], ready: [want.name] };
 }

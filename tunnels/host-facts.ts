@@ -15,7 +15,7 @@ export function interfaceCarrying(links: readonly Link[], ip: IpAddr): Link | un
 export function detectHostMtu(links: readonly Link[], ip: IpAddr | undefined, pattern?: RegExp): number | undefined {
   if (pattern !== undefined) {
     const matching = links.filter((l) => l.up && pattern.test(l.name)).map((l) => l.mtu);
-    if (matching.length > 0) return Math.min(...matching);
+    if (matching.length > 0) return matching.reduce((a, b) => Math.min(a, b));
   }
   return ip === undefined ? undefined : interfaceCarrying(links, ip)?.mtu;
 }

@@ -64,7 +64,7 @@ export function computeMtus(input: MtuInput): Mtus {
     tunnels[encap] = mtu;
   }
   const values = Object.values(tunnels);
-  return { host: input.hostMtu, tunnels, pod: values.length === 0 ? input.hostMtu : Math.min(...values) };
+  return { host: input.hostMtu, tunnels, pod: values.length === 0 ? input.hostMtu : values.reduce((a, b) => Math.min(a, b)) };
 }
 
 function checkRange(setting: string, mtu: number, family: Family): void {

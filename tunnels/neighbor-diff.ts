@@ -17,9 +17,9 @@ export function emptyEntryOps(): EntryOps {
 
 /** Adds one device's entry operations to those of the devices before it. */
 export function addEntryOps(into: EntryOps, more: EntryOps): void {
-  into.neighReplace.push(...more.neighReplace);
-  into.neighDelete.push(...more.neighDelete);
-  into.fdb.push(...more.fdb);
+  for (const op of more.neighReplace) into.neighReplace.push(op);
+  for (const op of more.neighDelete) into.neighDelete.push(op);
+  for (const op of more.fdb) into.fdb.push(op);
 }
 
 export function diffEntries(

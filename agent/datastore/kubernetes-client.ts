@@ -56,7 +56,7 @@ export class KubeClient {
       const page = await this.#http.send({ method: 'GET', path: `${collectionPath(resource)}?${query}`, what, signal: options.signal });
       const metadata = record(page.metadata);
       if (!Array.isArray(page.items)) throw new Error(`${what}: the answer has no items`);
-      items.push(...page.items.filter(isObject));
+      for (const item of page.items) if (isObject(item)) items.push(item);
       resourceVersion ??= typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : '';
       token = typeof metadata.continue === 'string' ? metadata.continue : '';
     } while (token !== '');

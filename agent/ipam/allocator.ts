@@ -40,18 +40,18 @@ export class IpamAllocator {
 
     for (const affinity of await this.confirmedAffinities(req.node, pools)) {
       if (want() === 0) break;
-      ips.push(...(await this.assignFromBlock(affinity.cidr, want(), req)));
+      for (const ip of await this.assignFromBlock(affinity.cidr, want(), req)) ips.push(ip);
     }
     while (want() > 0) {
       const claimed = await this.claimBlock(req.node, pools);
       if (claimed === undefined) break;
-      ips.push(...(await this.assignFromBlock(claimed, want(), req)));
+      for (const ip of await this.assignFromBlock(claimed, want(), req)) ips.push(ip);
     }
     if (want() > 0 && !this.options.strictAffinity) {
       for (const block of await this.store.listBlocks()) {
         if (want() === 0) break;
         if (block.value.deleted || freeCount(block.value) === 0 || !inPools(block.value.cidr, pools)) continue;
-        ips.push(...(await this.assignFromBlock(block.value.cidr, want(), req)));
+        for (const ip of await this.assignFromBlock(block.value.cidr, want(), req)) ips.push(ip);
       }
     }
     if (want() > 0) {
@@ -73,7 +73,7 @@ export class IpamAllocator {
     const out: IpAddr[] = [];
     for (const cidr of Object.keys(h.value.block)) {
       const block = await this.store.getBlock(cidr);
-      if (block !== undefined) out.push(...ipsOfHandle(block.value, handle));
+      if (block !== undefined) for (const ip of ipsOfHandle(block.value, handle)) out.push(ip);
     }
     return out;
   }
@@ -87,7 +87,7 @@ export class IpamAllocator {
       byBlock.set(block.value.cidr, [...(byBlock.get(block.value.cidr) ?? []), ip]);
     }
     const released: IpAddr[] = [];
-    for (const [cidr, list] of byBlock) released.push(...(await this.releaseFromBlock(cidr, () => list)));
+    for (const [cidr, list] of byBlock) for (const ip of await this.releaseFromBlock(cidr, () => list)) released.push(ip);
     return released;
   }
 
@@ -95,7 +95,7 @@ export class IpamAllocator {
     const h = await this.store.getHandle(handle);
     if (h === undefined) return [];
     const released: IpAddr[] = [];
-    for (const cidr of Object.keys(h.value.block)) released.push(...(await this.releaseFromBlock(cidr, (b) => ipsOfHandle(b, handle))));
+    for (const cidr of Object.keys(h.value.block)) for (const ip of await this.releaseFromBlock(cidr, (b) => ipsOfHandle(b, handle))) released.push(ip);
     return released;
   }
 

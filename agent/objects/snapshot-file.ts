@@ -32,7 +32,7 @@ export function parseSnapshotText(text: string): SnapshotFile {
   let ignored = 0;
   for (const result of results) {
     if (result.status === 'ignored') ignored += 1;
-    if (result.status === 'ok' && result.problems !== undefined) problems.push(...result.problems);
+    if (result.status === 'ok' && result.problems !== undefined) for (const p of result.problems) problems.push(p);
     if (result.status === 'invalid') problems.push(result.problem);
     const kind = result.status === 'ok' ? result.object.kind : result.kind;
     const key = result.status === 'ok' ? result.object.key : result.key;

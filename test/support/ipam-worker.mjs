@@ -11,7 +11,7 @@ const ipam = new IpamAllocator(new EtcdIpamStore(client));
 const pool = { name: 'pool', cidr, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', disabled: false };
 const ips = [];
 for (let i = 0; i < Number(count); i++) {
-  ips.push(...(await ipam.assign({ node, count: 1, handle: `k8s-pod-network.${node}.${i}`, attributes: { node, pod: `p${i}` }, pools: [pool] })));
+  for (const ip of await ipam.assign({ node, count: 1, handle: `k8s-pod-network.${node}.${i}`, attributes: { node, pod: `p${i}` }, pools: [pool] })) ips.push(ip);
 }
 client.close();
 process.stdout.write(`${JSON.stringify(ips)}\n`);
