@@ -15,6 +15,7 @@ import { ReconcileLoop } from './loop.js';
 import { AgentMetrics } from './metrics.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { statusReport } from './status.js';
+import { sharedStatus } from './status-endpoint.js';
 
 export interface RunningAgent {
   readonly port: number;
@@ -90,7 +91,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
       return { ready: true };
     },
-    status: () => statusReport(config, loop, kernel, source, dataplane),
+    status: sharedStatus(() => statusReport(config, loop, kernel, source, dataplane), metrics.registry),
   });
   // Routing starts once the node is registered (its tunnel address is part of what it routes).
   let started = false;

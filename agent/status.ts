@@ -1,12 +1,17 @@
 // The agent's status as JSON (`/status`, `wren status`): who and where, sync state, what the
 // last pass did, and what the next pass would change right now (a dry run against the kernel).
+// Lists that grow with the cluster are capped (the first STATUS_LIST_CAP and the total), so the
+// answer is the same size at any cluster size.
 import type { Kernel } from '../kernel/kernel.js';
-import { renderOp } from '../kernel/plan.js';
+import { renderOp, type Plan } from '../kernel/plan.js';
+import { capped } from './capped.js';
 import type { ClusterSource } from './cluster-source.js';
 import type { AgentConfig } from './config.js';
 import type { ReconcileLoop } from './loop.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { reconcileOnce } from './reconciler.js';
+
+export const STATUS_LIST_CAP = 100;
 
 export async function statusReport(config: AgentConfig, loop: ReconcileLoop, kernel: Kernel, source: ClusterSource, dataplane: DataplaneConfig) {
   const s = loop.status();
@@ -24,10 +29,20 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
     hostIface: last?.hostIface ?? null,
     routes: last === undefined ? null : {
       desired: last.desiredByClass,
-      held: last.held.map((h) => ({ dst: h.route.dst, reason: h.reason })),
-      conflicts: last.conflicts.map((c) => ({ dst: c.desired.dst, foreignProto: c.foreign.proto })),
+      held: firstOf(last.held, (h) => ({ dst: h.route.dst, reason: h.reason })),
+      conflicts: firstOf(last.conflicts, (c) => ({ dst: c.desired.dst, foreignProto: c.foreign.proto })),
     },
     problems: (pending ?? last)?.problems ?? [],
-    pendingDiff: pending === undefined ? null : pending.planned.plan.flatMap((phase) => phase.ops.map(renderOp)),
+    pendingDiff: pending === undefined ? null : firstOf(opsOf(pending.planned.plan), renderOp),
   };
+}
+
+/** The first STATUS_LIST_CAP items, each turned into what /status shows, and the total. */
+function firstOf<T, U>(items: Iterable<T>, show: (item: T) => U): { total: number; first: U[] } {
+  const { total, first } = capped(items, STATUS_LIST_CAP);
+  return { total, first: first.map((item) => show(item)) };
+}
+
+function* opsOf(plan: Plan) {
+  for (const phase of plan) yield* phase.ops;
 }

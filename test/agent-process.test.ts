@@ -60,8 +60,8 @@ describe('wren agent', () => {
       expect(metrics).toContain('wren_routes_desired{class="vxlan"} 2');
       expect(metrics).toContain('wren_routes_programmed{class="blackhole"} 1');
       expect(metrics).toContain('wren_mtu_bytes{device="vxlan4"} 1450');
-      const status = JSON.parse((await httpGet(listen, '/status')).body) as { node: string; inSync: boolean; pendingDiff: string[] };
-      expect(status).toMatchObject({ node: 'minikube', inSync: true, pendingDiff: [] });
+      const status = JSON.parse((await httpGet(listen, '/status')).body) as { node: string; inSync: boolean; pendingDiff: { total: number; first: string[] } };
+      expect(status).toMatchObject({ node: 'minikube', inSync: true, pendingDiff: { total: 0, first: [] } });
       expect(await readFile(join(dir, 'mtu'), 'utf8')).toBe('1450\n');
       const human = await run('node', [MAIN, 'status', '--http-listen', `unix:${sock}`]);
       expect(human.exitCode).toBe(0);

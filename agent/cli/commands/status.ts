@@ -1,6 +1,7 @@
 // `wren status [--http-listen ADDR:PORT|unix:PATH]`: the running agent's /status, for a person.
 import { httpGet } from '../../http-client.js';
 import { parseListen } from '../../http.js';
+import type { Capped } from '../../capped.js';
 import { parseFlags } from '../args.js';
 import type { Output } from '../output.js';
 
@@ -12,9 +13,9 @@ interface Status {
   lastSuccessAt: string | null;
   lastError: string | null;
   mtu: { host: number; pod: number; tunnels: Record<string, number> } | null;
-  routes: { desired: Record<string, number>; held: { dst: string; reason: string }[]; conflicts: { dst: string; foreignProto: number }[] } | null;
+  routes: { desired: Record<string, number>; held: Capped<{ dst: string; reason: string }>; conflicts: Capped<{ dst: string; foreignProto: number }> } | null;
   problems: { kind: string; name: string; field: string; message: string }[];
-  pendingDiff: string[] | null;
+  pendingDiff: Capped<string> | null;
 }
 
 export async function statusCommand(argv: readonly string[], io: Output): Promise<number> {
@@ -40,11 +41,20 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
   if (status.mtu !== null) row('mtu', `host ${status.mtu.host}, pods ${status.mtu.pod}${Object.entries(status.mtu.tunnels).map(([k, v]) => `, ${k} ${v}`).join('')}`);
   if (status.routes !== null) {
     row('routes', Object.entries(status.routes.desired).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'none');
-    for (const h of status.routes.held) row('  held', `${h.dst}: ${h.reason}`);
-    for (const c of status.routes.conflicts) row('  conflict', `${c.dst}: held by a proto ${c.foreignProto} route`);
+    for (const h of status.routes.held.first) row('  held', `${h.dst}: ${h.reason}`);
+    more(status.routes.held, 'held', row);
+    for (const c of status.routes.conflicts.first) row('  conflict', `${c.dst}: held by a proto ${c.foreignProto} route`);
+    more(status.routes.conflicts, 'conflict', row);
   }
   for (const p of status.problems) row('problem', `${p.kind}/${p.name} ${p.field}: ${p.message}`);
-  row('pending', status.pendingDiff === null ? 'unknown (not in sync)' : status.pendingDiff.length === 0 ? 'nothing: the kernel matches' : `${status.pendingDiff.length} change(s)`);
-  for (const line of status.pendingDiff ?? []) io.out(`  ${line}`);
+  const pending = status.pendingDiff;
+  row('pending', pending === null ? 'unknown (not in sync)' : pending.total === 0 ? 'nothing: the kernel matches' : `${pending.total} change(s)`);
+  for (const line of pending?.first ?? []) io.out(`  ${line}`);
+  if (pending !== null && pending.total > pending.first.length) io.out(`  … and ${pending.total - pending.first.length} more`);
   return 0;
+}
+
+/** The line saying how many of a capped list /status left out, if any. */
+function more(list: Capped<unknown>, what: string, row: (k: string, v: string) => void): void {
+  if (list.total > list.first.length) row(`  ${what}`, `… and ${list.total - list.first.length} more`);
 }
