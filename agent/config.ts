@@ -9,6 +9,7 @@ import { DEFAULT_ROUTE_PROTOCOL } from '../routing/desired-routes.js';
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI } from '../tunnels/vxlan.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_MTU_FILE } from './mtu-file.js';
+import { parseRouteSetting } from './route-settings.js';
 
 export const DATASTORE_TYPES = ['etcdv3', 'kubernetes', 'snapshot'] as const;
 export type DatastoreType = (typeof DATASTORE_TYPES)[number];
@@ -89,7 +90,8 @@ const schema: JSONSchemaType<AgentConfig> = {
     nodeIp: { type: 'string', pattern: '^(autodetect|[0-9.]+/[0-9]{1,2})$' },
     nodeIp6: { type: 'string', pattern: '^(autodetect|none|[0-9a-fA-F:]+/[0-9]{1,3})$' },
     httpListen: { type: 'string', pattern: '^((\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}|unix:/[^\\s]+)$' },
-    proto: { type: 'integer', minimum: 5, maximum: 255, not: { enum: [12, 80] } },
+    // Checked by parseRouteSetting (route-settings.ts) before: these bounds only back it up.
+    proto: { type: 'integer', minimum: 1, maximum: 255 },
     table: { type: 'integer', minimum: 1, maximum: 4294967295, not: { enum: [253, 255] } },
     hostIface: { type: 'string', nullable: true, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$' },
     hostMtu: { type: 'integer', nullable: true, minimum: 68, maximum: 65535 },
@@ -140,7 +142,11 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   for (const [key, setting] of Object.entries(SETTINGS) as [keyof AgentConfig, (typeof SETTINGS)[keyof AgentConfig]][]) {
     const text = settingText(key, flags, env);
     if (text === undefined) continue;
-    if (setting.kind === 'int') {
+    if (key === 'proto' || key === 'table') {
+      const parsed = parseRouteSetting(key, text);
+      if (parsed.refused !== undefined) throw new ConfigError(key, parsed.refused);
+      raw[key] = parsed.value;
+    } else if (setting.kind === 'int') {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(key, `"${text}" is not an integer`);
       raw[key] = Number(text);
     } else if (setting.kind === 'list') {
@@ -176,10 +182,6 @@ function allowed(key: keyof AgentConfig, fallback: string): string {
       return `is not one of ${DATASTORE_TYPES.join(', ')} (etcd is read as etcdv3)`;
     case 'logLevel':
       return `is not one of ${LOG_LEVELS.join(', ')}`;
-    case 'proto':
-      return 'must be from 5 to 255 and not 12 (BIRD) or 80 (Felix)';
-    case 'table':
-      return 'must be a table number other than 253 and 255 (the kernel\'s)';
     case 'nodeName':
       return 'must be a Kubernetes node name (lower-case DNS subdomain)';
     case 'httpListen':

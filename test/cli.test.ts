@@ -102,7 +102,7 @@ items:
     expect(missing.err).toEqual([expect.stringMatching(/^wren routes: cannot read snapshot .*nope\.yaml: ENOENT$/)]);
     const bad = await wren('routes', '--node', 'a', '--snapshot', FIXTURE, '--proto', '80');
     expect(bad.code).toBe(2);
-    expect(bad.err).toEqual([expect.stringContaining('--proto 80 is reserved')]);
+    expect(bad.err).toEqual([expect.stringContaining('wren routes: bad setting --proto: "80" is the protocol of felix')]);
   });
 });
 
