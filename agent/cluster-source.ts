@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
 import type { ObjectChange } from './snapshot-store.js';
 import { parseSnapshotText } from './objects/snapshot-file.js';
+import { ClusterRefusedError, contentRefusal, dumpText, refusalOf } from './cluster-wholeness.js';
 
 /**
  * What a source backed by a SnapshotStore offers besides the snapshot: the objects that changed
@@ -34,13 +35,21 @@ export interface LoadedCluster {
   readonly problems: readonly ObjectProblem[];
 }
 
+// A file that cannot be a whole cluster (empty, binary, truncated, or without any object wren
+// reads) throws ClusterRefusedError naming the file (cluster-wholeness.ts).
 export async function loadSnapshotFile(path: string): Promise<LoadedCluster> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     throw new Error(`cannot read snapshot ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const parsed = parseSnapshotText(text);
-  return { snapshot: parsed.snapshot, problems: parsed.problems };
+  try {
+    const parsed = parseSnapshotText(dumpText(bytes));
+    const refusal = contentRefusal(parsed);
+    if (refusal !== undefined) throw new ClusterRefusedError(refusal);
+    return { snapshot: parsed.snapshot, problems: parsed.problems };
+  } catch (error) {
+    throw error instanceof ClusterRefusedError ? new ClusterRefusedError(refusalOf(`snapshot ${path}`, error.refusal)) : error;
+  }
 }

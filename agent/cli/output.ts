@@ -1,5 +1,6 @@
 // How the CLI talks to a person: results on stdout, problems on stderr, one line each.
 import type { ObjectProblem } from '../../routing/cluster.js';
+import { summariseProblems, summaryLines } from '../problem-summary.js';
 
 export interface Output {
   out(line: string): void;
@@ -11,6 +12,7 @@ export const stdio: Output = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-export function problemLine(p: ObjectProblem): string {
-  return `warning: ${p.kind}/${p.name} ${p.field}: ${p.message}`;
+/** Problems on stderr, per reason: the first few with kind, name and field, then how many more. */
+export function reportProblems(io: Output, problems: Iterable<ObjectProblem>): void {
+  for (const line of summaryLines(summariseProblems(problems))) io.err(`warning: ${line}`);
 }

@@ -9,6 +9,7 @@ import type { ObjectKind, ParsedObject, ParseResult } from './api.js';
 import { parseObject } from './parse-object.js';
 import { isRecord } from './results.js';
 import { jsonListItems } from './json-list-items.js';
+import { truncated } from '../cluster-wholeness.js';
 import { buildSnapshot } from './snapshot-build.js';
 import { decodeDocuments } from './yaml-documents.js';
 
@@ -84,6 +85,10 @@ function isList(value: unknown): value is { items: unknown } {
 
 function collect(value: unknown, results: ParseResult[], depth: number): void {
   if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
+  // kubectl writes a List's `kind` after its items: a List without one is a dump cut short.
+  if (depth === 0 && isRecord(value) && Array.isArray(value.items) && value.kind === undefined) {
+    throw truncated('a List without its kind (kubectl writes `kind: List` after the items)');
+  }
   const items = Array.isArray(value) ? value : isList(value) ? value.items : undefined;
   if (items === undefined) {
     results.push(parseObject(value));

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { CST } from 'yaml';
+import { truncated } from '../cluster-wholeness.js';
 
 // Loaded on first use, synchronously (yaml is CommonJS on Node): JSON, which the big dumps are,
 // never needs it, and loading it would cost `wren apply` ~40 ms of start-up.
@@ -26,7 +27,10 @@ export function decodeDocuments(text: string): unknown[] {
   if (start === '{' || start === '[') {
     try {
       return [JSON.parse(text) as unknown];
-    } catch {
+    } catch (error) {
+      // JSON cut short (an interrupted `kubectl get -o json > file`): no YAML reading of an
+      // unclosed `{` or `[` succeeds either, so say what happened.
+      if ((error as Error).message.includes('end of JSON input')) throw truncated('the JSON ends before its last value closes');
       // Not JSON after all (or broken JSON): the YAML parser reports it with its line.
     }
   }

@@ -9,7 +9,7 @@ import { parseFlags, requireFlag } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
 import type { Output } from '../output.js';
-import { problemLine } from '../output.js';
+import { reportProblems } from '../output.js';
 
 const FLAGS = { ...DATAPLANE_FLAGS, ...clusterFlags, netns: { type: 'string' }, 'mtu-file': { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -24,7 +24,7 @@ export async function reconcileCommand(argv: readonly string[], io: Output, mode
   const state = ipipSupported === true ? { ...read, links: await kernel.readLinks() } : read;
   // A snapshot is a complete picture, so stale routes may go; the agent waits for sync instead.
   const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported }, state);
-  for (const p of [...cluster.problems, ...report.problems]) io.err(problemLine(p));
+  reportProblems(io, [...cluster.problems, ...report.problems]);
   if (mode === 'apply' && values['mtu-file'] !== undefined) await writeMtuFile(values['mtu-file'], report.desired.mtus.pod);
   if (values.json) {
     io.out(JSON.stringify(summary(report, mode), null, 2));

@@ -6,7 +6,7 @@ import { parseFlags, requireFlag } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
 import type { Output } from '../output.js';
-import { problemLine } from '../output.js';
+import { reportProblems } from '../output.js';
 
 export async function routesCommand(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, { ...DATAPLANE_FLAGS, ...clusterFlags, json: { type: 'boolean' } });
@@ -14,7 +14,7 @@ export async function routesCommand(argv: readonly string[], io: Output): Promis
   const cluster = await loadCluster(values);
   const desired = desiredNode(cluster.snapshot, [], config);
   const routes = sortRoutes(desired.routes);
-  for (const p of [...cluster.problems, ...desired.problems]) io.err(problemLine(p));
+  reportProblems(io, [...cluster.problems, ...desired.problems]);
   if (values.json) {
     io.out(JSON.stringify(routes, null, 2));
   } else {

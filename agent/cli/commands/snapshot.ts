@@ -4,12 +4,12 @@ import { renderSnapshotFile, snapshotObjects } from '../../objects/snapshot-rend
 import { parseFlags } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import type { Output } from '../output.js';
-import { problemLine } from '../output.js';
+import { reportProblems } from '../output.js';
 
 export async function snapshotCommand(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, { ...clusterFlags, node: { type: 'string' }, json: { type: 'boolean' } });
   const cluster = await loadCluster(values);
-  for (const p of cluster.problems) io.err(problemLine(p));
+  reportProblems(io, cluster.problems);
   // JSON for big clusters: it loads about a hundred times faster than YAML.
   if (values.json) io.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: snapshotObjects(cluster.snapshot) }));
   else io.out(renderSnapshotFile(cluster.snapshot).trimEnd());

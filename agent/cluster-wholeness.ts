@@ -1,0 +1,83 @@
+// Whether a cluster picture can be a whole cluster. A pass takes the picture as the complete
+// truth and withdraws every wren route it does not imply, so a picture that cannot be whole — an
+// empty, truncated or binary dump, a datastore without a single IPPool, a cluster without this
+// node — would wipe the node's routing. Such input is refused: `wren routes`/`diff`/`apply`
+// exit 1 and touch nothing, and the agent keeps what its last good pass left in the kernel until
+// the input is whole again.
+//
+// Pure: bytes, a parsed file or a cluster's outline in, the reason out.
+import type { ClusterSnapshot } from '../routing/cluster.js';
+
+export const REFUSAL_CODES = ['empty', 'binary', 'truncated', 'no-objects', 'no-ippool', 'no-node'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+export interface ClusterRefusal {
+  readonly code: RefusalCode;
+  /** One line for a person: what is wrong, and with what. */
+  readonly message: string;
+}
+
+/** Thrown where input is refused; says that nothing was changed because of it. */
+export class ClusterRefusedError extends Error {
+  constructor(readonly refusal: ClusterRefusal) {
+    super(`refused, nothing changed: ${refusal.message}`);
+    this.name = 'ClusterRefusedError';
+  }
+}
+
+/** The refusal, said of a particular input (`snapshot /path`). */
+export function refusalOf(where: string, refusal: ClusterRefusal): ClusterRefusal {
+  return { code: refusal.code, message: `${where}: ${refusal.message}` };
+}
+
+export function truncated(detail: string): ClusterRefusedError {
+  return new ClusterRefusedError({ code: 'truncated', message: `the file is truncated: ${detail}` });
+}
+
+// YAML and JSON allow tab, line feed and carriage return among the C0 controls, and not DEL.
+const CONTROL_BYTE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
+
+/**
+ * A dump file's bytes as text, or why they cannot be a dump: nothing but white space, or not
+ * text at all (invalid UTF-8, or a control character no YAML or JSON text may hold).
+ */
+export function dumpText(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ClusterRefusedError({ code: 'binary', message: 'the file is binary, not YAML or JSON text: it is not valid UTF-8' });
+  }
+  const control = CONTROL_BYTE.exec(text);
+  if (control !== null) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(2, '0');
+    throw new ClusterRefusedError({ code: 'binary', message: `the file is binary, not YAML or JSON text: byte 0x${code} at character ${control.index}` });
+  }
+  if (text.trim() === '') throw new ClusterRefusedError({ code: 'empty', message: 'the file is empty' });
+  return text;
+}
+
+/** A parsed dump that yielded no object of a kind wren reads, valid or not. */
+export function contentRefusal(file: { readonly snapshot: ClusterSnapshot; readonly problems: readonly unknown[] }): ClusterRefusal | undefined {
+  const s = file.snapshot;
+  const nothing = s.pools.length + s.nodes.length + s.blocks.length + s.affinities.length + s.workloads.length + file.problems.length === 0;
+  if (!nothing) return undefined;
+  return { code: 'no-objects', message: 'the file holds no Calico or Kubernetes object wren reads (IPPool, IPAMBlock, BlockAffinity, Node, Pod, WorkloadEndpoint)' };
+}
+
+/** What the cluster-level checks need, which a datastore answers without building a snapshot. */
+export interface ClusterOutline {
+  readonly pools: number;
+  readonly hasNode: (name: string) => boolean;
+}
+
+export function outlineOf(snapshot: ClusterSnapshot): ClusterOutline {
+  return { pools: snapshot.pools.length, hasNode: (name) => snapshot.nodes.some((n) => n.name === name) };
+}
+
+/** A cluster (a dump, or a datastore in sync) without a pool, or without the node being routed. */
+export function clusterRefusal(outline: ClusterOutline, nodeName: string): ClusterRefusal | undefined {
+  if (outline.pools === 0) return { code: 'no-ippool', message: 'the cluster has no IPPool' };
+  if (!outline.hasNode(nodeName)) return { code: 'no-node', message: `node ${JSON.stringify(nodeName)} is not in the cluster` };
+  return undefined;
+}
