@@ -50,6 +50,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
     onPass: (report, error, trigger) => {
       metrics.onPass(report, error, trigger);
       metrics.setInvalidObjects(datastore.invalidObjects());
+      metrics.setMtuFile(loop.status().mtuFile);
       if (report === undefined) return;
       const changes = report.plan.reduce((n, p) => n + p.ops.length, 0);
       const fields = { mode: report.mode, reasons: [...trigger.reasons], keys: report.keys, changes, replaced: report.replaced, removed: report.removed, held: report.held.length, conflicts: report.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs * 10) / 10, kernelMs: report.kernelMs === undefined ? undefined : Math.round(report.kernelMs * 10) / 10 };

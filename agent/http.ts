@@ -5,14 +5,23 @@
 //   /status   JSON for `wren status`: node, sync, counts, last error, and the pending diff
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
+import { fileKind } from './file-kind.js';
 
 export interface HttpHandlers {
   live(): boolean;
   ready(): { ready: boolean; reason?: string };
   status(): Promise<unknown>;
   registry: Registry;
+}
+
+/** Something other than a socket where the agent would listen: never removed. */
+export class ListenPathError extends Error {
+  override readonly name = 'ListenPathError';
+  constructor(readonly path: string, readonly found: string) {
+    super(`--http-listen (WREN_HTTP_LISTEN) unix:${path}: ${found} is there, not a socket: refused (only a socket left by an earlier agent is removed)`);
+  }
 }
 
 export type Listen = { readonly host: string; readonly port: number } | { readonly path: string };
@@ -49,7 +58,7 @@ export async function startHttp(listen: Listen, handlers: HttpHandlers): Promise
     };
     respond().catch((error: unknown) => send(500, `${(error as Error).message}\n`));
   });
-  if ('path' in listen) await rm(listen.path, { force: true }); // a socket left by a killed agent
+  if ('path' in listen) await removeStaleSocket(listen.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if ('path' in listen) server.listen(listen.path, () => resolve());
@@ -57,4 +66,18 @@ export async function startHttp(listen: Listen, handlers: HttpHandlers): Promise
   });
   const address = server.address();
   return { server, port: typeof address === 'object' && address !== null ? (address as AddressInfo).port : 0 };
+}
+
+/**
+ * A socket left by a killed agent must go before listen() can bind the path again; anything
+ * else there (a file, a link, a directory) is someone's, and the agent runs as root.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  const found = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (found === undefined) return;
+  if (!found.isSocket()) throw new ListenPathError(path, fileKind(found));
+  await rm(path, { force: true });
 }

@@ -28,7 +28,7 @@ import type { ClusterSource } from './cluster-source.js';
 import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, sameItems, type Incremental } from './incremental-pass.js';
 import { GracePeriod } from './grace-period.js';
 import { fullReport, type LoopReport } from './loop-report.js';
-import { writeMtuFile } from './mtu-file.js';
+import { MtuFileKeeper, type MtuFileStatus } from './mtu-file-keeper.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { readKernel, reconcileDesired, reconcileOnce } from './reconciler.js';
 
@@ -81,6 +81,7 @@ export interface LoopStatus {
   readonly lastSuccessAt?: number;
   readonly lastError?: string;
   readonly lastReport?: LoopReport;
+  readonly mtuFile?: MtuFileStatus;
 }
 
 export class ReconcileLoop {
@@ -94,6 +95,8 @@ export class ReconcileLoop {
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
   private readonly grace: GracePeriod;
+  /** A failure to write the MTU file is reported there, never a failed pass. */
+  private readonly mtuFile: MtuFileKeeper | undefined;
   private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: LoopReport } = { passes: 0 };
   private incremental: Incremental | undefined;
   /** Route keys `ip monitor` reported since the last pass. */
@@ -125,6 +128,7 @@ export class ReconcileLoop {
   ) {
     this.retryDelay = options.retryInitialMs;
     this.grace = new GracePeriod(options.graceMs, () => this.markDirty('grace'));
+    this.mtuFile = options.mtuFile === undefined ? undefined : new MtuFileKeeper(options.mtuFile, log);
   }
 
   start(): void {
@@ -201,7 +205,7 @@ export class ReconcileLoop {
   }
 
   status(): LoopStatus {
-    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state };
+    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status() };
   }
 
   private async drain(): Promise<void> {
@@ -232,7 +236,7 @@ export class ReconcileLoop {
       // Changes that came with it are answered by the same pass.
       const resync = this.incremental !== undefined && reasons.includes('resync') && reasons.every((r) => r === 'resync' || INCREMENTAL_REASONS.has(r));
       report = (canStep ? await this.incrementalPass(started) : resync ? await this.resyncPass(started) : undefined) ?? (await this.fullPass(started));
-      if (this.options.mtuFile !== undefined) await writeMtuFile(this.options.mtuFile, report.mtus.pod);
+      await this.mtuFile?.keep(report.mtus.pod);
       this.state.lastReport = report;
       if (report.failures.length > 0) failure = new Error(`${report.failures.length} change(s) failed: ${report.failures[0]?.line}: ${report.failures[0]?.error}`);
     } catch (error) {

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RouteClass } from '../routing/route-classes.js';
 import type { PassObserver, PassTrigger } from './loop.js';
 import type { LoopReport } from './loop-report.js';
+import type { MtuFileStatus } from './mtu-file-keeper.js';
 
 export class AgentMetrics implements PassObserver {
   readonly registry = new Registry();
@@ -21,6 +22,17 @@ export class AgentMetrics implements PassObserver {
   private readonly problems = new Gauge({ name: 'wren_problems', help: 'Problems found in the last pass (objects that lost routes)', registers: [this.registry] });
   private readonly mtu = new Gauge({ name: 'wren_mtu_bytes', help: 'MTU in use, by device role', labelNames: ['device'], registers: [this.registry] });
   private readonly lastSuccess = new Gauge({ name: 'wren_last_successful_pass_timestamp_seconds', help: 'When the last pass succeeded (Unix time)', registers: [this.registry] });
+
+  private readonly mtuFileOk = new Gauge({ name: 'wren_mtu_file_ok', help: 'Whether the MTU file holds the pod MTU (0: the last write failed, see /status)', registers: [this.registry] });
+  private readonly mtuFileErrors = new Counter({ name: 'wren_mtu_file_write_errors_total', help: 'Failed writes of the MTU file', registers: [this.registry] });
+  private mtuFileErrorsSeen = 0;
+
+  setMtuFile(status: MtuFileStatus | undefined): void {
+    if (status === undefined) return;
+    this.mtuFileOk.set(status.error === null ? 1 : 0);
+    this.mtuFileErrors.inc(status.failedWrites - this.mtuFileErrorsSeen);
+    this.mtuFileErrorsSeen = status.failedWrites;
+  }
 
   setInvalidObjects(count: number): void {
     this.invalid.set(count);

@@ -26,6 +26,7 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
     lastSuccessAt: s.lastSuccessAt === undefined ? null : new Date(s.lastSuccessAt).toISOString(),
     lastError: s.lastError ?? null,
     mtu: last?.mtus ?? null,
+    mtuFile: s.mtuFile ?? null,
     hostIface: last?.hostIface ?? null,
     routes: last === undefined ? null : {
       desired: last.desiredByClass,

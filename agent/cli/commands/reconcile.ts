@@ -25,13 +25,15 @@ export async function reconcileCommand(argv: readonly string[], io: Output, mode
   // A snapshot is a complete picture, so stale routes may go; the agent waits for sync instead.
   const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported }, state);
   reportProblems(io, [...cluster.problems, ...report.problems]);
-  if (mode === 'apply' && values['mtu-file'] !== undefined) await writeMtuFile(values['mtu-file'], report.desired.mtus.pod);
+  // The kernel is done by now: a refused MTU file is said after the pass's own report, not instead of it.
+  const mtuFile = mode === 'apply' && values['mtu-file'] !== undefined ? await writeMtuFile(values['mtu-file'], report.desired.mtus.pod).then(() => undefined, (error: unknown) => error as Error) : undefined;
   if (values.json) {
     io.out(JSON.stringify(summary(report, mode), null, 2));
   } else {
     printReport(report, mode, io);
   }
-  return report.failures.length > 0 ? 1 : 0;
+  if (mtuFile !== undefined) io.err(`wren apply: ${mtuFile.message}`);
+  return report.failures.length > 0 || mtuFile !== undefined ? 1 : 0;
 }
 
 function printReport(report: PassReport, mode: 'diff' | 'apply', io: Output): void {
