@@ -55,7 +55,7 @@ describe('daemonset manifests', () => {
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.ports[0].containerPort).toBe(Number(port));
     expect(ds.spec.template.spec.hostNetwork).toBe(true);
-    expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_RAW']);
+    expect(container.securityContext).toEqual({ runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } });
     expect(ds.spec.template.spec.priorityClassName).toBe('system-node-critical');
     expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(1);
     expect(config.mtuFile.startsWith(container.volumeMounts[0].mountPath)).toBe(true);
