@@ -30,6 +30,17 @@ export function refusalOf(where: string, refusal: ClusterRefusal): ClusterRefusa
   return { code: refusal.code, message: `${where}: ${refusal.message}` };
 }
 
+/**
+ * Whether JSON.parse failed because the text stops early: V8 says "end of JSON input", or names
+ * a position at the end of the text (a string, number or list cut in the middle).
+ */
+export function jsonCutShort(error: unknown, text: string): boolean {
+  const message = error instanceof Error ? error.message : '';
+  if (message.includes('end of JSON input')) return true;
+  const at = /at position (\d+)/.exec(message)?.[1];
+  return at !== undefined && Number(at) >= text.trimEnd().length;
+}
+
 export function truncated(detail: string): ClusterRefusedError {
   return new ClusterRefusedError({ code: 'truncated', message: `the file is truncated: ${detail}` });
 }

@@ -73,6 +73,9 @@ items:
   metadata:
     name: good
     annotations: {projectcalico.org/IPv4Address: 172.16.30.7/24, projectcalico.org/IPv4VXLANTunnelAddr: 10.244.1.0}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: me, annotations: {projectcalico.org/IPv4Address: 172.16.30.6/24}}
 - apiVersion: crd.projectcalico.org/v1
   kind: IPAMBlock
   metadata: {name: bad-cidr}

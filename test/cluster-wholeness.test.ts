@@ -42,6 +42,8 @@ describe('a dump file that cannot be a cluster', () => {
     { what: 'invalid UTF-8 (a gzipped dump)', file: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe]), code: 'binary', says: 'not valid UTF-8' },
     { what: 'a control byte inside otherwise plain YAML', file: 'kind: List\x1b[0m\nitems: []\n', code: 'binary', says: 'byte 0x1b' },
     { what: 'JSON cut short', file: SEED_JSON.subarray(0, 9000), code: 'truncated', says: 'the JSON ends before its last value closes' },
+    { what: 'JSON cut after an element', file: SEED_JSON.subarray(0, 20000), code: 'truncated', says: 'the JSON ends before its last value closes' },
+    { what: 'JSON cut inside a string', file: SEED_JSON.subarray(0, 100), code: 'truncated', says: 'the JSON ends before its last value closes' },
     { what: 'a YAML List cut before its kind', file: SEED_YAML.subarray(0, 9000), code: 'truncated', says: 'a List without its kind' },
     { what: 'YAML that holds no Kubernetes object', file: 'hello: world\n', code: 'no-objects', says: 'holds no Calico or Kubernetes object' },
     { what: 'a List of other kinds only', file: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }] }), code: 'no-objects', says: 'holds no Calico or Kubernetes object' },

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { CST } from 'yaml';
-import { truncated } from '../cluster-wholeness.js';
+import { jsonCutShort, truncated } from '../cluster-wholeness.js';
 
 // Loaded on first use, synchronously (yaml is CommonJS on Node): JSON, which the big dumps are,
 // never needs it, and loading it would cost `wren apply` ~40 ms of start-up.
@@ -30,7 +30,7 @@ export function decodeDocuments(text: string): unknown[] {
     } catch (error) {
       // JSON cut short (an interrupted `kubectl get -o json > file`): no YAML reading of an
       // unclosed `{` or `[` succeeds either, so say what happened.
-      if ((error as Error).message.includes('end of JSON input')) throw truncated('the JSON ends before its last value closes');
+      if (jsonCutShort(error, text)) throw truncated('the JSON ends before its last value closes');
       // Not JSON after all (or broken JSON): the YAML parser reports it with its line.
     }
   }

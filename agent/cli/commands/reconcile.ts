@@ -9,7 +9,7 @@ import { parseFlags, requireFlag } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
 import type { Output } from '../output.js';
-import { reportProblems } from '../output.js';
+import { refuseUnlessWhole, reportProblems } from '../output.js';
 
 const FLAGS = { ...DATAPLANE_FLAGS, ...clusterFlags, netns: { type: 'string' }, 'mtu-file': { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -19,6 +19,7 @@ export async function reconcileCommand(argv: readonly string[], io: Output, mode
   const kernel = new IpKernel(values.netns);
   // The kernel is read while the cluster loads: `ip` runs on another core while this one parses.
   const [cluster, read] = await Promise.all([loadCluster(values), readKernel(kernel, config.table)]);
+  refuseUnlessWhole(io, cluster, config.nodeName);
   const ipipSupported = ipipEnabled(cluster.snapshot) ? await kernel.supportsIpip() : undefined;
   // Asking may have created tunl0.
   const state = ipipSupported === true ? { ...read, links: await kernel.readLinks() } : read;

@@ -6,12 +6,13 @@ import { parseFlags, requireFlag } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import { DATAPLANE_FLAGS, dataplaneConfig } from '../dataplane-flags.js';
 import type { Output } from '../output.js';
-import { reportProblems } from '../output.js';
+import { refuseUnlessWhole, reportProblems } from '../output.js';
 
 export async function routesCommand(argv: readonly string[], io: Output): Promise<number> {
   const { values } = parseFlags(argv, { ...DATAPLANE_FLAGS, ...clusterFlags, json: { type: 'boolean' } });
   const config = dataplaneConfig(values, requireFlag(values.node, 'node', 'the node whose routes to compute'));
   const cluster = await loadCluster(values);
+  refuseUnlessWhole(io, cluster, config.nodeName);
   const desired = desiredNode(cluster.snapshot, [], config);
   const routes = sortRoutes(desired.routes);
   reportProblems(io, [...cluster.problems, ...desired.problems]);
