@@ -4,6 +4,7 @@
 import type { Op } from '../kernel/plan.js';
 import type { FdbEntry, Neighbor } from '../kernel/state.js';
 import { fdbKey, neighborKey } from '../kernel/state.js';
+import { compareIps } from '../kernel/values.js';
 
 export interface EntryOps {
   readonly neighReplace: Op[];
@@ -28,19 +29,37 @@ export function diffEntries(
   allowDeletes: boolean,
 ): EntryOps {
   const haveNeigh = new Map(have.neighbors.map((n) => [neighborKey(n), n]));
-  const wantNeigh = new Set(want.neighbors.map(neighborKey));
-  const neighReplace: Op[] = want.neighbors
-    .filter((n) => haveNeigh.get(neighborKey(n))?.mac !== n.mac)
-    .map((neighbor) => ({ op: 'neigh-replace', neighbor }));
+  const wantNeigh = oneByKey(want.neighbors, neighborKey, (a, b) => a.mac < b.mac);
+  const neighReplace: Op[] = [];
+  for (const [key, neighbor] of wantNeigh) if (haveNeigh.get(key)?.mac !== neighbor.mac) neighReplace.push({ op: 'neigh-replace', neighbor });
   const neighDelete: Op[] = allowDeletes
     ? have.neighbors.filter((n) => !wantNeigh.has(neighborKey(n))).map((neighbor) => ({ op: 'neigh-delete', neighbor }))
     : [];
 
   const haveFdb = new Map(have.fdb.map((f) => [fdbKey(f), f]));
-  const wantFdb = new Set(want.fdb.map(fdbKey));
-  const fdb: Op[] = want.fdb.filter((f) => haveFdb.get(fdbKey(f))?.dst !== f.dst).map((entry) => ({ op: 'fdb-replace', fdb: entry }));
+  const wantFdb = oneByKey(want.fdb, fdbKey, (a, b) => compareIps(a.dst, b.dst) < 0);
+  const fdb: Op[] = [];
+  for (const [key, entry] of wantFdb) if (haveFdb.get(key)?.dst !== entry.dst) fdb.push({ op: 'fdb-replace', fdb: entry });
   if (allowDeletes) {
     for (const f of have.fdb) if (!wantFdb.has(fdbKey(f))) fdb.push({ op: 'fdb-delete', fdb: f });
   }
   return { neighReplace, neighDelete, fdb };
+}
+
+/**
+ * One wanted entry per kernel key. Two entries on one key (two nodes claiming one VTEP address,
+ * or one MAC) would otherwise both be written, the last one winning in the kernel and the other
+ * differing from it on the next diff: a write every pass, each echoed by `ip monitor` into the
+ * next pass — hundreds a second. The winner is the smallest by value, whatever the order the
+ * nodes came in, so the kernel settles on it. (Which node may claim a VTEP is the meaning
+ * checks' job, routing/admit-nodes.ts; this only makes sure no input can make the diff flap.)
+ */
+function oneByKey<T>(entries: readonly T[], keyOf: (entry: T) => string, before: (a: T, b: T) => boolean): Map<string, T> {
+  const byKey = new Map<string, T>();
+  for (const entry of entries) {
+    const key = keyOf(entry);
+    const other = byKey.get(key);
+    if (other === undefined || before(entry, other)) byKey.set(key, entry);
+  }
+  return byKey;
 }
