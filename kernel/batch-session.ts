@@ -9,9 +9,8 @@
 // of the process. If the process dies mid-batch, the batch is reported as failed as a whole
 // (the caller re-reads the kernel) and the next batch starts a fresh process.
 import { createInterface } from 'node:readline';
+import { BATCH_END_LINE as SENTINEL } from './batches.js';
 import { spawn, type Spawned } from './exec.js';
-
-const SENTINEL = 'wren-batch-end';
 
 export interface LineFailure {
   /** Index of the failed line within the batch. */

@@ -16,6 +16,14 @@
 import { availableParallelism } from 'node:os';
 import type { Op } from './plan.js';
 
+/**
+ * The line that closes every batch: an object iproute2 does not know, so it fails at once,
+ * without a syscall, and its "Command failed -:N" says the process got to the end. Without it a
+ * process that died mid-batch (ip's neighbour commands exit(2) on a kernel refusal, even under
+ * -force) would look as if every line it never ran had been applied.
+ */
+export const BATCH_END_LINE = 'wren-batch-end';
+
 /** Rounds run one after another; the batches of a round, each one process, run at the same time. */
 export type Layout = readonly (readonly (readonly Op[])[])[];
 

@@ -7,7 +7,7 @@
 // the kernel's message; those are mapped back to the plan's operations so the caller can tell
 // exactly what did not happen and re-read the kernel.
 import type { BatchSession } from './batch-session.js';
-import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
+import { BATCH_END_LINE, DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
 import { CommandError, run, runBytes, runLarge, runLargeBytes } from './command.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
@@ -197,12 +197,13 @@ export class IpKernel implements Kernel {
       }
       return (await session.run(lines)).map((f) => ({ lineNumber: f.index + 1, error: f.error }));
     }
-    const result = await run(tool, [...this.nsArgs, '-force', '-batch', '-'], `${lines.join('\n')}\n`);
-    const failed = result.exitCode === 0 ? [] : parseBatchFailures(result.stderr);
-    if (result.exitCode !== 0 && failed.length === 0) {
+    const result = await run(tool, [...this.nsArgs, '-force', '-batch', '-'], `${lines.join('\n')}\n${BATCH_END_LINE}\n`);
+    const failed = parseBatchFailures(result.stderr);
+    // No failure of the end line: the process died before it, and which lines ran is unknown.
+    if (!failed.some((f) => f.lineNumber === lines.length + 1)) {
       throw new CommandError([tool, ...this.nsArgs, '-force', '-batch', '-'], result.exitCode, result.stderr);
     }
-    return failed;
+    return failed.filter((f) => f.lineNumber <= lines.length);
   }
 }
 

@@ -131,6 +131,23 @@ describe('kernel double against the real adapter', () => {
   });
 });
 
+describe('the real adapter, when an ip -batch process dies mid-batch', () => {
+  it.each([{ mode: 'persistent (the agent)', persistent: true }, { mode: 'one-shot (wren apply)', persistent: false }])('$mode rejects rather than count lines that never ran', async ({ persistent }) => {
+    const ns = await scratchNs('death');
+    cleanups.push(() => ns.remove());
+    await ns.ip(['link add vxlan.calico type vxlan id 4096 local 172.16.30.6 dev eth0 dstport 4789 nolearning', 'link set vxlan.calico up']);
+    const real = new IpKernel(ns.name, { persistent });
+    cleanups.push(async () => real.close());
+    const dying = plan({ routes: [replace(onVeth('10.244.1.7/32', 'cali0000000000c')), { op: 'neigh-delete', neighbor: { dev: VX, ip: ip('10.244.9.0'), mac: mac('66:00:00:00:00:0d') } }, replace(blackhole('10.244.1.64/26'))] });
+    await expect(real.apply(dying)).rejects.toThrow(/ip .*batch/);
+    expect((await real.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199)).toEqual([]);
+    // A batch that only refuses lines still answers line by line.
+    const refusing = await real.apply(plan({ routes: [replace(onVeth('10.244.1.7/32', 'cali0000000000c')), replace(blackhole('10.244.1.64/26'))] }));
+    expect(refusing.failures.map((f) => f.error)).toEqual(['Cannot find device "cali0000000000c"']);
+    expect(refusing.applied).toBe(1);
+  });
+});
+
 describe('kernel double', () => {
   const eth0: Link = { name: iface('eth0'), index: 2, kind: 'veth', mtu: 1500, up: true, addresses: [cidr('172.16.30.6/24')] };
   const routes = (n: number): Plan => plan({ routes: Array.from({ length: n }, (_, i) => replace(blackhole(`10.244.${i}.0/26`))) });
