@@ -10,6 +10,7 @@ import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { Datastore } from './datastore/datastore.js';
 import { keepNodeRegistered } from './node-setup.js';
 import type { AgentConfig } from './config.js';
+import { datastoreUnhealthy } from './datastore-health.js';
 import { parseListen, startHttp } from './http.js';
 import { ReconcileLoop } from './loop.js';
 import { AgentMetrics } from './metrics.js';
@@ -88,6 +89,8 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
         const problem = source.syncProblem?.();
         return { ready: false, reason: `datastore not in sync yet${problem === undefined ? '' : `: ${problem}`}` };
       }
+      const unreachable = datastoreUnhealthy(config.datastore, source.contact?.(), config.datastoreTimeoutSeconds * 1000);
+      if (unreachable !== undefined) return { ready: false, reason: unreachable };
       if (s.lastSuccessAt === undefined) return { ready: false, reason: 'no successful pass yet' };
       if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
       return { ready: true };

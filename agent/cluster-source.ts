@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
 import type { ObjectChange } from './snapshot-store.js';
+import type { ContactState } from './datastore/contact.js';
 import { parseSnapshotText } from './objects/snapshot-file.js';
 import { ClusterRefusedError, contentRefusal, dumpText, refusalOf } from './cluster-wholeness.js';
 
@@ -25,6 +26,8 @@ export interface ClusterSource {
   inSync(): boolean;
   /** While not in sync: why the last attempt to list failed, if one has. */
   syncProblem?(): string | undefined;
+  /** Live datastores: when it last answered and whether it is failing now (for /readyz and /status). */
+  contact?(): ContactState;
   /** Called after each change (and on reaching sync); returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { DEFAULT_ROUTE_PROTOCOL } from '../routing/desired-routes.js';
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI } from '../tunnels/vxlan.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_MTU_FILE } from './mtu-file.js';
+import { hasUserInfo, redactUrls } from './redact.js';
 import { parseRouteSetting } from './route-settings.js';
 
 export const DATASTORE_TYPES = ['etcdv3', 'kubernetes', 'snapshot'] as const;
@@ -40,6 +41,8 @@ export interface AgentConfig {
   vxlanPort: number;
   resyncSeconds: number;
   graceSeconds: number;
+  /** Seconds the datastore may be unreachable (or refuse wren) before /readyz says so. */
+  datastoreTimeoutSeconds: number;
   mtuFile: string;
   logLevel: LogLevel;
 }
@@ -68,6 +71,7 @@ export const SETTINGS: Record<keyof AgentConfig, { flag?: string; env: readonly 
   vxlanPort: { flag: 'vxlan-port', env: ['WREN_VXLAN_PORT'], kind: 'int' },
   resyncSeconds: { flag: 'resync-interval', env: ['WREN_RESYNC_INTERVAL'], kind: 'int' },
   graceSeconds: { flag: 'grace-period', env: ['WREN_GRACE_PERIOD'], kind: 'int' },
+  datastoreTimeoutSeconds: { flag: 'datastore-timeout', env: ['WREN_DATASTORE_TIMEOUT'], kind: 'int' },
   mtuFile: { flag: 'mtu-file', env: ['WREN_MTU_FILE'], kind: 'string' },
   logLevel: { flag: 'log-level', env: ['WREN_LOG_LEVEL'], kind: 'string' },
 };
@@ -75,7 +79,7 @@ export const SETTINGS: Record<keyof AgentConfig, { flag?: string; env: readonly 
 const schema: JSONSchemaType<AgentConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'mtuFile', 'logLevel'],
+  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'datastoreTimeoutSeconds', 'mtuFile', 'logLevel'],
   properties: {
     nodeName: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
     datastore: { type: 'string', enum: [...DATASTORE_TYPES] },
@@ -100,6 +104,7 @@ const schema: JSONSchemaType<AgentConfig> = {
     vxlanPort: { type: 'integer', minimum: 1, maximum: 65535 },
     resyncSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
     graceSeconds: { type: 'integer', minimum: 0, maximum: 600 },
+    datastoreTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
     mtuFile: { type: 'string' },
     logLevel: { type: 'string', enum: [...LOG_LEVELS] },
   },
@@ -111,7 +116,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly setting: keyof AgentConfig, message: string) {
     const s = SETTINGS[setting];
-    super(`bad setting ${s.flag === undefined ? s.env.join(', ') : `--${s.flag} (${s.env.join(', ')})`}: ${message}`);
+    // Redacted: a value echoed here (a URL) must not show a password.
+    super(redactUrls(`bad setting ${s.flag === undefined ? s.env.join(', ') : `--${s.flag} (${s.env.join(', ')})`}: ${message}`));
+  }
+}
+
+/**
+ * etcd credentials come from ETCD_USERNAME and ETCD_PASSWORD only: user info in an endpoint URL
+ * would be shown by every message that names the endpoint, and by `ps` when given as a flag.
+ * The value is not echoed.
+ */
+export function refuseCredentialsInEndpoints(endpoints: readonly string[]): void {
+  if (endpoints.some(hasUserInfo)) {
+    throw new ConfigError('etcdEndpoints', 'an endpoint URL carries a user name or password (not shown here): give them as ETCD_USERNAME (or --etcd-username) and ETCD_PASSWORD instead');
   }
 }
 
@@ -126,6 +143,7 @@ const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
   vxlanPort: DEFAULT_VXLAN_PORT,
   resyncSeconds: 90,
   graceSeconds: 10,
+  datastoreTimeoutSeconds: 30,
   mtuFile: DEFAULT_MTU_FILE,
   logLevel: 'info',
 };
@@ -155,6 +173,7 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
       raw[key] = text;
     }
   }
+  refuseCredentialsInEndpoints((raw.etcdEndpoints as string[] | undefined) ?? []);
   if (raw.datastore === 'etcd') raw.datastore = 'etcdv3';
   if (raw.datastore === undefined) raw.datastore = raw.snapshot !== undefined ? 'snapshot' : raw.etcdEndpoints !== undefined && (raw.etcdEndpoints as string[]).length > 0 ? 'etcdv3' : 'kubernetes';
   if (!validate(raw)) {
@@ -192,6 +211,8 @@ function allowed(key: keyof AgentConfig, fallback: string): string {
       return 'must be autodetect or ADDRESS/PREFIX, e.g. 172.16.30.7/24';
     case 'nodeIp6':
       return 'must be none, autodetect or ADDRESS/PREFIX';
+    case 'datastoreTimeoutSeconds':
+      return 'must be whole seconds from 1 to 86400';
     default:
       return fallback;
   }

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { lstat, rm } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { fileKind } from './file-kind.js';
+import { redactUrls } from './redact.js';
 
 export interface HttpHandlers {
   live(): boolean;
@@ -46,17 +47,18 @@ export async function startHttp(listen: Listen, handlers: HttpHandlers): Promise
           return handlers.live() ? send(200, 'ok\n') : send(503, 'reconcile loop stuck\n');
         case '/readyz': {
           const r = handlers.ready();
-          return r.ready ? send(200, 'ok\n') : send(503, `${r.reason ?? 'not ready'}\n`);
+          return r.ready ? send(200, 'ok\n') : send(503, `${redactUrls(r.reason ?? 'not ready')}\n`);
         }
         case '/metrics':
           return send(200, await handlers.registry.metrics(), handlers.registry.contentType);
         case '/status':
-          return send(200, `${JSON.stringify(await handlers.status(), null, 2)}\n`, 'application/json');
+          // Errors from datastores and files end up in here: shown without URL user info.
+          return send(200, `${redactUrls(JSON.stringify(await handlers.status(), null, 2))}\n`, 'application/json');
         default:
           return send(404, 'not found: try /healthz /readyz /metrics /status\n');
       }
     };
-    respond().catch((error: unknown) => send(500, `${(error as Error).message}\n`));
+    respond().catch((error: unknown) => send(500, `${redactUrls((error as Error).message)}\n`));
   });
   if ('path' in listen) await removeStaleSocket(listen.path);
   await new Promise<void>((resolve, reject) => {

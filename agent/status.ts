@@ -6,6 +6,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { renderOp, type Plan } from '../kernel/plan.js';
 import { capped } from './capped.js';
 import type { ClusterSource } from './cluster-source.js';
+import type { ContactState } from './datastore/contact.js';
 import type { AgentConfig } from './config.js';
 import type { ReconcileLoop } from './loop.js';
 import type { DataplaneConfig } from './node-plan.js';
@@ -21,6 +22,7 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
     node: config.nodeName,
     datastore: config.datastore,
     inSync: s.inSync,
+    datastoreContact: contactReport(source.contact?.()),
     passes: s.passes,
     lastPassAt: s.lastPassAt === undefined ? null : new Date(s.lastPassAt).toISOString(),
     lastSuccessAt: s.lastSuccessAt === undefined ? null : new Date(s.lastSuccessAt).toISOString(),
@@ -36,6 +38,13 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
     problems: (pending ?? last)?.problems ?? [],
     pendingDiff: pending === undefined ? null : firstOf(opsOf(pending.planned.plan), renderOp),
   };
+}
+
+/** When the datastore last answered and since when it has been failing (null: a file, nothing to contact). */
+function contactReport(contact: ContactState | undefined) {
+  if (contact === undefined) return null;
+  const time = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return { lastContactAt: time(contact.lastContactAt), failingSince: time(contact.failingSince), failure: contact.failure ?? null };
 }
 
 /** The first STATUS_LIST_CAP items, each turned into what /status shows, and the total. */

@@ -201,3 +201,24 @@ describe('etcd prefix watch', () => {
     await w.close();
   });
 });
+
+describe('contact with etcd through the watch', () => {
+  it('a quiet watch hears from etcd by progress replies; a killed etcd is a failure until it answers again', async () => {
+    const server = await startTestEtcd();
+    const client = testClient(server.endpoint);
+    const recorder = watchRecorder();
+    watch(client, (await server.revision()) + 1, recorder.handlers, { ...FAST, progressIntervalMs: 100 });
+    await vi.waitFor(() => expect(client.contact.state().lastContactAt).toBeDefined());
+    const first = client.contact.state().lastContactAt ?? 0;
+    // No write at all: only etcd's replies to the progress requests can move the last contact.
+    await vi.waitFor(() => expect(client.contact.state().lastContactAt).toBeGreaterThan(first + 250));
+    expect(recorder.events).toEqual([]);
+    expect(client.contact.state().failingSince).toBeUndefined();
+
+    await server.kill();
+    await vi.waitFor(() => expect(client.contact.state().failingSince).toBeDefined());
+    expect(client.contact.state().failure).toMatch(new RegExp(`^etcd ${server.endpoint}: 14 UNAVAILABLE`));
+    await server.restart();
+    await vi.waitFor(() => expect(client.contact.state()).toMatchObject({ failingSince: undefined, failure: undefined }), { timeout: 5000 });
+  });
+});

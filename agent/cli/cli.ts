@@ -1,4 +1,5 @@
 // wren's command dispatch; bin entry point in main.ts.
+import { redactUrls } from '../redact.js';
 import { UsageError } from './args.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';
@@ -60,7 +61,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
   try {
     return await (await load())(rest, io);
   } catch (error) {
-    io.err(`wren ${name}: ${(error as Error).message}`);
+    io.err(`wren ${name}: ${redactUrls((error as Error).message)}`);
     if (error instanceof UsageError) return 2;
     // Loaded only here: the agent's configuration (its schema, pino) is no concern of other commands.
     const { ConfigError } = await import('../config.js');

@@ -11,6 +11,9 @@
 //   a reply lost after the commit would be retried and reported as a conflict with our own write.
 //   Here a call moves to the next endpoint only when it provably never reached etcd.
 import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
+import { refuseCredentialsInEndpoints } from '../config.js';
+import { redactUrls } from '../redact.js';
+import { DatastoreContact } from './contact.js';
 import type { EtcdTls, EtcdUser } from './etcd-credentials.js';
 
 export interface KeyValue {
@@ -67,11 +70,12 @@ export class EtcdOperationError extends Error {
 export function parseEndpoints(spec: string | readonly string[]): string[] {
   const endpoints = (typeof spec === 'string' ? spec.split(',') : [...spec]).map((e) => e.trim()).filter((e) => e !== '');
   if (endpoints.length === 0) throw new Error('etcd endpoints: none given');
+  refuseCredentialsInEndpoints(endpoints);
   for (const endpoint of endpoints) {
     // unix:///path — a local etcd's socket (gRPC's own syntax), as `wren lab` reaches its etcd.
-    if (!/^(https?:\/\/[^/\s]+\/?|unix:\/\/\/[^\s]+)$/.test(endpoint)) throw new Error(`etcd endpoint "${endpoint}" is not an http(s)://host:port or unix:///path URL`);
+    if (!/^(https?:\/\/[^/\s]+\/?|unix:\/\/\/[^\s]+)$/.test(endpoint)) throw new Error(`etcd endpoint "${redactUrls(endpoint)}" is not an http(s)://host:port or unix:///path URL`);
   }
-  if (new Set(endpoints.map((e) => e.startsWith('https:'))).size > 1) throw new Error(`etcd endpoints mix http and https: ${endpoints.join(',')}`);
+  if (new Set(endpoints.map((e) => e.startsWith('https:'))).size > 1) throw new Error(`etcd endpoints mix http and https: ${redactUrls(endpoints.join(','))}`);
   return endpoints;
 }
 
@@ -83,10 +87,14 @@ export function parseRevision(text: string | number, what = 'revision'): number 
 }
 
 const COMPACTED = 'required revision has been compacted';
+/** gRPC's CANCELLED: a stream this client ended itself, not etcd failing. */
+const GRPC_CANCELLED = 1;
 const LIST_ATTEMPTS = 3;
 
 export class EtcdClient {
   readonly endpoints: readonly string[];
+  /** Every answer from etcd, and every failed call or dropped watch stream (for /readyz and /status). */
+  readonly contact = new DatastoreContact();
   private readonly etcd: Etcd3;
   private readonly pageSize: number;
   private readonly streams = new Set<WatchStream>();
@@ -96,7 +104,7 @@ export class EtcdClient {
     this.pageSize = options.pageSize ?? 2000;
     const timeoutMs = options.requestTimeoutMs ?? 10_000;
     const tls = options.tls;
-    if (tls !== undefined && !this.endpoints.every((e) => e.startsWith('https://'))) throw new Error(`etcd TLS needs https:// endpoints, got ${this.endpoints.join(',')}`);
+    if (tls !== undefined && !this.endpoints.every((e) => e.startsWith('https://'))) throw new Error(`etcd TLS needs https:// endpoints, got ${redactUrls(this.endpoints.join(','))}`);
     this.etcd = new Etcd3({
       hosts: [...this.endpoints],
       ...(tls === undefined ? {} : { credentials: { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } }),
@@ -139,7 +147,7 @@ export class EtcdClient {
 
   async get(key: string): Promise<KeyValue | undefined> {
     try {
-      const response = await this.etcd.kv.range({ key: Buffer.from(key) });
+      const response = await this.answer(this.etcd.kv.range({ key: Buffer.from(key) }));
       const kv = response.kvs[0];
       return kv === undefined ? undefined : toKeyValue(kv);
     } catch (error) {
@@ -167,10 +175,20 @@ export class EtcdClient {
 
   /** A raw watch stream (for etcd-watch.ts), cancelled by close() if still open then. */
   async openWatchStream(): Promise<WatchStream> {
-    const stream = await this.etcd.watchClient.watch();
+    // Opening is not an answer (gRPC may hand out a stream before it has a connection); the
+    // stream's first response is.
+    const stream = await this.etcd.watchClient.watch().catch((error: unknown) => {
+      this.contact.failed(this.failure(error));
+      throw error;
+    });
     this.streams.add(stream);
     const forget = () => this.streams.delete(stream);
     stream.on('end', forget).on('error', forget);
+    // Every response (events, the watch confirmed, a progress reply) is etcd answering.
+    stream.on('data', () => this.contact.succeeded());
+    stream.on('error', (error: Error & { code?: number }) => {
+      if (error.code !== GRPC_CANCELLED) this.contact.failed(this.failure(error));
+    });
     return stream;
   }
 
@@ -189,7 +207,7 @@ export class EtcdClient {
     let start = range.start;
     for (;;) {
       // Page 1 fixes the revision; later pages read at it, so together they are one snapshot.
-      const page = await this.etcd.kv.range({ key: start, range_end: range.end, limit: this.pageSize, revision, keys_only: keysOnly });
+      const page = await this.answer(this.etcd.kv.range({ key: start, range_end: range.end, limit: this.pageSize, revision, keys_only: keysOnly }));
       revision ??= parseRevision(page.header.revision);
       const last = page.kvs.at(-1);
       for (const kv of page.kvs) {
@@ -208,17 +226,33 @@ export class EtcdClient {
     success: { request_put?: { key: Buffer; value: Buffer }; request_delete_range?: { key: Buffer } },
   ): Promise<Written | { ok: false; current: KeyValue | undefined }> {
     try {
-      const response = await this.etcd.kv.txn({
+      const response = await this.answer(this.etcd.kv.txn({
         compare: [{ key: Buffer.from(key), result: 'Equal', ...compare }],
         success: [success],
         failure: [{ request_range: { key: Buffer.from(key) } }],
-      });
+      }));
       if (response.succeeded) return { ok: true, revision: parseRevision(response.header.revision) };
       const current = response.responses[0]?.response_range?.kvs[0];
       return { ok: false, current: current === undefined ? undefined : toKeyValue(current) };
     } catch (error) {
       throw new EtcdOperationError(operation, key, { cause: error });
     }
+  }
+
+  /** An etcd call, recorded as contact when it answers and as a failure when it does not. */
+  private async answer<T>(call: Promise<T>): Promise<T> {
+    try {
+      const result = await call;
+      this.contact.succeeded();
+      return result;
+    } catch (error) {
+      this.contact.failed(this.failure(error));
+      throw error;
+    }
+  }
+
+  private failure(error: unknown): string {
+    return `etcd ${this.endpoints.join(',')}: ${messageOf(error)}`;
   }
 }
 
@@ -232,8 +266,9 @@ function toKeyValue(kv: IKeyValue): KeyValue {
   return { key, value: kv.value.toString('utf8'), modRevision: parseRevision(kv.mod_revision, `mod revision of ${key}`) };
 }
 
+/** An error's message without URL user info (gRPC echoes its target, `dns:user:password@host`). */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactUrls(error instanceof Error ? error.message : String(error));
 }
 
 type FaultPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;

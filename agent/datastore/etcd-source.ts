@@ -11,6 +11,7 @@ import { OBJECT_KINDS, type ObjectKind, type ParseResult } from '../objects/api.
 import { parseEtcdKey } from '../objects/etcd-keys.js';
 import { parseEtcdKv } from '../objects/etcd-kv.js';
 import { SnapshotStore } from '../snapshot-store.js';
+import type { ContactState } from './contact.js';
 import type { EtcdClient } from './etcd-client.js';
 import { watchPrefix, type PrefixWatch } from './etcd-watch.js';
 
@@ -76,6 +77,10 @@ export class EtcdSource implements ClusterSource {
 
   syncProblem(): string | undefined {
     return this.synced ? undefined : this.listFailure;
+  }
+
+  contact(): ContactState {
+    return this.client.contact.state();
   }
 
   onChange(listener: () => void): () => void {

@@ -3,6 +3,7 @@
 // generated from that list, so an unlisted call would be a 403 in a real cluster — better a
 // failing test here than a node that cannot register.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { DatastoreContact } from './contact.js';
 import { allowed, type ApiAccess } from './kubernetes-access.js';
 import { KubeApiError, KubeHttp } from './kubernetes-http.js';
 import { collectionPath, objectPath, qualifiedName, type KubeResource } from './kubernetes-resources.js';
@@ -27,11 +28,13 @@ export interface KubeClientOptions {
 }
 
 export class KubeClient {
+  /** Every answer from the API server, and every failed call or stopped informer (for /readyz and /status). */
+  readonly contact = new DatastoreContact();
   readonly #http: KubeHttp;
   readonly #pageSize: number;
 
   constructor(readonly config: KubeConfig, options: KubeClientOptions = {}) {
-    this.#http = new KubeHttp(config, options.requestTimeoutMs ?? 30_000);
+    this.#http = new KubeHttp(config, options.requestTimeoutMs ?? 30_000, this.contact);
     this.#pageSize = options.pageSize ?? 500;
   }
 
@@ -102,7 +105,14 @@ export class KubeClient {
   /** A client-node Watch for an informer on the resource. */
   watch(resource: KubeResource, hooks: WatchHooks): GuardedWatch {
     this.check(resource, 'watch');
-    return new GuardedWatch(this.config, hooks);
+    return new GuardedWatch(this.config, {
+      active: () => hooks.active(),
+      progress: () => {
+        this.contact.succeeded();
+        hooks.progress();
+      },
+      answered: () => this.contact.succeeded(),
+    });
   }
 }
 

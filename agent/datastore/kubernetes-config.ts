@@ -7,6 +7,7 @@
 // one that refuses to start.
 import { KubeConfig } from '@kubernetes/client-node';
 import { delimiter } from 'node:path';
+import { redactUrls } from '../redact.js';
 
 export function loadKubeConfig(source?: string | KubeConfig): KubeConfig {
   if (source instanceof KubeConfig) return checked(source, 'the given kubeconfig');
@@ -17,7 +18,9 @@ export function loadKubeConfig(source?: string | KubeConfig): KubeConfig {
     try {
       kc.loadFromFile(path);
     } catch (error) {
-      throw new Error(`cannot load kubeconfig ${path}: ${(error as Error).message}`, { cause: error });
+      // Without the cause: a YAML error's message quotes the lines around the fault, which in a
+      // kubeconfig are tokens, passwords and keys.
+      throw new Error(`cannot load kubeconfig ${path}: ${withoutExcerpt(error)}`);
     }
     return checked(kc, `kubeconfig ${path}`);
   }
@@ -32,4 +35,11 @@ function checked(kc: KubeConfig, what: string): KubeConfig {
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined || server === '') throw new Error(`${what} names no current cluster with a server`);
   return kc;
+}
+
+/** js-yaml's reason and position (`bad indentation of a mapping entry (10:4)`), never its excerpt of the file. */
+function withoutExcerpt(error: unknown): string {
+  const { reason, mark } = error as { reason?: unknown; mark?: { line?: number; column?: number } };
+  if (typeof reason === 'string') return mark?.line === undefined ? reason : `${reason} (line ${mark.line + 1}, column ${(mark.column ?? 0) + 1})`;
+  return redactUrls(String((error as Error).message ?? error).split('\n')[0] ?? '');
 }

@@ -5,6 +5,7 @@
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { DatastoreContact } from './contact.js';
 
 /** A failed API call: the HTTP status and the Status reason (Conflict, AlreadyExists, NotFound, …). */
 export class KubeApiError extends Error {
@@ -24,11 +25,14 @@ export interface HttpCall {
   readonly signal?: AbortSignal;
 }
 
+/** Unauthorized, Forbidden, Too Many Requests: the server refusing wren, not answering its question. */
+const REFUSED = new Set([401, 403, 429]);
+
 export class KubeHttp {
   // The kubeconfig builds a new agent on every call; one is kept so TLS settings are read once.
   #agent: Agent | undefined;
 
-  constructor(private readonly config: KubeConfig, private readonly timeoutMs: number) {}
+  constructor(private readonly config: KubeConfig, private readonly timeoutMs: number, private readonly contact?: DatastoreContact) {}
 
   async send(call: HttpCall): Promise<Record<string, unknown>> {
     const options: RequestOptions = {};
@@ -58,8 +62,14 @@ export class KubeHttp {
         reject(new Error(`${call.what}: ${reason instanceof Error ? reason.message : error.message}`, { cause: error }));
       });
       req.end(payload);
-    }).finally(abort.done);
+    }).finally(abort.done).catch((error: unknown) => {
+      this.contact?.failed((error as Error).message);
+      throw error;
+    });
     const body = parseJson(response.text);
+    // A 404 or a 409 is the server answering; a refusal of wren itself or an outage is not.
+    if (REFUSED.has(response.status) || response.status >= 500) this.contact?.failed(failure(call.what, response.status, body).message);
+    else this.contact?.succeeded();
     if (response.status >= 200 && response.status < 300 && body !== undefined) return body;
     throw failure(call.what, response.status, body);
   }

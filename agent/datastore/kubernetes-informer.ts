@@ -119,6 +119,7 @@ export class ResourceInformer {
     const delay = this.#options.backoff.next();
     this.#restarts += 1;
     this.#lastFailure = `${qualifiedName(this.#options.resource)}: ${describe(error)}`;
+    this.#options.client.contact.failed(this.#lastFailure);
     this.#options.log.warn({ resource: qualifiedName(this.#options.resource), error: describe(error), retryInMs: delay }, 'informer stopped; restarting');
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

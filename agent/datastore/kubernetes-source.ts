@@ -12,6 +12,7 @@ import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
 import type { ObjectKind } from '../objects/api.js';
 import { isObjectName, NAME_RULE } from '../objects/names.js';
 import { SnapshotStore } from '../snapshot-store.js';
+import type { ContactState } from './contact.js';
 import { DEFAULT_BACKOFF, ExponentialBackoff, type BackoffOptions } from './kubernetes-backoff.js';
 import { KubeClient } from './kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
@@ -41,11 +42,13 @@ export class KubernetesSource implements ClusterSource {
   readonly #informers: ResourceInformer[];
   readonly #listeners = new Set<() => void>();
   readonly #log: Logger;
+  readonly #client: KubeClient;
   #synced = false;
 
   constructor(options: KubernetesSourceOptions) {
     if (!isObjectName(options.nodeName)) throw new Error(`node name ${JSON.stringify(options.nodeName)} ${NAME_RULE}`);
     const log = (this.#log = options.log);
+    this.#client = options.client;
     this.#store = new SnapshotStore((p) => log.warn({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
     // Before sync the loop may not act on anything, so only reaching sync (below) is news then.
     this.#store.onChange(() => {
@@ -84,6 +87,10 @@ export class KubernetesSource implements ClusterSource {
   syncProblem(): string | undefined {
     if (this.#synced) return undefined;
     return this.#informers.find((informer) => !informer.synced && informer.lastFailure !== undefined)?.lastFailure;
+  }
+
+  contact(): ContactState {
+    return this.#client.contact.state();
   }
 
   onChange(listener: () => void): () => void {

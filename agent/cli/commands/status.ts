@@ -9,6 +9,7 @@ interface Status {
   node: string;
   datastore: string;
   inSync: boolean;
+  datastoreContact: { lastContactAt: string | null; failingSince: string | null; failure: string | null } | null;
   passes: number;
   lastSuccessAt: string | null;
   lastError: string | null;
@@ -36,6 +37,8 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
   const row = (k: string, v: string) => io.out(`${k.padEnd(14)}${v}`);
   row('node', status.node);
   row('datastore', `${status.datastore} (${status.inSync ? 'in sync' : 'NOT in sync'})`);
+  const contact = status.datastoreContact;
+  if (contact !== null) row('  contact', `last ${contact.lastContactAt ?? 'never'}${contact.failingSince === null ? '' : `, FAILING since ${contact.failingSince}: ${contact.failure ?? 'no reason given'}`}`);
   row('passes', `${status.passes}, last success ${status.lastSuccessAt ?? 'never'}`);
   row('last error', status.lastError ?? 'none');
   if (status.mtu !== null) row('mtu', `host ${status.mtu.host}, pods ${status.mtu.pod}${Object.entries(status.mtu.tunnels).map(([k, v]) => `, ${k} ${v}`).join('')}`);
