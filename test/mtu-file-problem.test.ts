@@ -12,7 +12,7 @@ import { httpGet } from '../agent/http-client.js';
 import { DEFAULT_LOOP_OPTIONS, ReconcileLoop } from '../agent/loop.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
 import { renderSnapshotFile } from '../agent/objects/snapshot-render.js';
-import { spawn } from '../kernel/exec.js';
+import { run, spawn } from '../kernel/exec.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { MAIN_TABLE } from '../kernel/state.js';
 import { MemorySource } from './support/memory-source.js';
@@ -129,6 +129,8 @@ describe('the agent with its MTU file on a read-only mount', () => {
     expect(metrics).toMatch(/^wren_mtu_file_write_errors_total [1-9]/m);
     expect(metrics).toContain('wren_passes_total{outcome="success"}');
     expect(metrics).not.toContain('wren_passes_total{outcome="failure"}');
+    const human = await run('node', [MAIN, 'status', '--http-listen', `unix:${listen.path}`]);
+    expect(human.stdout).toContain(`  mtu file    NOT WRITTEN: --mtu-file (WREN_MTU_FILE) ${join(readOnly, 'mtu')}: cannot write it: EROFS (`);
     const events = logs.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; code?: string });
     expect(events.filter((e) => e.msg.startsWith('cannot write the MTU file'))).toEqual([expect.objectContaining({ code: 'EROFS' })]);
     // Nothing reached the directory outside the agent's namespace either.

@@ -14,6 +14,7 @@ interface Status {
   lastSuccessAt: string | null;
   lastError: string | null;
   mtu: { host: number; pod: number; tunnels: Record<string, number> } | null;
+  mtuFile: { path: string; error: string | null; failedWrites: number } | null;
   routes: { desired: Record<string, number>; held: Capped<{ dst: string; reason: string }>; conflicts: Capped<{ dst: string; foreignProto: number }> } | null;
   problems: { kind: string; name: string; field: string; message: string }[];
   pendingDiff: Capped<string> | null;
@@ -42,6 +43,7 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
   row('passes', `${status.passes}, last success ${status.lastSuccessAt ?? 'never'}`);
   row('last error', status.lastError ?? 'none');
   if (status.mtu !== null) row('mtu', `host ${status.mtu.host}, pods ${status.mtu.pod}${Object.entries(status.mtu.tunnels).map(([k, v]) => `, ${k} ${v}`).join('')}`);
+  if (status.mtuFile?.error) row('  mtu file', `NOT WRITTEN: ${status.mtuFile.error} (${status.mtuFile.failedWrites} failed write(s), retried every pass)`);
   if (status.routes !== null) {
     row('routes', Object.entries(status.routes.desired).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'none');
     for (const h of status.routes.held.first) row('  held', `${h.dst}: ${h.reason}`);
