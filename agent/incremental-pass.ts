@@ -127,10 +127,10 @@ export function entryKey(entry: { readonly dev: string; readonly ip: string; rea
   return `${entry.fdb ? 'fdb' : 'neigh'} ${entry.dev} ${entry.ip} ${entry.mac}`;
 }
 
-/** After a full pass: the engine it built, the kernel it read with its own writes folded in. */
+/** After a full pass: the engine it built, the kernel it read with its own writes (not those refused) folded in. */
 export function incrementalFrom(report: PassReport, actual: KernelState, table: number): Incremental {
   const view = new KernelView(actual, table);
-  for (const phase of report.planned.plan) view.applied(phase.ops, []);
+  for (const phase of report.planned.plan) view.applied(phase.ops, report.failures);
   view.takeChanged();
   const engine = report.desired.routeEngine;
   const routeProblems = new Set(engine.problems());

@@ -28,6 +28,7 @@ import type { ClusterSource } from './cluster-source.js';
 import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, sameItems, type Incremental } from './incremental-pass.js';
 import { GracePeriod } from './grace-period.js';
 import { fullReport, type LoopReport } from './loop-report.js';
+import { Refusals } from './refusals.js';
 import { MtuFileKeeper, type MtuFileStatus } from './mtu-file-keeper.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { readKernel, reconcileDesired, reconcileOnce } from './reconciler.js';
@@ -95,6 +96,7 @@ export class ReconcileLoop {
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
   private readonly grace: GracePeriod;
+  private readonly refusals = new Refusals();
   /** A failure to write the MTU file is reported there, never a failed pass. */
   private readonly mtuFile: MtuFileKeeper | undefined;
   private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: LoopReport } = { passes: 0 };
@@ -237,8 +239,9 @@ export class ReconcileLoop {
       const resync = this.incremental !== undefined && reasons.includes('resync') && reasons.every((r) => r === 'resync' || INCREMENTAL_REASONS.has(r));
       report = (canStep ? await this.incrementalPass(started) : resync ? await this.resyncPass(started) : undefined) ?? (await this.fullPass(started));
       await this.mtuFile?.keep(report.mtus.pod);
+      // Lines the kernel refused are problems of their objects, not a failed pass (refusals.ts).
+      report = this.refusals.note(report, () => this.source.snapshot());
       this.state.lastReport = report;
-      if (report.failures.length > 0) failure = new Error(`${report.failures.length} change(s) failed: ${report.failures[0]?.line}: ${report.failures[0]?.error}`);
     } catch (error) {
       failure = error;
     }
@@ -246,15 +249,26 @@ export class ReconcileLoop {
     if (failure === undefined) {
       this.state.lastSuccessAt = Date.now();
       this.state.lastError = undefined;
-      this.retryDelay = this.options.retryInitialMs;
+      if (this.refusals.size === 0) this.retryDelay = this.options.retryInitialMs;
+      // Refused lines are tried again by a full pass, later each time (a device may appear);
+      // passes in between do not put the retry off, and an identical refusal cannot spin.
+      else if (this.retryTimer === undefined) this.retryLater();
       return;
     }
     // The kernel view is stale now: the retry re-reads it and re-diffs, with capped backoff.
     this.incremental = undefined;
     this.state.lastError = failure instanceof Error ? failure.message : String(failure);
     this.log.warn({ err: failure, retryInMs: this.retryDelay }, 'pass failed');
+    this.retryLater();
+  }
+
+  /** A full pass after the current backoff, which then doubles up to its cap. */
+  private retryLater(): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.markDirty('retry'), this.retryDelay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.markDirty('retry');
+    }, this.retryDelay);
     this.retryTimer.unref();
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.retryMaxMs);
   }
@@ -274,7 +288,8 @@ export class ReconcileLoop {
       const graceIfaces = this.grace.look(actual.links.map((l) => l.name), true).inGrace;
       const options = { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported };
       const report = await reconcileOnce(this.kernel, snapshot, this.config, options, actual);
-      if (this.source.feed !== undefined && report.failures.length === 0) {
+      // Refused lines are folded into the view as not written: the echoes of the rest are then known.
+      if (this.source.feed !== undefined) {
         // Devices created, re-created or fixed: the view needs the links as they are now.
         const devicesChanged = report.planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.length > 0);
         this.incremental = incrementalFrom(report, devicesChanged ? { ...actual, links: await this.kernel.readLinks() } : actual, this.config.table);

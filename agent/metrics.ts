@@ -12,7 +12,7 @@ export class AgentMetrics implements PassObserver {
   private readonly routesProgrammed = new Gauge({ name: 'wren_routes_programmed', help: 'Desired routes present in the kernel after the last pass, by class', labelNames: ['class'], registers: [this.registry] });
   private readonly routesHeld = new Gauge({ name: 'wren_routes_held', help: 'Desired routes waiting for their device', registers: [this.registry] });
   private readonly conflicts = new Gauge({ name: 'wren_route_conflicts', help: 'Desired routes whose key is held by a foreign route', registers: [this.registry] });
-  private readonly passes = new Counter({ name: 'wren_passes_total', help: 'Reconcile passes, by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly passes = new Counter({ name: 'wren_passes_total', help: 'Reconcile passes, by outcome: success, partial (lines refused), failure', labelNames: ['outcome'], registers: [this.registry] });
   private readonly passSeconds = new Histogram({ name: 'wren_pass_duration_seconds', help: 'Duration of a reconcile pass', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   private readonly eventToKernel = new Histogram({ name: 'wren_event_to_kernel_seconds', help: 'From the first event a pass answers to the end of its kernel writes', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [this.registry] });
   private readonly repairs = new Counter({ name: 'wren_repairs_total', help: 'Kernel changes made in passes triggered by the kernel itself (drift repaired)', registers: [this.registry] });
@@ -39,7 +39,8 @@ export class AgentMetrics implements PassObserver {
   }
 
   onPass(report: LoopReport | undefined, error: unknown, trigger: PassTrigger): void {
-    this.passes.inc({ outcome: error === undefined ? 'success' : 'failure' });
+    // partial: the kernel refused some lines (each a problem of its object), the rest landed.
+    this.passes.inc({ outcome: error !== undefined ? 'failure' : (report?.failures.length ?? 0) > 0 ? 'partial' : 'success' });
     if (report === undefined) return;
     this.passSeconds.observe(report.durationMs / 1000);
     // Programmed = desired minus what could not be written, class by class: counted from the

@@ -35,7 +35,8 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
       held: firstOf(last.held, (h) => ({ dst: h.route.dst, reason: h.reason })),
       conflicts: firstOf(last.conflicts, (c) => ({ dst: c.desired.dst, foreignProto: c.foreign.proto })),
     },
-    problems: (pending ?? last)?.problems ?? [],
+    // A dry run is refused nothing: lines the kernel refused are the last pass's problems.
+    problems: [...((pending ?? last)?.problems ?? []), ...(pending === undefined ? [] : (last?.problems ?? []).filter((p) => p.reason === 'kernel-refused'))],
     pendingDiff: pending === undefined ? null : firstOf(opsOf(pending.planned.plan), renderOp),
   };
 }

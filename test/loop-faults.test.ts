@@ -1,0 +1,192 @@
+// The real reconcile loop on the kernel double (test/support/kernel-double.ts), fault by fault:
+// a failed read retried with capped backoff; one refused line among many, reported against its
+// object while the rest lands and the agent stays ready; a batch process killed mid-batch; a
+// refusal that never clears, which must not make the loop spin; nothing deleted before the
+// datastore is in sync; and the agent's own writes, echoed by the monitor, causing no pass.
+// Each test checks that the fault it injected was hit.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { followKernelLine } from '../agent/kernel-events.js';
+import type { LoopReport } from '../agent/loop-report.js';
+import { ReconcileLoop, type LoopOptions } from '../agent/loop.js';
+import type { DataplaneConfig } from '../agent/node-plan.js';
+import type { Op } from '../kernel/plan.js';
+import { MAIN_TABLE, type Link, type Route } from '../kernel/state.js';
+import type { ClusterSource } from '../agent/cluster-source.js';
+import type { ClusterSnapshot } from '../routing/cluster.js';
+import { KernelDouble } from './support/kernel-double.js';
+import { MemorySource } from './support/memory-source.js';
+import { block, cidr, iface, ip, node, pool } from './support/seed-cluster.js';
+import { blockObject, StoreSource } from './support/store-source.js';
+import { until } from './support/until.js';
+
+const LOCAL = 'minikube';
+const config: DataplaneConfig = { nodeName: LOCAL, proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
+const quiet = pino({ level: 'silent' });
+const REFUSED = 'RTNETLINK answers: Invalid argument';
+
+/** This node and 20 others on one subnet, no encapsulation: a blackhole and 20 routes via eth0. */
+function cluster(others = 20): ClusterSnapshot {
+  const nodes = [node(LOCAL, '172.16.30.10/24'), ...Array.from({ length: others }, (_, i) => node(`node-${i + 1}`, `172.16.30.${11 + i}/24`))];
+  return { pools: [pool()], nodes, blocks: nodes.map((n, i) => block(`10.244.${i}.0/26`, n.name)), affinities: [], workloads: [] };
+}
+const DESIRED = ['10.244.0.0/26', ...Array.from({ length: 20 }, (_, i) => `10.244.${i + 1}.0/26`)].sort();
+const eth0: Link = { name: iface('eth0'), index: 2, kind: 'veth', mtu: 1500, up: true, addresses: [cidr('172.16.30.10/24')] };
+const routeTo = (dst: string) => (op: Op) => op.op === 'route-replace' && op.route.dst === dst;
+
+interface Pass {
+  readonly at: number;
+  readonly report?: LoopReport;
+  readonly error: unknown;
+  readonly reasons: string[];
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function harness(source: ClusterSource, double: KernelDouble, options: Partial<LoopOptions> = {}) {
+  const passes: Pass[] = [];
+  const loopOptions: LoopOptions = { resyncIntervalMs: 600_000, graceMs: 0, retryInitialMs: 20, retryMaxMs: 160, ...options };
+  const loop = new ReconcileLoop(double, source, config, quiet, loopOptions, {
+    onPass: (report, error, trigger) => passes.push({ at: performance.now(), report, error, reasons: [...trigger.reasons] }),
+  });
+  // The agent's wiring: every echo and change goes through the same reader of monitor lines.
+  double.onMonitorLine((line) => followKernelLine(loop, line));
+  cleanups.push(() => loop.stop());
+  const owned = () => double.routes(MAIN_TABLE).filter((r) => r.proto === 199).map((r) => r.dst as string).sort();
+  const idle = () => until(() => passes.length > 0 && !loop.status().running, 10_000, 'an idle loop');
+  /** What agent.ts's /readyz answers from: in sync, a pass that succeeded, and no failed pass since. */
+  const ready = () => {
+    const s = loop.status();
+    return s.inSync && s.lastSuccessAt !== undefined && s.lastError === undefined;
+  };
+  return { loop, passes, owned, idle, ready };
+}
+
+const refusedProblems = (pass: Pass | undefined) => (pass?.report?.problems ?? []).filter((p) => p.reason === 'kernel-refused');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile loop under kernel faults (kernel double)', () => {
+  it('a failing read is retried with capped backoff: the delays grow, cap, and the loop converges once it clears', async () => {
+    const double = new KernelDouble({ links: [eth0] });
+    const fault = double.failNextRead('links', 'Cannot open netlink socket: Too many open files', 6);
+    const { loop, passes, owned, ready } = harness(new StoreSource(cluster()), double);
+    loop.start();
+    await until(() => owned().length === DESIRED.length && ready(), 10_000, 'convergence');
+    expect(fault).toMatchObject({ hits: 6, remaining: 0 });
+    expect(passes.slice(0, 6).map((p) => String(p.error))).toEqual(Array(6).fill(expect.stringContaining('Too many open files')));
+    expect(passes[6]?.error).toBeUndefined();
+    const gaps = passes.slice(1, 7).map((p, i) => p.at - (passes[i]?.at ?? 0));
+    const wanted = [20, 40, 80, 160, 160, 160];
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual((wanted[i] ?? 0) - 2);
+      expect(gap).toBeLessThan((wanted[i] ?? 0) + 100);
+    });
+    expect(owned()).toEqual(DESIRED);
+  });
+
+  it('one refused line among many: only its block is missing, the problem names the block, the agent stays ready, and the retry lands it', async () => {
+    const double = new KernelDouble({ links: [eth0] });
+    const fault = double.failNext(routeTo('10.244.7.0/26'), REFUSED, 3);
+    const { loop, passes, owned, idle, ready } = harness(new StoreSource(cluster()), double);
+    loop.start();
+    await idle();
+    expect(owned()).toEqual(DESIRED.filter((d) => d !== '10.244.7.0/26'));
+    expect(refusedProblems(passes[0])).toEqual([
+      { kind: 'IPAMBlock', name: '10-244-7-0-26', field: 'route', reason: 'kernel-refused', message: `the kernel refused "route replace 10.244.7.0/26 via 172.16.30.17 dev eth0 table 254 metric 0 proto 199 onlink": ${REFUSED}` },
+    ]);
+    expect(ready()).toBe(true);
+    await until(() => owned().length === DESIRED.length, 5_000, 'the refused route');
+    await idle();
+    expect(fault).toMatchObject({ hits: 3, remaining: 0 });
+    expect(passes.every((p) => p.error === undefined)).toBe(true);
+    // Retries only: the echoes of the pass's own writes started none.
+    expect(passes.map((p) => p.reasons.join())).toEqual(['start', 'retry', 'retry', 'retry']);
+    expect(refusedProblems(passes.at(-1))).toEqual([]);
+    expect(double.counts().applied['route-replace']).toBe(DESIRED.length);
+  });
+
+  it('a batch process killed mid-batch: that pass failed, the next converges, and no line is applied twice', async () => {
+    const double = new KernelDouble({ links: [eth0] });
+    const fault = double.killMidBatch(5);
+    const { loop, passes, owned, idle, ready } = harness(new StoreSource(cluster()), double);
+    loop.start();
+    await until(() => owned().length === DESIRED.length, 5_000, 'convergence');
+    await idle();
+    expect(fault.hits).toBe(1);
+    expect(String(passes[0]?.error)).toContain('ip -batch ended (exit SIGKILL) before finishing a batch');
+    expect(passes.length).toBeLessThanOrEqual(3);
+    expect(ready()).toBe(true);
+    expect(double.counts().applied).toEqual({ 'route-replace': DESIRED.length });
+  });
+
+  it('a refusal that never clears does not spin: a few passes in 2 s, each trying only that line; datastore changes meanwhile are routed at once and do not hasten it', async () => {
+    const double = new KernelDouble({ links: [eth0] });
+    const fault = double.failNext(routeTo('10.244.7.0/26'), REFUSED, 1_000_000);
+    const source = new StoreSource(cluster());
+    const { loop, passes, owned, idle, ready } = harness(source, double, { retryInitialMs: 100, retryMaxMs: 10_000 });
+    loop.start();
+    await idle();
+    double.resetCounts();
+    await sleep(2000);
+    // Retries at +100, +300, +700 and +1500 ms: a handful, not hundreds.
+    const retries = passes.slice(1);
+    expect(retries.length).toBeGreaterThanOrEqual(3);
+    expect(retries.length).toBeLessThanOrEqual(5);
+    expect(retries.every((p) => p.reasons.join() === 'retry' && p.error === undefined)).toBe(true);
+    expect(fault.hits).toBe(passes.length);
+    expect(double.counts()).toMatchObject({ applied: {}, refused: retries.length });
+    // Ten changes 100 ms apart: each routed by its own pass, the refused line not tried more often.
+    const before = { passes: passes.length, hits: fault.hits };
+    for (let i = 0; i < 10; i++) {
+      source.put(blockObject(block(`10.244.${100 + i}.0/26`, 'node-3')));
+      await sleep(100);
+    }
+    await idle();
+    expect(owned()).toHaveLength(DESIRED.length - 1 + 10);
+    expect(double.counts().applied).toEqual({ 'route-replace': 10 });
+    expect(passes.slice(before.passes).filter((p) => p.report?.mode === 'incremental')).toHaveLength(10);
+    expect(fault.hits - before.hits).toBeLessThanOrEqual(1);
+    expect(ready()).toBe(true);
+    expect(refusedProblems(passes.at(-1)).map((p) => p.name)).toEqual(['10-244-7-0-26']);
+  });
+
+  it('deletes nothing before the datastore is in sync, then removes only its own stale route', async () => {
+    const mine = (dst: string, last: number): Route => ({ dst: cidr(dst), table: MAIN_TABLE, metric: 0, type: 'unicast', dev: iface('eth0'), via: ip(`172.16.30.${last}`), onlink: true, scope: 'global', proto: 199 });
+    const stale = mine('10.244.99.0/26', 99);
+    const foreign: Route = { ...mine('10.244.98.0/26', 98), proto: 3 };
+    const double = new KernelDouble({ links: [eth0], routes: [stale, foreign, mine('10.244.1.0/26', 11)] });
+    const partial = { ...cluster(), blocks: cluster().blocks.slice(0, 2) };
+    const source = new MemorySource(partial, false);
+    const { loop, passes, owned, idle } = harness(source, double);
+    loop.start();
+    await sleep(300);
+    expect(passes).toEqual([]);
+    expect(double.counts().applies).toBe(0);
+    expect(owned()).toEqual(['10.244.1.0/26', '10.244.99.0/26']);
+    source.set(cluster(), true);
+    await until(() => owned().length === DESIRED.length && !owned().includes('10.244.99.0/26'), 5_000, 'convergence');
+    await idle();
+    expect(double.counts().applied).toEqual({ 'route-replace': DESIRED.length - 1, 'route-delete': 1 });
+    expect(double.routes().filter((r) => r.proto === 3)).toEqual([foreign]);
+  });
+
+  it('its own writes, echoed back by the monitor, cause no pass', async () => {
+    const double = new KernelDouble({ links: [eth0] });
+    const source = new StoreSource(cluster());
+    const { loop, passes, owned, idle } = harness(source, double);
+    loop.start();
+    await until(() => owned().length === DESIRED.length, 5_000, 'convergence');
+    await idle();
+    await sleep(200);
+    expect(passes.map((p) => p.report?.mode)).toEqual(['full']);
+    source.put(blockObject(block('10.244.50.0/26', 'node-3')));
+    await until(() => owned().includes('10.244.50.0/26'), 5_000, 'the new block');
+    await idle();
+    await sleep(200);
+    expect(passes.map((p) => p.report?.mode)).toEqual(['full', 'incremental']);
+    expect(double.counts().applied).toEqual({ 'route-replace': DESIRED.length + 1 });
+  });
+});
