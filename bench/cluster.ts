@@ -60,10 +60,14 @@ export function buildCluster(spec: ClusterSpec): BenchCluster {
   const localBlocks = localBlockCount(spec.pods);
   const nodes = remoteNodeCount(spec.blocks, spec.blocksPerNode);
   const vxlan = spec.encap === 'vxlan';
+  // Each VXLAN tunnel address, allocated to its node's tunnel handle as Calico's IPAM records it.
+  const tunnels = new Map<string, string>();
+  if (spec.localTunnel) tunnels.set(ipAt(blockBase(0)), LOCAL_NODE);
+  for (let n = 0; n < nodes; n++) tunnels.set(ipAt(blockBase(localBlocks + n)), remoteName(n));
   const blocks: IpamBlock[] = [];
   const affinities: BlockAffinity[] = [];
   const addBlock = (index: number, owner: string, ordinals: number[]) => {
-    const b = block(blockCidr(index), owner, ordinals.map((o): [number] => [o]));
+    const b = withTunnelHandle(block(blockCidr(index), owner, ordinals.map((o): [number] => [o])), vxlan ? tunnels : new Map());
     blocks.push(b);
     affinities.push({ name: `${owner}-${b.name}`, node: owner, cidr: b.cidr, state: 'confirmed' });
   };
@@ -102,6 +106,15 @@ export function buildCluster(spec: ClusterSpec): BenchCluster {
     workloads,
   };
   return { spec, snapshot, localNode: LOCAL_NODE, localCidr: LOCAL_CIDR, localIfaces: ifaces, remoteNodes: nodes, expectedRoutes: spec.blocks + localBlocks + spec.pods };
+}
+
+/** The block with its tunnel address, if it holds one, allocated to that node's tunnel handle. */
+function withTunnelHandle(b: IpamBlock, tunnels: ReadonlyMap<string, string>): IpamBlock {
+  if (tunnels.size === 0) return b;
+  return { ...b, allocations: b.allocations.map((a) => {
+    const node = tunnels.get(a.ip);
+    return node === undefined ? a : { ...a, handle: `vxlan-tunnel-addr-${node}` };
+  }) };
 }
 
 /** A block no cluster of up to `blocks` remote blocks uses: for the one-change scenario. */

@@ -4,7 +4,7 @@
 // capability but NET_ADMIN dropped (setpriv: bounding, inheritable and ambient sets), in a
 // scratch namespace entered first, since entering one (setns) itself needs SYS_ADMIN. The
 // DaemonSet runs in the host's namespace, so the capability the operations need is the same.
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,8 +15,8 @@ import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import type { ClusterSnapshot } from '../routing/cluster.js';
 import { seedCluster } from './support/seed-cluster.js';
 import { until } from './support/until.js';
+import { requireBuiltCli, WREN_MAIN as MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 /** Every capability dropped from every set but NET_ADMIN (bit 12), which stays in all of them. */
 const NET_ADMIN_ONLY = ['--inh-caps=-all,+net_admin', '--ambient-caps=-all,+net_admin', '--bounding-set=-all,+net_admin'];
 const NO_CAPS = ['--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all'];
@@ -26,9 +26,7 @@ let ns: ScratchNs;
 let file: string;
 
 beforeAll(async () => {
-  await access(MAIN).catch(() => {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  });
+  await requireBuiltCli();
 });
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wren-caps-'));

@@ -2,7 +2,7 @@
 // gone for longer than --datastore-timeout answers /readyz 503 naming the datastore and why,
 // keeps every route and stays live (/healthz 200), shows the last contact in `wren status`, and
 // is ready again once the datastore answers.
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,17 +16,15 @@ import { startTestEtcd } from './support/etcd-harness.js';
 import { kubeconfigYaml, startKubeApiDouble } from './support/kube-api-double/index.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { until } from './support/until.js';
+import { requireBuiltCli, WREN_MAIN as MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const BOUND_S = 2;
 const cluster = buildCluster({ blocks: 20, pods: 0, encap: 'vxlan', localTunnel: false });
 let dir: string;
 let ns: ScratchNs;
 
 beforeAll(async () => {
-  await access(MAIN).catch(() => {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  });
+  await requireBuiltCli();
 });
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wren-health-'));

@@ -2,7 +2,7 @@
 // at once cost one dry-run computation (counted by wren_status_computations_total) and get the
 // same answer, and a list that grows with the cluster (here 150 conflicts) comes back as its
 // first 100 with the total, also in `wren status`.
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,16 +13,14 @@ import { buildCluster, LOCAL_CIDR, LOCAL_NODE } from '../bench/cluster.js';
 import { run, spawn } from '../kernel/exec.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { until } from './support/until.js';
+import { requireBuiltCli, WREN_MAIN as MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const CONFLICTS = 150;
 let dir: string;
 let ns: ScratchNs;
 
 beforeAll(async () => {
-  await access(MAIN).catch(() => {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  });
+  await requireBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'wren-status-'));
   ns = await scratchNs('status', LOCAL_CIDR);
 });
