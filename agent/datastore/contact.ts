@@ -5,8 +5,8 @@
 // the next answer, and `failingSince` is the first failure after the last answer, so a datastore
 // that keeps failing is "failing for" the whole time, however often it is retried.
 //
-// The reason is kept as text for /readyz and /status: userinfo in a URL (`//user:pass@host`) is
-// cut from it, so a password given in an endpoint never reaches either.
+// The reason is kept as text for /readyz and /status, without URL user info (agent/redact.ts).
+import { redactUrls } from '../redact.js';
 
 export interface ContactState {
   /** When the datastore last answered (ms since the epoch); undefined if it never has. */
@@ -32,14 +32,10 @@ export class DatastoreContact {
 
   failed(reason: string): void {
     this.failingSince ??= this.now();
-    this.failure = withoutUserinfo(reason);
+    this.failure = redactUrls(reason);
   }
 
   state(): ContactState {
     return { lastContactAt: this.lastContactAt, failingSince: this.failingSince, failure: this.failure };
   }
-}
-
-export function withoutUserinfo(text: string): string {
-  return text.replace(/\/\/[^/\s@]*@/g, '//');
 }
