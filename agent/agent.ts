@@ -15,6 +15,8 @@ import { parseListen, startHttp } from './http.js';
 import { ReconcileLoop } from './loop.js';
 import { AgentMetrics } from './metrics.js';
 import type { DataplaneConfig } from './node-plan.js';
+import { ProblemLog } from './problem-log.js';
+import { summariseProblems } from './problem-summary.js';
 import { statusReport } from './status.js';
 import { sharedStatus } from './status-endpoint.js';
 
@@ -41,6 +43,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
   const kernel = new IpKernel(netns, { persistent: true });
   const dataplane = dataplaneFromConfig(config);
   const metrics = new AgentMetrics();
+  const problemLog = new ProblemLog(log.child({ component: 'problems' }));
   const loop = new ReconcileLoop(kernel, source, dataplane, log.child({ component: 'loop' }), {
     resyncIntervalMs: config.resyncSeconds * 1000,
     graceMs: config.graceSeconds * 1000,
@@ -53,6 +56,10 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       metrics.setInvalidObjects(datastore.invalidObjects());
       metrics.setMtuFile(loop.status().mtuFile);
       if (report === undefined) return;
+      // The datastore's refused objects and the pass's own problems, per reason (problem-summary.ts).
+      const problems = summariseProblems([...datastore.problems(), ...report.problems]);
+      metrics.setProblems(problems);
+      problemLog.report(problems);
       const changes = report.plan.reduce((n, p) => n + p.ops.length, 0);
       const fields = { mode: report.mode, reasons: [...trigger.reasons], keys: report.keys, changes, replaced: report.replaced, removed: report.removed, held: report.held.length, conflicts: report.conflicts.length, failed: report.failures.length, ms: Math.round(report.durationMs * 10) / 10, kernelMs: report.kernelMs === undefined ? undefined : Math.round(report.kernelMs * 10) / 10 };
       if (changes > 0 || report.failures.length > 0) log.info(fields, 'pass applied');
@@ -91,11 +98,12 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       }
       const unreachable = datastoreUnhealthy(config.datastore, source.contact?.(), config.datastoreTimeoutSeconds * 1000);
       if (unreachable !== undefined) return { ready: false, reason: unreachable };
+      if (s.clusterRefused !== undefined) return { ready: false, reason: `cluster refused, nothing withdrawn: ${s.clusterRefused}` };
       if (s.lastSuccessAt === undefined) return { ready: false, reason: 'no successful pass yet' };
       if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
       return { ready: true };
     },
-    status: sharedStatus(() => statusReport(config, loop, kernel, source, dataplane), metrics.registry),
+    status: sharedStatus(() => statusReport(config, loop, kernel, source, dataplane, () => datastore.problems()), metrics.registry),
   });
   // Routing starts once the node is registered (its tunnel address is part of what it routes).
   let started = false;

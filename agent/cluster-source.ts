@@ -6,7 +6,7 @@ import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../r
 import type { ObjectChange } from './snapshot-store.js';
 import type { ContactState } from './datastore/contact.js';
 import { parseSnapshotText } from './objects/snapshot-file.js';
-import { ClusterRefusedError, contentRefusal, dumpText, refusalOf } from './cluster-wholeness.js';
+import { ClusterRefusedError, contentRefusal, dumpText, refusalOf, type ClusterRefusal } from './cluster-wholeness.js';
 
 /**
  * What a source backed by a SnapshotStore offers besides the snapshot: the objects that changed
@@ -16,6 +16,7 @@ export interface ChangeFeed {
   takeChanges(): readonly ObjectChange[] | 'all';
   affinitiesOf(cidr: string): readonly BlockAffinity[] | undefined;
   pools(): readonly IpPool[];
+  hasNode(name: string): boolean;
 }
 
 export interface ClusterSource {
@@ -28,6 +29,11 @@ export interface ClusterSource {
   syncProblem?(): string | undefined;
   /** Live datastores: when it last answered and whether it is failing now (for /readyz and /status). */
   contact?(): ContactState;
+  /**
+   * Why the source's latest input cannot be a whole cluster (a dump file emptied or cut short),
+   * while it serves the last good picture: the loop runs no pass until it is whole again.
+   */
+  refusal?(): ClusterRefusal | undefined;
   /** Called after each change (and on reaching sync); returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;

@@ -7,8 +7,9 @@
 //
 // Pure: bytes, a parsed file or a cluster's outline in, the reason out.
 import type { ClusterSnapshot } from '../routing/cluster.js';
+import type { ClusterSource } from './cluster-source.js';
 
-export const REFUSAL_CODES = ['empty', 'binary', 'truncated', 'no-objects', 'no-ippool', 'no-node'] as const;
+export const REFUSAL_CODES = ['empty', 'binary', 'truncated', 'no-objects', 'unreadable', 'no-ippool', 'no-node'] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 export interface ClusterRefusal {
@@ -84,6 +85,18 @@ export interface ClusterOutline {
 
 export function outlineOf(snapshot: ClusterSnapshot): ClusterOutline {
   return { pools: snapshot.pools.length, hasNode: (name) => snapshot.nodes.some((n) => n.name === name) };
+}
+
+/**
+ * Why a source's picture cannot be whole now: its own refusal of its latest input, else the
+ * cluster checks, from the datastore's indexes when it has them (no snapshot built per pass).
+ */
+export function sourceRefusal(source: ClusterSource, nodeName: string): ClusterRefusal | undefined {
+  const own = source.refusal?.();
+  if (own !== undefined) return own;
+  const feed = source.feed;
+  const outline = feed === undefined ? outlineOf(source.snapshot()) : { pools: feed.pools().length, hasNode: (name: string) => feed.hasNode(name) };
+  return clusterRefusal(outline, nodeName);
 }
 
 /** A cluster (a dump, or a datastore in sync) without a pool, or without the node being routed. */

@@ -25,6 +25,7 @@ import { WORKLOAD_PREFIX } from '../routing/devices.js';
 import { ipipEnabled } from '../tunnels/ipip.js';
 import { addEntryOps, diffEntries, emptyEntryOps, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
+import { sourceRefusal, type ClusterRefusal } from './cluster-wholeness.js';
 import { addressKey, entryKey, incrementalFrom, linkEffects, planKeys, sameItems, type Incremental } from './incremental-pass.js';
 import { GracePeriod } from './grace-period.js';
 import { fullReport, type LoopReport } from './loop-report.js';
@@ -82,6 +83,8 @@ export interface LoopStatus {
   readonly lastSuccessAt?: number;
   readonly lastError?: string;
   readonly lastReport?: LoopReport;
+  /** Why the cluster as it is now is refused (no pass runs, nothing is withdrawn). */
+  readonly clusterRefused?: string;
   readonly mtuFile?: MtuFileStatus;
 }
 
@@ -96,6 +99,7 @@ export class ReconcileLoop {
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
   private readonly grace: GracePeriod;
+  private refused: ClusterRefusal | undefined;
   private readonly refusals = new Refusals();
   /** A failure to write the MTU file is reported there, never a failed pass. */
   private readonly mtuFile: MtuFileKeeper | undefined;
@@ -207,7 +211,7 @@ export class ReconcileLoop {
   }
 
   status(): LoopStatus {
-    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status() };
+    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status(), clusterRefused: this.refused?.message };
   }
 
   private async drain(): Promise<void> {
@@ -215,6 +219,7 @@ export class ReconcileLoop {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.dirtyReasons.size > 0 && !this.stopped) {
       if (!this.source.inSync()) break; // the source calls onChange when it gets there
+      if (this.clusterRefused()) break; // likewise when the input is whole again
       const trigger: PassTrigger = { reasons: this.dirtyReasons, since: this.dirtySince };
       this.dirtyReasons = new Set();
       await this.pass(trigger);
@@ -222,6 +227,20 @@ export class ReconcileLoop {
     // Idle: the engine's indexes are built here, not in front of the first change after a start.
     if (!this.stopped) this.incremental?.engine.prepareForUpdates();
     this.running = undefined;
+  }
+
+  /**
+   * Input that cannot be a whole cluster (cluster-wholeness.ts) would withdraw every route: no
+   * pass runs on it, and the kernel keeps what the last good pass left.
+   */
+  private clusterRefused(): boolean {
+    const refusal = sourceRefusal(this.source, this.config.nodeName);
+    if (refusal?.message !== this.refused?.message) {
+      if (refusal === undefined) this.log.info({ was: this.refused?.message }, 'cluster whole again; passes resume');
+      else this.log.error({ reason: refusal.code, detail: refusal.message }, 'cluster refused; nothing withdrawn until it is whole');
+    }
+    this.refused = refusal;
+    return refusal !== undefined;
   }
 
   private async pass(trigger: PassTrigger): Promise<void> {

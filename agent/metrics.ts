@@ -1,7 +1,9 @@
 // Prometheus metrics (prom-client) for what an operator asks when routing misbehaves: is the loop
 // turning, does the kernel match, how fast do changes land, what MTU is in use, what is invalid.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PROBLEM_REASONS } from '../routing/cluster.js';
 import type { RouteClass } from '../routing/route-classes.js';
+import type { ProblemSummary } from './problem-summary.js';
 import type { PassObserver, PassTrigger } from './loop.js';
 import type { LoopReport } from './loop-report.js';
 import type { MtuFileStatus } from './mtu-file-keeper.js';
@@ -19,7 +21,7 @@ export class AgentMetrics implements PassObserver {
   private readonly changes = new Counter({ name: 'wren_kernel_changes_total', help: 'Kernel operations applied, by phase', labelNames: ['phase'], registers: [this.registry] });
   private readonly failures = new Counter({ name: 'wren_kernel_failures_total', help: 'Kernel operations that failed', registers: [this.registry] });
   private readonly invalid = new Gauge({ name: 'wren_invalid_objects', help: 'Objects currently left out because they are invalid', registers: [this.registry] });
-  private readonly problems = new Gauge({ name: 'wren_problems', help: 'Problems found in the last pass (objects that lost routes)', registers: [this.registry] });
+  private readonly problems = new Gauge({ name: 'wren_problems', help: 'Problems now, by reason: objects, or parts of them, refused or left without routes', labelNames: ['reason'], registers: [this.registry] });
   private readonly mtu = new Gauge({ name: 'wren_mtu_bytes', help: 'MTU in use, by device role', labelNames: ['device'], registers: [this.registry] });
   private readonly lastSuccess = new Gauge({ name: 'wren_last_successful_pass_timestamp_seconds', help: 'When the last pass succeeded (Unix time)', registers: [this.registry] });
 
@@ -32,6 +34,11 @@ export class AgentMetrics implements PassObserver {
     this.mtuFileOk.set(status.error === null ? 1 : 0);
     this.mtuFileErrors.inc(status.failedWrites - this.mtuFileErrorsSeen);
     this.mtuFileErrorsSeen = status.failedWrites;
+  }
+
+  /** Every reason has a series, 0 when it does not occur, so a reason going away shows as 0. */
+  setProblems(summary: ProblemSummary): void {
+    for (const reason of PROBLEM_REASONS) this.problems.set({ reason }, summary.byReason[reason]?.count ?? 0);
   }
 
   setInvalidObjects(count: number): void {
@@ -56,7 +63,6 @@ export class AgentMetrics implements PassObserver {
     }
     this.routesHeld.set(report.held.length);
     this.conflicts.set(report.conflicts.length);
-    this.problems.set(report.problems.length);
     this.failures.inc(report.failures.length);
     let applied = 0;
     for (const phase of report.plan) {

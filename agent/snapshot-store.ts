@@ -149,6 +149,11 @@ export class SnapshotStore {
     return [...(this.#values.get('IPPool')?.values() ?? [])].map((o) => o.value as IpPool);
   }
 
+  /** Whether the node is held (Nodes are keyed by name), without building a snapshot. */
+  hasNode(name: string): boolean {
+    return this.#values.get('Node')?.has(name) ?? false;
+  }
+
   get(kind: ObjectKind, key: string): ParsedObject | undefined {
     return this.#values.get(kind)?.get(key);
   }

@@ -4,24 +4,29 @@
 // answer is the same size at any cluster size.
 import type { Kernel } from '../kernel/kernel.js';
 import { renderOp, type Plan } from '../kernel/plan.js';
+import type { ObjectProblem } from '../routing/cluster.js';
 import { capped } from './capped.js';
 import type { ClusterSource } from './cluster-source.js';
 import type { ContactState } from './datastore/contact.js';
 import type { AgentConfig } from './config.js';
 import type { ReconcileLoop } from './loop.js';
 import type { DataplaneConfig } from './node-plan.js';
+import { summariseProblems } from './problem-summary.js';
 import { reconcileOnce } from './reconciler.js';
 
 export const STATUS_LIST_CAP = 100;
 
-export async function statusReport(config: AgentConfig, loop: ReconcileLoop, kernel: Kernel, source: ClusterSource, dataplane: DataplaneConfig) {
+/** `objectProblems`: the datastore's invalid objects, counted with the pass's problems per reason. */
+export async function statusReport(config: AgentConfig, loop: ReconcileLoop, kernel: Kernel, source: ClusterSource, dataplane: DataplaneConfig, objectProblems: () => readonly ObjectProblem[] = () => []) {
   const s = loop.status();
   const last = s.lastReport;
-  const pending = source.inSync() ? await reconcileOnce(kernel, source.snapshot(), dataplane, { allowDeletes: true, dryRun: true }) : undefined;
+  // A refused cluster's diff would be the withdrawal the loop is holding back: none is shown.
+  const pending = source.inSync() && s.clusterRefused === undefined ? await reconcileOnce(kernel, source.snapshot(), dataplane, { allowDeletes: true, dryRun: true }) : undefined;
   return {
     node: config.nodeName,
     datastore: config.datastore,
     inSync: s.inSync,
+    clusterRefused: s.clusterRefused ?? null,
     datastoreContact: contactReport(source.contact?.()),
     passes: s.passes,
     lastPassAt: s.lastPassAt === undefined ? null : new Date(s.lastPassAt).toISOString(),
@@ -36,7 +41,7 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
       conflicts: firstOf(last.conflicts, (c) => ({ dst: c.desired.dst, foreignProto: c.foreign.proto })),
     },
     // A dry run is refused nothing: lines the kernel refused are the last pass's problems.
-    problems: [...((pending ?? last)?.problems ?? []), ...(pending === undefined ? [] : (last?.problems ?? []).filter((p) => p.reason === 'kernel-refused'))],
+    problems: summariseProblems([...objectProblems(), ...((pending ?? last)?.problems ?? []), ...(pending === undefined ? [] : (last?.problems ?? []).filter((p) => p.reason === 'kernel-refused'))]),
     pendingDiff: pending === undefined ? null : firstOf(opsOf(pending.planned.plan), renderOp),
   };
 }

@@ -95,11 +95,25 @@ describe('reconcile loop', () => {
     expect(await owned()).toHaveLength(3);
   });
 
-  it('an empty but synced cluster withdraws what wren had programmed', async () => {
-    const { source, loop, owned } = await setup(true);
+  // An empty picture cannot be a whole cluster: withdrawing everything it does not imply would
+  // wipe the node's routing. The uninstall path is `wren cleanup`, never an emptied datastore.
+  it.each([
+    { what: 'an empty synced cluster', picture: () => EMPTY_SNAPSHOT, says: 'the cluster has no IPPool' },
+    { what: 'a cluster without this node', picture: () => ({ ...seedCluster({ vxlan: 'Always' }), nodes: seedCluster({ vxlan: 'Always' }).nodes.filter((n) => n.name !== 'minikube') }), says: 'node "minikube" is not in the cluster' },
+  ])('$what is refused: routes stay, the loop says why, and resumes when the cluster is whole', async ({ picture, says }) => {
+    const { source, loop, passes, owned } = await setup(true);
     loop.start();
-    await until(async () => (await owned()).length === 3);
-    source.set(EMPTY_SNAPSHOT, true);
-    await until(async () => (await owned()).length === 0);
+    await until(async () => (await owned()).length === 3 && !loop.status().running);
+    const before = passes.length;
+    source.set(picture(), true);
+    await until(async () => loop.status().clusterRefused !== undefined);
+    expect(loop.status().clusterRefused).toBe(says);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await owned()).toEqual(['10.244.120.64/26', '10.244.151.0/26', '10.244.205.192/26']);
+    expect(passes.length).toBe(before);
+    const base = seedCluster({ vxlan: 'Always' });
+    source.set({ ...base, blocks: base.blocks.slice(0, 2) }, true);
+    await until(async () => (await owned()).length === 2);
+    expect(loop.status().clusterRefused).toBeUndefined();
   });
 });

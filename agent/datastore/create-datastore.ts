@@ -11,7 +11,7 @@ export async function createDatastore(config: DatastoreSettings, log: Logger): P
     case 'snapshot': {
       const source = new SnapshotFileSource(config.snapshot ?? '', log);
       await source.start();
-      return { source, invalidObjects: () => 0, problems: () => [], close: () => source.close() };
+      return { source, invalidObjects: () => 0, problems: () => source.problems(), close: () => source.close() };
     }
     // Each client library is loaded only when it is used: an etcd node does not pay for the
     // Kubernetes client's start-up, nor the other way round.

@@ -25,7 +25,8 @@ export class EtcdSource implements ClusterSource {
   private readonly changed = new ChangeSignal();
 
   constructor(private readonly client: EtcdClient, private readonly log: Logger) {
-    this.store = new SnapshotStore((p) => log.warn({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
+    // Each object at debug: the agent logs problems per reason, with a count (problem-log.ts).
+    this.store = new SnapshotStore((p) => log.debug({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
     this.store.onChange(() => this.emit());
   }
 

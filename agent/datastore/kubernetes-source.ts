@@ -49,7 +49,8 @@ export class KubernetesSource implements ClusterSource {
     if (!isObjectName(options.nodeName)) throw new Error(`node name ${JSON.stringify(options.nodeName)} ${NAME_RULE}`);
     const log = (this.#log = options.log);
     this.#client = options.client;
-    this.#store = new SnapshotStore((p) => log.warn({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
+    // Each object at debug: the agent logs problems per reason, with a count (problem-log.ts).
+    this.#store = new SnapshotStore((p) => log.debug({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
     // Before sync the loop may not act on anything, so only reaching sync (below) is news then.
     this.#store.onChange(() => {
       if (this.#synced) this.#notify();

@@ -18,7 +18,9 @@ export function snapshotObjects(snapshot: ClusterSnapshot): Record<string, unkno
 }
 
 export function renderSnapshotFile(snapshot: ClusterSnapshot): string {
-  const document = new Document({ apiVersion: 'v1', kind: 'List', items: snapshotObjects(snapshot), metadata: { resourceVersion: '' } });
+  // `kind` after the items, as kubectl writes it: a copy cut short is then a List without its
+  // kind, which the reader refuses as truncated (cluster-wholeness.ts) rather than taking it whole.
+  const document = new Document({ apiVersion: 'v1', items: snapshotObjects(snapshot), kind: 'List', metadata: { resourceVersion: '' } });
   document.commentBefore = ' Cluster snapshot written by wren; read it back with --snapshot.';
   // Ordinal arrays on one line each, as in Calico's own examples, not 64 lines per block.
   visit(document, {

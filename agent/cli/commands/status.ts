@@ -2,6 +2,7 @@
 import { httpGet } from '../../http-client.js';
 import { parseListen } from '../../http.js';
 import type { Capped } from '../../capped.js';
+import { summaryLines, type ProblemSummary } from '../../problem-summary.js';
 import { parseFlags } from '../args.js';
 import type { Output } from '../output.js';
 
@@ -16,7 +17,8 @@ interface Status {
   mtu: { host: number; pod: number; tunnels: Record<string, number> } | null;
   mtuFile: { path: string; error: string | null; failedWrites: number } | null;
   routes: { desired: Record<string, number>; held: Capped<{ dst: string; reason: string }>; conflicts: Capped<{ dst: string; foreignProto: number }> } | null;
-  problems: { kind: string; name: string; field: string; message: string }[];
+  clusterRefused: string | null;
+  problems: ProblemSummary;
   pendingDiff: Capped<string> | null;
 }
 
@@ -40,6 +42,7 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
   row('datastore', `${status.datastore} (${status.inSync ? 'in sync' : 'NOT in sync'})`);
   const contact = status.datastoreContact;
   if (contact !== null) row('  contact', `last ${contact.lastContactAt ?? 'never'}${contact.failingSince === null ? '' : `, FAILING since ${contact.failingSince}: ${contact.failure ?? 'no reason given'}`}`);
+  if (status.clusterRefused !== null) row('REFUSED', `${status.clusterRefused} (no pass runs, nothing is withdrawn)`);
   row('passes', `${status.passes}, last success ${status.lastSuccessAt ?? 'never'}`);
   row('last error', status.lastError ?? 'none');
   if (status.mtu !== null) row('mtu', `host ${status.mtu.host}, pods ${status.mtu.pod}${Object.entries(status.mtu.tunnels).map(([k, v]) => `, ${k} ${v}`).join('')}`);
@@ -51,7 +54,7 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
     for (const c of status.routes.conflicts.first) row('  conflict', `${c.dst}: held by a proto ${c.foreignProto} route`);
     more(status.routes.conflicts, 'conflict', row);
   }
-  for (const p of status.problems) row('problem', `${p.kind}/${p.name} ${p.field}: ${p.message}`);
+  for (const line of summaryLines(status.problems)) row('problem', line);
   const pending = status.pendingDiff;
   row('pending', pending === null ? 'unknown (not in sync)' : pending.total === 0 ? 'nothing: the kernel matches' : `${pending.total} change(s)`);
   for (const line of pending?.first ?? []) io.out(`  ${line}`);
