@@ -257,7 +257,7 @@ export class ReconcileLoop {
       // Changes that came with it are answered by the same pass.
       const resync = this.incremental !== undefined && reasons.includes('resync') && reasons.every((r) => r === 'resync' || INCREMENTAL_REASONS.has(r));
       report = (canStep ? await this.incrementalPass(started) : resync ? await this.resyncPass(started) : undefined) ?? (await this.fullPass(started));
-      await this.mtuFile?.keep(report.mtus.pod);
+      await this.mtuFile?.keep(report.mtus.pod, report.mode !== 'incremental');
       // Lines the kernel refused are problems of their objects, not a failed pass (refusals.ts).
       report = this.refusals.note(report, () => this.source.snapshot());
       this.state.lastReport = report;

@@ -86,6 +86,13 @@ describe('the MTU file in the loop', () => {
     expect(await readFile(path, 'utf8')).toBe('1450\n');
     expect(loop.status().mtuFile).toEqual({ path, mtu: 1450, code: null, error: null, failedWrites: before });
     expect(lines.filter((l) => l.msg === 'MTU file written again')).toEqual([expect.objectContaining({ path, mtu: 1450 })]);
+
+    // Changed by hand: the next full or resync pass puts it right.
+    await writeFile(path, '9000\n');
+    const beforeResync = errors.length;
+    loop.markDirty('resync');
+    await until(() => errors.length > beforeResync && !loop.status().running);
+    expect(await readFile(path, 'utf8')).toBe('1450\n');
   });
 });
 
