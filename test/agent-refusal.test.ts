@@ -2,7 +2,7 @@
 // while the file is emptied (or loses this node), the routes stay, /readyz is 503 with the
 // reason and /status says it; once the file is restored, the agent is ready and routes it again.
 // Problems are reported per reason: /status, the metric, and one log event per reason.
-import { access, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,19 +11,17 @@ import { renderSnapshotFile } from '../agent/objects/snapshot-render.js';
 import { spawn } from '../kernel/exec.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { MAIN_TABLE } from '../kernel/state.js';
+import { WREN_MAIN, requireBuiltCli } from './support/built-cli.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { seedCluster } from './support/seed-cluster.js';
 import { until } from './support/until.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const ALL = ['10.244.120.64/26', '10.244.151.0/26', '10.244.205.192/26'];
 let dir: string;
 let ns: ScratchNs;
 
 beforeAll(async () => {
-  await access(MAIN).catch(() => {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  });
+  await requireBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'wren-agent-refusal-'));
   ns = await scratchNs('agref');
 });
@@ -57,7 +55,7 @@ describe('wren agent on a snapshot file that is emptied, then restored', () => {
     const snapshot = seedCluster({ vxlan: 'Always' });
     const whole = renderSnapshotFile(snapshot);
     await writeFile(file, whole);
-    const agent = spawn('ip', ['netns', 'exec', ns.name, 'node', MAIN, 'agent', '--snapshot', file, '--http-listen', `unix:${listen.path}`, '--mtu-file', ''], {
+    const agent = spawn('ip', ['netns', 'exec', ns.name, 'node', WREN_MAIN, 'agent', '--snapshot', file, '--http-listen', `unix:${listen.path}`, '--mtu-file', ''], {
       env: { NODENAME: 'minikube', WREN_LOG_LEVEL: 'info', PATH: process.env.PATH ?? '' },
     });
     let logs = '';
