@@ -13,6 +13,8 @@ const USAGE = `usage: wren <command> [flags]
                                                     reconcile a kernel to the cluster, once
   snapshot --datastore etcd|kubernetes ... [--node NAME] [--json] > FILE
                                                     dump a live datastore as a snapshot file
+  cleanup [--netns NS] [--proto N] [--table N] [--mtu-file PATH] [--dry-run]
+                                                    remove everything wren owns on a node (uninstall)
 
   agent   --node NAME --datastore etcdv3|kubernetes|snapshot [...]
                                                     run the node agent (see README: configuration)
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./commands/status.js')).statusCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
   snapshot: async () => (await import('./commands/snapshot.js')).snapshotCommand,
+  cleanup: async () => (await import('./commands/cleanup.js')).cleanupCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
