@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSnapshotFile } from '../agent/cluster-source.js';
-import { ClusterRefusedError, clusterRefusal, outlineOf, type RefusalCode } from '../agent/cluster-wholeness.js';
+import { ClusterRefusedError, clusterRefusal, outlineOf, sourceRefusal, type RefusalCode } from '../agent/cluster-wholeness.js';
 import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
 import { seedCluster } from './support/seed-cluster.js';
+import { nodeObject, StoreSource } from './support/store-source.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const SEED_YAML = fixture('seed-ipip-cluster.yaml');
@@ -84,5 +85,24 @@ describe('a cluster without a pool or without this node', () => {
 
   it('names the node it misses', () => {
     expect(clusterRefusal(outlineOf(seed), 'minikube-m09')?.message).toBe('node "minikube-m09" is not in the cluster');
+  });
+});
+
+describe('a datastore in sync, through its indexes (no snapshot built)', () => {
+  it('refuses once the last pool or this node goes, and takes the cluster back when they return', () => {
+    const seed = seedCluster({ vxlan: 'Always' });
+    const source = new StoreSource(seed);
+    expect(sourceRefusal(source, 'minikube')).toBeUndefined();
+    source.remove('Node', 'minikube');
+    expect(sourceRefusal(source, 'minikube')?.code).toBe('no-node');
+    source.remove('IPPool', 'default-ipv4-ippool');
+    expect(sourceRefusal(source, 'minikube')?.code).toBe('no-ippool');
+    const [pool] = seed.pools;
+    const [node] = seed.nodes;
+    if (pool === undefined || node === undefined) throw new Error('the seed has a pool and a node');
+    source.put({ kind: 'IPPool', key: pool.name, value: pool });
+    expect(sourceRefusal(source, 'minikube')?.code).toBe('no-node');
+    source.put(nodeObject(node));
+    expect(sourceRefusal(source, 'minikube')).toBeUndefined();
   });
 });
