@@ -8,9 +8,16 @@
 // pipes whose relative order the reader cannot trust — and line numbers count from the start
 // of the process. If the process dies mid-batch, the batch is reported as failed as a whole
 // (the caller re-reads the kernel) and the next batch starts a fresh process.
+//
+// iproute2 6.1 keeps about 4 KB for every line a batch process has run and never frees it
+// (100,000 route replaces: 407 MB resident), so a process that has run RECYCLE_AFTER_LINES is
+// ended once its batches are done, and the next batch starts a fresh one: the agent's `ip`
+// children stay bounded however long it runs, for one more process start per that many lines.
 import { createInterface } from 'node:readline';
 import { BATCH_END_LINE as SENTINEL } from './batches.js';
 import { spawn, type Spawned } from './exec.js';
+
+export const RECYCLE_AFTER_LINES = 10_000;
 
 export interface LineFailure {
   /** Index of the failed line within the batch. */
@@ -26,58 +33,69 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-export class BatchSession {
-  private child: Spawned | undefined;
-  private linesWritten = 0;
-  private messages: string[] = [];
-  private readonly queue: Pending[] = [];
+/** One process and the batches written to it: its line numbers and answers are its own. */
+interface BatchProcess {
+  readonly child: Spawned;
+  linesWritten: number;
+  messages: string[];
+  readonly queue: Pending[];
+}
 
-  constructor(private readonly tool: 'ip' | 'bridge', private readonly nsArgs: readonly string[]) {}
+export class BatchSession {
+  private current: BatchProcess | undefined;
+
+  constructor(private readonly tool: 'ip' | 'bridge', private readonly nsArgs: readonly string[], private readonly recycleAfterLines = RECYCLE_AFTER_LINES) {}
+
+  /** The current process's pid, if one is running (tests watch it being replaced). */
+  get pid(): number | undefined {
+    return this.current?.child.pid;
+  }
 
   /** Runs the lines; resolves with the lines that failed once the process has done them all. */
   run(lines: readonly string[]): Promise<LineFailure[]> {
-    const child = this.child ?? this.start();
+    const proc = this.current ?? this.start();
     return new Promise((resolve, reject) => {
-      const firstLine = this.linesWritten + 1;
-      this.linesWritten += lines.length + 1;
-      this.queue.push({ firstLine, sentinelLine: this.linesWritten, failures: [], resolve, reject });
-      child.process.stdin?.write(`${lines.join('\n')}${lines.length > 0 ? '\n' : ''}${SENTINEL}\n`);
+      const firstLine = proc.linesWritten + 1;
+      proc.linesWritten += lines.length + 1;
+      proc.queue.push({ firstLine, sentinelLine: proc.linesWritten, failures: [], resolve, reject });
+      proc.child.process.stdin?.write(`${lines.join('\n')}${lines.length > 0 ? '\n' : ''}${SENTINEL}\n`);
     });
   }
 
+  /** Ends the process once it has read what was written; batches still under way in it finish there. */
   close(): void {
-    this.child?.process.stdin?.end();
-    this.child = undefined;
+    this.current?.child.process.stdin?.end();
+    this.current = undefined;
   }
 
-  private start(): Spawned {
+  private start(): BatchProcess {
     const child = spawn(this.tool, [...this.nsArgs, '-force', '-batch', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe' });
-    this.child = child;
-    this.linesWritten = 0;
-    this.messages = [];
-    if (child.process.stderr !== null) createInterface({ input: child.process.stderr }).on('line', (line) => this.onStderr(line));
+    const proc: BatchProcess = { child, linesWritten: 0, messages: [], queue: [] };
+    this.current = proc;
+    if (child.process.stderr !== null) createInterface({ input: child.process.stderr }).on('line', (line) => this.onStderr(proc, line));
     const died = (why: string) => {
-      if (this.child === child) this.child = undefined;
-      for (const pending of this.queue.splice(0)) pending.reject(new Error(`${this.tool} -batch ended (${why}) before finishing a batch`));
+      if (this.current === proc) this.current = undefined;
+      for (const pending of proc.queue.splice(0)) pending.reject(new Error(`${this.tool} -batch ended (${why}) before finishing a batch`));
     };
     child.process.then((r) => died(`exit ${r.exitCode ?? r.signal}`), (e: unknown) => died((e as Error).message));
-    return child;
+    return proc;
   }
 
-  private onStderr(line: string): void {
+  private onStderr(proc: BatchProcess, line: string): void {
     const match = /^Command failed -:(\d+)$/.exec(line.trim());
     if (match === null) {
-      if (line.trim() !== '') this.messages.push(line.trim());
+      if (line.trim() !== '') proc.messages.push(line.trim());
       return;
     }
     const number = Number(match[1]);
-    const pending = this.queue[0];
-    const message = this.messages.join('; ');
-    this.messages = [];
+    const pending = proc.queue[0];
+    const message = proc.messages.join('; ');
+    proc.messages = [];
     if (pending === undefined) return;
     if (number === pending.sentinelLine) {
-      this.queue.shift();
+      proc.queue.shift();
       pending.resolve(pending.failures);
+      if (this.current === proc && proc.queue.length === 0 && proc.linesWritten >= this.recycleAfterLines) this.close();
     } else if (number >= pending.firstLine) {
       pending.failures.push({ index: number - pending.firstLine, error: message || 'failed' });
     }
