@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
 import type { ObjectChange } from './snapshot-store.js';
 import type { ContactState } from './datastore/contact.js';
+import type { AllocationDetail } from './objects/ipam-block.js';
 import { parseSnapshotText } from './objects/snapshot-file.js';
 import { ClusterRefusedError, contentRefusal, dumpText, refusalOf, type ClusterRefusal } from './cluster-wholeness.js';
 
@@ -44,9 +45,10 @@ export interface LoadedCluster {
   readonly problems: readonly ObjectProblem[];
 }
 
+/** `detail`: whose IPAM allocations to keep in full (agent/objects/ipam-block.ts); every node's unless told. */
 // A file that cannot be a whole cluster (empty, binary, truncated, or without any object wren
 // reads) throws ClusterRefusedError naming the file (cluster-wholeness.ts).
-export async function loadSnapshotFile(path: string): Promise<LoadedCluster> {
+export async function loadSnapshotFile(path: string, detail: AllocationDetail = 'all'): Promise<LoadedCluster> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -54,7 +56,7 @@ export async function loadSnapshotFile(path: string): Promise<LoadedCluster> {
     throw new Error(`cannot read snapshot ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   try {
-    const parsed = parseSnapshotText(dumpText(bytes));
+    const parsed = parseSnapshotText(dumpText(bytes), detail);
     const refusal = contentRefusal(parsed);
     if (refusal !== undefined) throw new ClusterRefusedError(refusal);
     return { snapshot: parsed.snapshot, problems: parsed.problems };

@@ -3,7 +3,7 @@
 // once the period is over, the routes on it must be looked at again, so a timer reports that.
 // Interfaces present at the first look are old: only ones that appear later get grace.
 import type { IfaceName } from '../kernel/values.js';
-import { WORKLOAD_PREFIX } from '../routing/devices.js';
+import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
 
 export interface GraceLook {
   /** Workload interfaces still inside their grace period: their routes are not deleted. */
@@ -22,6 +22,7 @@ export class GracePeriod {
   constructor(
     private readonly graceMs: number,
     private readonly onOver: () => void,
+    private readonly isWorkloadIface: WorkloadIfaceTest = isDefaultWorkloadIface,
   ) {}
 
   /**
@@ -33,7 +34,7 @@ export class GracePeriod {
     const inGrace = new Set<IfaceName>();
     const present = new Set(names);
     for (const name of present) {
-      if (!name.startsWith(WORKLOAD_PREFIX)) continue;
+      if (!this.isWorkloadIface(name)) continue;
       const seen = this.firstSeen.get(name) ?? (this.looked ? now : now - this.graceMs);
       this.firstSeen.set(name, seen);
       if (now - seen < this.graceMs) inGrace.add(name);

@@ -4,7 +4,8 @@ import type { Op } from '../kernel/plan.js';
 import type { Link } from '../kernel/state.js';
 import { routeKey } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
-import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6, WORKLOAD_PREFIX } from '../routing/devices.js';
+import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
+import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
 import type { RouteEngine } from '../routing/route-engine.js';
 import { addDecision, decideRoute, emptyDiff, type HeldRoute, type RouteConflict, type RouteDiffOptions } from '../routing/route-diff.js';
 import { KernelView } from './kernel-view.js';
@@ -64,7 +65,7 @@ const TUNNELS: ReadonlySet<string> = new Set([VXLAN_DEVICE, VXLAN_DEVICE_V6, IPI
  * here (a vanished one took its routes with it); anything that can change the node's own facts —
  * the host interface, a tunnel device, an address other than a veth's — needs a full pass.
  */
-export function linkEffects(view: KernelView, links: readonly Link[], hostIface: IfaceName): LinkEffects {
+export function linkEffects(view: KernelView, links: readonly Link[], hostIface: IfaceName, isWorkloadIface: WorkloadIfaceTest = isDefaultWorkloadIface): LinkEffects {
   const fresh = new Map(links.map((l) => [l.name, l]));
   const dropped: string[] = [];
   const changed: Link[] = [];
@@ -72,7 +73,7 @@ export function linkEffects(view: KernelView, links: readonly Link[], hostIface:
   for (const old of view.links) {
     const now = fresh.get(old.name);
     if (now !== undefined && now.index === old.index && (now.up || !old.up)) continue;
-    if (!old.name.startsWith(WORKLOAD_PREFIX)) {
+    if (!isWorkloadIface(old.name)) {
       if (structural(old.name) || old.addresses.some((a) => !linkLocal(a))) return { full: true, why: `${old.name} went away or down` };
       continue;
     }
@@ -81,7 +82,7 @@ export function linkEffects(view: KernelView, links: readonly Link[], hostIface:
   for (const link of links) {
     const old = view.link(link.name);
     if (old !== undefined && old.index === link.index && old.up === link.up && old.mtu === link.mtu && sameAddresses(old, link)) continue;
-    if (link.name.startsWith(WORKLOAD_PREFIX)) changed.push(link);
+    if (isWorkloadIface(link.name)) changed.push(link);
     else if (structural(link.name) || !sameAddresses(old, link)) return { full: true, why: `${link.name} changed` };
   }
   view.setLinks(links);
@@ -133,7 +134,8 @@ export function incrementalFrom(report: PassReport, actual: KernelState, table: 
   for (const phase of report.planned.plan) view.applied(phase.ops, report.failures);
   view.takeChanged();
   const engine = report.desired.routeEngine;
-  const routeProblems = new Set(engine.problems());
+  // Problems incremental passes recompute themselves; the rest are the node's own.
+  const routeProblems = new Set([...engine.problems(), ...report.desired.admission.problems()]);
   const entries = report.desired.vxlan.flatMap((v) => [
     ...v.neighbors.map((n) => ({ dev: v.device, ip: n.ip, mac: n.mac, fdb: false })),
     ...v.fdb.map((f) => ({ dev: v.device, ip: f.dst, mac: f.mac, fdb: true })),

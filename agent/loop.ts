@@ -21,7 +21,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { KernelState, Link } from '../kernel/state.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import { countOps, type Op, type Plan } from '../kernel/plan.js';
-import { WORKLOAD_PREFIX } from '../routing/devices.js';
+import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
 import { ipipEnabled } from '../tunnels/ipip.js';
 import { addEntryOps, diffEntries, emptyEntryOps, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
@@ -101,6 +101,7 @@ export class ReconcileLoop {
   private readonly grace: GracePeriod;
   private refused: ClusterRefusal | undefined;
   private readonly refusals = new Refusals();
+  private readonly isWorkloadIface: WorkloadIfaceTest;
   /** A failure to write the MTU file is reported there, never a failed pass. */
   private readonly mtuFile: MtuFileKeeper | undefined;
   private state: { passes: number; lastPassAt?: number; lastSuccessAt?: number; lastError?: string; lastReport?: LoopReport } = { passes: 0 };
@@ -133,7 +134,8 @@ export class ReconcileLoop {
     private readonly observer?: PassObserver,
   ) {
     this.retryDelay = options.retryInitialMs;
-    this.grace = new GracePeriod(options.graceMs, () => this.markDirty('grace'));
+    this.isWorkloadIface = config.isWorkloadIface ?? isDefaultWorkloadIface;
+    this.grace = new GracePeriod(options.graceMs, () => this.markDirty('grace'), this.isWorkloadIface);
     this.mtuFile = options.mtuFile === undefined ? undefined : new MtuFileKeeper(options.mtuFile, log);
   }
 
@@ -346,7 +348,7 @@ export class ReconcileLoop {
       if (countOps(devices.planned.plan) > 0) return undefined;
       this.devicesChecked = { inc, state: actual };
     }
-    const links = linkEffects(inc.view, actual.links, inc.desired.hostIface);
+    const links = linkEffects(inc.view, actual.links, inc.desired.hostIface, this.isWorkloadIface);
     if (links.full) return undefined;
     for (const key of links.dropped) this.dirtyKeys.add(key);
     if (links.changed.length > 0) for (const key of inc.ledger.held.keys()) this.dirtyKeys.add(key);
@@ -400,7 +402,7 @@ export class ReconcileLoop {
     let newLinks = false;
     if (this.linksDirty) {
       this.linksDirty = false;
-      const effects = linkEffects(inc.view, await this.kernel.readLinks(), inc.desired.hostIface);
+      const effects = linkEffects(inc.view, await this.kernel.readLinks(), inc.desired.hostIface, this.isWorkloadIface);
       if (effects.full) {
         this.log.debug({ why: effects.why }, 'links changed: full pass');
         return undefined;
@@ -409,7 +411,9 @@ export class ReconcileLoop {
       newLinks = effects.changed.length > 0;
     }
     if (changes.length > 0) {
-      const touched = inc.engine.update(changes, (cidr) => feed.affinitiesOf(cidr));
+      // Through the meaning checks first: the engine sees only what a full pass would admit.
+      const admitted = inc.desired.admission.changes(changes);
+      const touched = admitted === undefined ? undefined : inc.engine.update(admitted, (cidr) => feed.affinitiesOf(cidr));
       if (touched === undefined) return undefined;
       for (const key of touched) keys.add(key);
     }
@@ -420,7 +424,7 @@ export class ReconcileLoop {
     // Routes on veths whose grace is over: decided like any others now.
     if (grace.over.size > 0) for (const [key, route] of inc.view.routes) if (route.dev !== undefined && grace.over.has(route.dev)) keys.add(key);
     const ready = new Map(links.map((l) => [l.name, { up: l.up }]));
-    const decided = planKeys(keys, inc.engine, inc.view, { proto: this.config.proto, links: ready, allowDeletes: true, graceIfaces: grace.inGrace }, inc.ledger);
+    const decided = planKeys(keys, inc.engine, inc.view, { proto: this.config.proto, links: ready, allowDeletes: true, graceIfaces: grace.inGrace, isWorkloadIface: this.isWorkloadIface }, inc.ledger);
     const mtuOps = this.workloadMtuOps(inc, links);
     const entries = await this.entryOps(inc);
     if (entries === undefined) return undefined;
@@ -451,7 +455,7 @@ export class ReconcileLoop {
       desiredByClass: inc.engine.countsByClass(),
       held: [...inc.ledger.held.values()],
       conflicts: [...inc.ledger.conflicts.values()],
-      problems: [...inc.nodeProblems, ...inc.engine.problems()],
+      problems: [...inc.nodeProblems, ...inc.desired.admission.problems(), ...inc.engine.problems()],
       mtus: inc.desired.mtus,
       hostIface: inc.desired.hostIface,
     };
@@ -475,7 +479,7 @@ export class ReconcileLoop {
   private workloadMtuOps(inc: Incremental, links: readonly Link[]): Op[] {
     const ops: Op[] = [];
     for (const link of links) {
-      if (!link.name.startsWith(WORKLOAD_PREFIX) || link.mtu === inc.desired.mtus.pod) continue;
+      if (!this.isWorkloadIface(link.name) || link.mtu === inc.desired.mtus.pod) continue;
       if (!inc.engine.usesDevice(link.name)) continue;
       ops.push({ op: 'link-mtu', name: link.name, mtu: inc.desired.mtus.pod });
     }

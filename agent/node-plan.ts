@@ -4,8 +4,11 @@
 // Plan order (kernel/plan.ts): devices first, so routes through a new vxlan.calico are accepted;
 // FDB and neighbours before the routes that need them; stale routes before devices go away.
 import type { Op, Plan } from '../kernel/plan.js';
-import type { KernelState, Link } from '../kernel/state.js';
-import type { IfaceName } from '../kernel/values.js';
+import type { KernelState, Link, Route } from '../kernel/state.js';
+import type { Cidr, IfaceName } from '../kernel/values.js';
+import { Admission } from '../routing/admission.js';
+import { hostSpaceOf } from '../routing/forbidden-space.js';
+import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { desiredRoutes, type RoutingOptions } from '../routing/desired-routes.js';
 import type { RouteEngine } from '../routing/route-engine.js';
@@ -27,6 +30,10 @@ export interface DataplaneConfig extends RoutingOptions {
   readonly hostMtu?: number;
   readonly mtuIfacePattern?: RegExp;
   readonly mtuOverrides?: Partial<Record<Encapsulation, number>>;
+  /** `--forbidden-cidrs`: space no pool may overlap, besides the host's own and reserved space. */
+  readonly forbiddenCidrs?: readonly Cidr[];
+  /** Which interfaces are workloads' (`--interface-prefix`); Calico's `cali` when absent. */
+  readonly isWorkloadIface?: WorkloadIfaceTest;
 }
 
 /** Used when nothing can be detected (an offline `wren routes`), as Calico's samples do. */
@@ -44,10 +51,22 @@ export interface DesiredNode {
   readonly problems: ObjectProblem[];
   /** The engine behind `routes`, which the agent keeps to route later changes one by one. */
   readonly routeEngine: RouteEngine;
+  /** The meaning checks the engine's input passed, which the agent keeps to check later changes. */
+  readonly admission: Admission;
 }
 
-export function desiredNode(snapshot: ClusterSnapshot, links: readonly Link[], config: DataplaneConfig): DesiredNode {
+/**
+ * `gatewayRoutes`: the main table's routes (only their default routes are read), so no pool can
+ * claim the node's way out; `links`: every link, whose addresses no pool may claim either.
+ */
+export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], config: DataplaneConfig, gatewayRoutes: readonly Route[] = []): DesiredNode {
   const problems: ObjectProblem[] = [];
+  const isWorkloadIface = config.isWorkloadIface ?? isDefaultWorkloadIface;
+  const host = hostSpaceOf(links, gatewayRoutes, isWorkloadIface);
+  const { admission, snapshot } = Admission.admit(cluster, config.nodeName, host, { forbiddenCidrs: config.forbiddenCidrs ?? [], isWorkloadIface });
+  // Devices follow the pools as written: a refused pool loses its routes, but the tunnel device
+  // other pools' routes (or the next fix) need stays.
+  const devices: ClusterSnapshot = { ...snapshot, pools: cluster.pools };
   const me = snapshot.nodes.find((n) => n.name === config.nodeName);
   const nodeIp = me?.ipv4?.ip ?? me?.ipv6?.ip;
   const carrying = nodeIp === undefined ? undefined : interfaceCarrying(links, nodeIp);
@@ -60,27 +79,30 @@ export function desiredNode(snapshot: ClusterSnapshot, links: readonly Link[], c
   const hostMtuV6 = config.hostMtu ?? (v6Link?.mtu ?? hostMtu);
 
   const enabled: Encapsulation[] = [];
-  if (ipipEnabled(snapshot)) enabled.push('ipip');
-  if (vxlanEnabled(snapshot, 4)) enabled.push('vxlan4');
-  if (vxlanEnabled(snapshot, 6)) enabled.push('vxlan6');
+  if (ipipEnabled(devices)) enabled.push('ipip');
+  if (vxlanEnabled(devices, 4)) enabled.push('vxlan4');
+  if (vxlanEnabled(devices, 6)) enabled.push('vxlan6');
   const mtus = computeMtus({ hostMtu, hostMtuV6, enabled, overrides: config.mtuOverrides });
 
   const routes = desiredRoutes(snapshot, { name: config.nodeName, hostIface, hostIfaceV6: v6Link?.name }, config);
   const local = { name: config.nodeName, hostIface };
   const vxlan = [
-    desiredVxlan(snapshot, local, 4, config.vxlan, mtus.tunnels.vxlan4 ?? hostMtu),
-    desiredVxlan(snapshot, { ...local, hostIface: v6Link?.name ?? hostIface }, 6, config.vxlan, mtus.tunnels.vxlan6 ?? hostMtuV6),
+    desiredVxlan(devices, local, 4, config.vxlan, mtus.tunnels.vxlan4 ?? hostMtu),
+    desiredVxlan(devices, { ...local, hostIface: v6Link?.name ?? hostIface }, 6, config.vxlan, mtus.tunnels.vxlan6 ?? hostMtuV6),
   ];
-  const ipip = desiredIpip(snapshot, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
+  const ipip = desiredIpip(devices, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
+  // Admitted workloads only, so their interfaces passed the workload interface test: the host
+  // interface, a bridge or a tunnel never gets the pod MTU.
   const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
-  for (const p of [routes.problems, ...vxlan.map((v) => v.problems), ipip.problems].flat()) problems.push(p);
-  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine };
+  for (const p of [admission.problems(), routes.problems, ...vxlan.map((v) => v.problems), ipip.problems].flat()) problems.push(p);
+  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine, admission };
 }
 
 export interface PlanOptions {
   readonly proto: number;
   readonly allowDeletes: boolean;
   readonly graceIfaces?: ReadonlySet<IfaceName>;
+  readonly isWorkloadIface?: WorkloadIfaceTest;
 }
 
 export interface NodePlan {
@@ -96,6 +118,7 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
   const ready = new Map<IfaceName, { up: boolean }>(actual.links.map((l) => [l.name, { up: l.up }]));
 
   for (const v of desired.vxlan) {
+    if (v.hold) continue;
     const have = links.get(v.device);
     const ops = planVxlan(v.spec, v.device, have);
     for (const op of ops.setup) setup.push(op);
@@ -113,8 +136,12 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
   for (const op of ipip.setup) setup.push(op);
   for (const name of ipip.ready) ready.set(name, { up: true });
 
+  // Only workload interfaces get the pod MTU (admission already refused any other; this is the
+  // last line before the kernel, and the host interface is never one).
+  const isWorkloadIface = options.isWorkloadIface ?? isDefaultWorkloadIface;
   for (const name of desired.workloadIfaces) {
     const have = links.get(name);
+    if (!isWorkloadIface(name) || name === desired.hostIface) continue;
     if (have !== undefined && have.mtu !== desired.mtus.pod) setup.push({ op: 'link-mtu', name, mtu: desired.mtus.pod });
   }
 

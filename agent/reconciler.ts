@@ -7,7 +7,7 @@
 import type { ApplyResult, Kernel, OpFailure } from '../kernel/kernel.js';
 import { NO_IPIP_SUPPORT } from '../kernel/kernel.js';
 import { countOps } from '../kernel/plan.js';
-import type { KernelState } from '../kernel/state.js';
+import { MAIN_TABLE, type KernelState } from '../kernel/state.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { RouteClass } from '../routing/route-classes.js';
@@ -53,7 +53,9 @@ export async function reconcileOnce(
 ): Promise<PassReport> {
   const started = performance.now();
   const state = actual ?? (await readKernel(kernel, config.table));
-  const computed = desiredNode(snapshot, state.links, config);
+  // The node's way out must be known to keep pools off it: the main table's default routes.
+  const gatewayRoutes = config.table === MAIN_TABLE ? state.routes : await kernel.readRoutes(MAIN_TABLE);
+  const computed = desiredNode(snapshot, state.links, config, gatewayRoutes);
   const desired = options.ipipSupported === false ? withoutIpipDevice(computed) : computed;
   return reconcileDesired(kernel, desired, state, config, options, started);
 }
@@ -67,7 +69,7 @@ export async function reconcileDesired(
   options: PassOptions,
   started = performance.now(),
 ): Promise<PassReport> {
-  const planned = planNode(desired, state, { proto: config.proto, allowDeletes: options.allowDeletes, graceIfaces: options.graceIfaces });
+  const planned = planNode(desired, state, { proto: config.proto, allowDeletes: options.allowDeletes, graceIfaces: options.graceIfaces, isWorkloadIface: config.isWorkloadIface });
   const applied = options.dryRun || countOps(planned.plan) === 0 ? undefined : await kernel.apply(planned.plan);
   const desiredByClass = Object.fromEntries(ROUTE_CLASSES.map((c) => [c, 0])) as Record<RouteClass, number>;
   for (const r of desired.routes) desiredByClass[r.class] += 1;

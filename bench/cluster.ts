@@ -5,6 +5,7 @@
 // Addresses are plain integers turned into text: block i is 10.0.0.0 + 64·i in a 10.0.0.0/8 pool
 // (room for 262,144 blocks); nodes sit on 172.16.0.0/16 (local .0.2, remote from .0.10 up).
 import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
+import { ipv4ToNumber } from '../kernel/values.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, Workload } from '../routing/cluster.js';
 import { derivedVtepMac } from '../tunnels/vtep-mac.js';
 import { block, node, pool, workload } from '../test/support/seed-cluster.js';
@@ -84,6 +85,12 @@ export function buildCluster(spec: ClusterSpec): BenchCluster {
     workloads.push(workload('bench', `pod-${p}`, LOCAL_NODE, [ipAt(blockBase(b) + (slot % BLOCK_SIZE))], iface));
   }
   localOrdinals.forEach((ordinals, b) => addBlock(b, LOCAL_NODE, ordinals));
+  // Each pod's address allocated to that pod, as Calico's CNI plugin records it (wren routes
+  // an address to a pod only when IPAM says it is the pod's).
+  for (let b = 0; b < localBlocks; b++) {
+    const held = blocks[b];
+    if (held !== undefined) blocks[b] = { ...held, allocations: held.allocations.map((a) => podAllocation(a, b)) };
+  }
 
   const clusterNodes: ClusterNode[] = [
     node(LOCAL_NODE, LOCAL_CIDR, vxlan && spec.localTunnel ? { vxlanTunnelAddr: ipAt(blockBase(0)), vxlanMac: derivedVtepMac(LOCAL_NODE, 4) } : {}),
@@ -106,6 +113,13 @@ export function buildCluster(spec: ClusterSpec): BenchCluster {
     workloads,
   };
   return { spec, snapshot, localNode: LOCAL_NODE, localCidr: LOCAL_CIDR, localIfaces: ifaces, remoteNodes: nodes, expectedRoutes: spec.blocks + localBlocks + spec.pods };
+}
+
+/** A local block's allocation, with the pod it was given to (the tunnel address stays as it is). */
+function podAllocation(a: IpamBlock['allocations'][number], b: number): IpamBlock['allocations'][number] {
+  if (a.handle !== undefined) return a;
+  const p = b * BLOCK_SIZE + (ipv4ToNumber(a.ip) - blockBase(b)) - 1;
+  return { ...a, handle: `k8s-pod-network.bench.pod-${p}`, namespace: 'bench', pod: `pod-${p}` };
 }
 
 /** The block with its tunnel address, if it holds one, allocated to that node's tunnel handle. */

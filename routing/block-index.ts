@@ -97,6 +97,15 @@ function endOf(cidr: Cidr, start: number | bigint): number | bigint {
   return typeof start === 'number' ? start + 2 ** (32 - prefixLength(cidr)) : start + cidrSize(cidr);
 }
 
+/**
+ * The name Calico gives a block: its CIDR with `.`, `:` and `/` made `-` (libcalico-go's
+ * names.CIDRToName; the etcd key holds the CIDR itself). No two blocks of Calico's share one.
+ */
+export function calicoBlockName(cidr: Cidr): string {
+  // split + join, not replace: a flat string (see agent/objects/names.ts, flatJoin), and faster.
+  return cidr.split(/[.:/]/).join('-');
+}
+
 export function notInPool(block: IpamBlock): ObjectProblem {
   return problem(block, 'spec.cidr', 'is not inside any IPPool');
 }

@@ -14,6 +14,8 @@ export interface IpPool {
   readonly vxlanMode: EncapMode;
   /** Disabled pools hand out no new addresses; their existing blocks are still routed. */
   readonly disabled: boolean;
+  /** `metadata.creationTimestamp` (ISO 8601), when known: of two overlapping pools, the older keeps its space. */
+  readonly created?: string;
 }
 
 /** A node's address on its underlay, with the subnet it sits in (from `IPv4Address: 172.16.30.7/24`). */
@@ -33,6 +35,8 @@ export interface ClusterNode {
   /** The VTEP MACs when the datastore records them; otherwise derived (tunnels/vtep-mac.ts). */
   readonly vxlanMac?: Mac;
   readonly vxlanMacV6?: Mac;
+  /** `metadata.creationTimestamp` (ISO 8601), when known: the older of two nodes claiming one VTEP MAC keeps it. */
+  readonly created?: string;
 }
 
 export interface Allocation {
@@ -40,6 +44,9 @@ export interface Allocation {
   /** The node the address was allocated to (attribute `node`), when recorded. */
   readonly node?: string;
   readonly handle?: string;
+  /** The pod it was allocated to (attributes `namespace` and `pod`), when recorded. */
+  readonly namespace?: string;
+  readonly pod?: string;
 }
 
 export interface IpamBlock {
@@ -48,9 +55,12 @@ export interface IpamBlock {
   /** The node of a `host:<node>` affinity; undefined when the block has none (or a `virtual:` one). */
   readonly affinityNode?: string;
   /**
-   * Only the allocations that route apart from the block: addresses borrowed by another node,
-   * and owner-less ones in a block affine to no node. The block's own addresses are covered by
-   * its block route, and are not kept (100,000 blocks' worth of them cost tens of MB).
+   * The allocations that route apart from the block (addresses borrowed by another node, and
+   * owner-less ones in a block affine to no node), plus those the meaning checks need: every
+   * node's tunnel address, and every allocation of the node the picture was read for (its own
+   * blocks' and those naming it), with the pod or handle that holds it. The rest of a block's own
+   * addresses are covered by its block route and are not kept (100,000 blocks' worth of them
+   * cost tens of MB).
    */
   readonly allocations: readonly Allocation[];
 }
@@ -72,6 +82,8 @@ export interface Workload {
   readonly node: string;
   readonly ips: readonly IpAddr[];
   readonly iface: IfaceName;
+  /** The container the CNI plugin set it up for: IPAM's handle for it ends in `.<containerId>`. */
+  readonly containerId?: string;
 }
 
 export interface ClusterSnapshot {
@@ -121,4 +133,11 @@ export interface ObjectProblem {
 
 export function reasonOf(problem: ObjectProblem): ProblemReason {
   return problem.reason ?? 'other';
+}
+
+/** Older first; an object without a creation time counts as newest; then by name. */
+export function olderFirst(a: { readonly created?: string; readonly name: string }, b: { readonly created?: string; readonly name: string }): number {
+  const x = a.created ?? '\uffff';
+  const y = b.created ?? '\uffff';
+  return x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

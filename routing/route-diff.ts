@@ -8,7 +8,7 @@
 import type { Route } from '../kernel/state.js';
 import { routeKey, sameRoute } from '../kernel/state.js';
 import type { IfaceName } from '../kernel/values.js';
-import { WORKLOAD_PREFIX } from './devices.js';
+import { isDefaultWorkloadIface, type WorkloadIfaceTest } from './workload-iface.js';
 import type { DesiredRoute } from './route-classes.js';
 
 export interface RouteDiffOptions {
@@ -19,6 +19,8 @@ export interface RouteDiffOptions {
   readonly allowDeletes: boolean;
   /** Workload devices inside their grace period: wren's routes on them are not deleted yet. */
   readonly graceIfaces?: ReadonlySet<IfaceName>;
+  /** Which interfaces are workloads' (the CNI plugin's route on one is adopted); Calico's `cali` when absent. */
+  readonly isWorkloadIface?: WorkloadIfaceTest;
 }
 
 export interface RouteConflict {
@@ -70,7 +72,7 @@ const NONE: RouteDecision = { kind: 'none' };
 
 export function decideRoute(desired: DesiredRoute | undefined, current: Route | undefined, options: RouteDiffOptions): RouteDecision {
   if (desired === undefined) return removable(current, options) ? { kind: 'remove', route: current } : NONE;
-  if (current !== undefined && current.proto !== options.proto && !adoptable(desired, current)) {
+  if (current !== undefined && current.proto !== options.proto && !adoptable(desired, current, options.isWorkloadIface ?? isDefaultWorkloadIface)) {
     return { kind: 'conflict', conflict: { desired, foreign: current } };
   }
   if (current !== undefined && sameRoute(desired, current)) return UNCHANGED;
@@ -117,14 +119,14 @@ function removable(current: Route | undefined, options: RouteDiffOptions): curre
   return current.dev === undefined || !(options.graceIfaces?.has(current.dev) ?? false);
 }
 
-function adoptable(desired: DesiredRoute, foreign: Route): boolean {
+function adoptable(desired: DesiredRoute, foreign: Route, isWorkloadIface: WorkloadIfaceTest): boolean {
   return (
     desired.class === 'workload' &&
     foreign.type === 'unicast' &&
     foreign.dev === desired.dev &&
     foreign.via === undefined &&
     desired.dev !== undefined &&
-    desired.dev.startsWith(WORKLOAD_PREFIX)
+    isWorkloadIface(desired.dev)
   );
 }
 

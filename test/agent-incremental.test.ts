@@ -15,7 +15,7 @@ import { countOps } from '../kernel/plan.js';
 import { MAIN_TABLE } from '../kernel/state.js';
 import { VXLAN_DEVICE } from '../routing/devices.js';
 import { caliVethLines, scratchNs } from './support/scratch-ns.js';
-import { block, seedCluster, workload } from './support/seed-cluster.js';
+import { allocated, block, seedCluster, withIpam, workload } from './support/seed-cluster.js';
 import { blockObject, StoreSource, workloadObject } from './support/store-source.js';
 import { until } from './support/until.js';
 
@@ -85,8 +85,13 @@ describe('incremental passes', () => {
     await until(() => reports.at(-1)?.conflicts.some((c) => c.desired.dst === '10.244.60.0/26') === true);
     expect(await has('10.244.60.0/26', 3)).toBe(true);
 
-    // A local pod: held until its veth exists, then routed, the veth given the pod MTU.
-    source.put(workloadObject(workload('default', 'web', 'minikube', ['10.244.120.70'], 'cali5555555555e')));
+    // A local pod: IPAM's record of its address first (as Calico's CNI plugin writes it), then the
+    // pod; held until its veth exists, then routed, the veth given the pod MTU.
+    const web = workload('default', 'web', 'minikube', ['10.244.120.70'], 'cali5555555555e');
+    const home = seedCluster({ vxlan: 'Always' }).blocks.find((b) => b.affinityNode === 'minikube');
+    if (home === undefined) throw new Error('the seed has no block of minikube');
+    source.put(blockObject(allocated(home, web)));
+    source.put(workloadObject(web));
     await until(() => reports.at(-1)?.held.some((h) => h.route.dst === '10.244.120.70/32') === true);
     await ns.ip(caliVethLines('cali5555555555e'));
     await until(() => has('10.244.120.70/32'));
@@ -134,6 +139,10 @@ describe('incremental passes', () => {
     const before = reports.length;
     const seed = seedCluster({ vxlan: 'Always' });
     const m03 = seed.nodes.find((n) => n.name === 'minikube-m03');
+    // A new tunnel address, as Calico's IPAM and then the node record it.
+    const moved = withIpam({ ...seed, nodes: [{ ...m03!, vxlanTunnelAddr: '10.244.151.7' as never }] });
+    const m03Block = moved.blocks.find((b) => b.affinityNode === 'minikube-m03');
+    source.put(blockObject({ ...m03Block!, allocations: m03Block!.allocations.filter((a) => a.ip !== '10.244.151.0') }));
     source.put({ kind: 'Node', key: 'minikube-m03', value: { ...m03!, vxlanTunnelAddr: '10.244.151.7' as never } });
     await until(() => reports.slice(before).some((r) => r.mode === 'full' && r.replaced > 0));
     await ns.ip(['link del vxlan.calico']);

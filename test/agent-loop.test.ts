@@ -10,7 +10,7 @@ import { MAIN_TABLE } from '../kernel/state.js';
 import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
 import { MemorySource } from './support/memory-source.js';
 import { caliVethLines, scratchNs, type ScratchNs } from './support/scratch-ns.js';
-import { seedCluster, workload } from './support/seed-cluster.js';
+import { seedCluster, withIpam, workload } from './support/seed-cluster.js';
 import { until } from './support/until.js';
 
 const config: DataplaneConfig = { nodeName: 'minikube', proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
@@ -74,7 +74,7 @@ describe('reconcile loop', () => {
 
   it('a pod veth re-created under the same name gets its route back (new ifindex)', async () => {
     const { ns, source, loop, owned } = await setup(true);
-    const withPod = { ...seedCluster({ vxlan: 'Always' }), workloads: [workload('default', 'web', 'minikube', ['10.244.120.70'], 'cali5555555555e')] };
+    const withPod = withIpam({ ...seedCluster({ vxlan: 'Always' }), workloads: [workload('default', 'web', 'minikube', ['10.244.120.70'], 'cali5555555555e')] });
     source.set(withPod);
     await ns.ip(caliVethLines('cali5555555555e'));
     loop.start();

@@ -83,7 +83,7 @@ items:
 - apiVersion: crd.projectcalico.org/v1
   kind: IPAMBlock
   metadata: {name: 10-244-1-0-26}
-  spec: {cidr: 10.244.1.0/26, affinity: "host:good", allocations: [${Array(64).fill('null').join(',')}], unallocated: [], attributes: []}
+  spec: {cidr: 10.244.1.0/26, affinity: "host:good", allocations: [0,${Array(63).fill('null').join(',')}], unallocated: [], attributes: [{handle_id: vxlan-tunnel-addr-good, secondary: {node: good}}]}
 - apiVersion: v1
   kind: Pod
   metadata: {name: "web", namespace: default, annotations: {cni.projectcalico.org/podIP: "10.244.0.5/32 dev eth0"}}
@@ -120,7 +120,7 @@ describe('wren diff and apply on a namespace', () => {
 
   it('diff shows the batch, apply runs it, a second diff shows nothing to do', async () => {
     const vxlan = join(dir, 'vxlan.yaml');
-    await writeFile(vxlan, (await readFile(FIXTURE, 'utf8')).replace('ipipMode: Always', 'ipipMode: Never').replace('vxlanMode: Never', 'vxlanMode: Always').replace(/IPv4IPIPTunnelAddr/g, 'IPv4VXLANTunnelAddr'));
+    await writeFile(vxlan, (await readFile(FIXTURE, 'utf8')).replace('ipipMode: Always', 'ipipMode: Never').replace('vxlanMode: Never', 'vxlanMode: Always').replace(/IPv4IPIPTunnelAddr/g, 'IPv4VXLANTunnelAddr').replace(/ipip-tunnel-addr-/g, 'vxlan-tunnel-addr-'));
     const diff = await wren('diff', '--node', 'minikube-m02', '--snapshot', vxlan, '--netns', ns.name);
     expect(diff.code).toBe(0);
     expect(diff.out).toContain(`+ link add vxlan.calico mtu 1450 address ${derivedVtepMac('minikube-m02')} type vxlan id 4096 local 172.16.30.7 dev eth0 dstport 4789 nolearning`);

@@ -44,7 +44,7 @@ async function setup() {
   await client.create(BLOCK, blockValue('node-b', ['node-b']));
   await client.create('/calico/ipam/v2/host/node-b/ipv4/block/10.244.1.0-26', '{"state":"confirmed","deleted":false}');
   await client.create('/calico/ipam/v2/handle/h-node-b', '{"block":{"10.244.1.0/26":1},"deleted":false}');
-  const source = new EtcdSource(client, quiet);
+  const source = new EtcdSource(client, quiet, { node: 'node-a' });
   const changes: number[] = [];
   source.onChange(() => changes.push(Date.now()));
   closers.push(() => source.close());
@@ -62,7 +62,7 @@ describe('etcd datastore: the snapshot', () => {
       ['node-a', '172.16.30.6/24', '10.244.0.0'],
       ['node-b', '172.16.30.7/24', '10.244.1.0'],
     ]);
-    // Its one address belongs to node-b itself, so it routes with the block and is not kept.
+    // Its one address belongs to node-b itself, so read for node-a it routes with the block and is not kept.
     expect(s.blocks).toEqual([{ name: '10-244-1-0-26', cidr: '10.244.1.0/26', affinityNode: 'node-b', allocations: [] }]);
     expect(s.affinities.map((a) => [a.node, a.cidr, a.state])).toEqual([['node-b', '10.244.1.0/26', 'confirmed']]);
 
@@ -93,7 +93,7 @@ describe('etcd datastore: the snapshot', () => {
     await watchClosed;
     await client.create('/calico/resources/v3/projectcalico.org/nodes/node-c', nodeValue('node-c', '172.16.30.8/24', '10.244.2.0'));
     await etcd.compact();
-    const fresh = new EtcdSource(client, quiet);
+    const fresh = new EtcdSource(client, quiet, { node: 'node-a' });
     closers.push(() => fresh.close());
     await fresh.start();
     expect(fresh.snapshot().nodes).toHaveLength(3);

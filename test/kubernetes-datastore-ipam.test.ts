@@ -79,7 +79,8 @@ describe('KubernetesIpamStore: objects in Calico\'s shapes', () => {
       strictAffinity: false,
     });
     // wren reads it back; both addresses are node-a's own, so they route with the block.
-    expect(parseObject(block)).toMatchObject({ status: 'ok', object: { value: { affinityNode: 'node-a', allocations: [] } } });
+    // Read for any other node, the block keeps none of node-a's own addresses: they route with it.
+    expect(parseObject(block, { node: 'node-z' })).toMatchObject({ status: 'ok', object: { value: { affinityNode: 'node-a', allocations: [] } } });
 
     const affinity = double.get('BlockAffinity', `node-a-${nameOf(cidr)}`);
     expect(affinity?.metadata.labels).toEqual({ 'projectcalico.org/hostname-hash': hostnameHash('node-a'), 'projectcalico.org/affinity-type': 'host', 'projectcalico.org/ip-version': '4' });

@@ -66,13 +66,14 @@ describe('IPPool', () => {
   });
 });
 
-// The seed block's two addresses belong to its own node, minikube-m02: they route with the block,
-// so the block keeps none of them.
-const SEED_BLOCK = { name: '10-244-205-192-26', cidr: '10.244.205.192/26', affinityNode: 'minikube-m02', allocations: [] };
-const SEED_ALLOCATIONS = [
-  { ip: '10.244.205.192', node: 'minikube-m02', handle: 'ipip-tunnel-addr-minikube-m02' },
-  { ip: '10.244.205.193', node: 'minikube-m02', handle: 'k8s-pod-network.6b67d9586b86' },
-];
+// The seed block's two addresses belong to its own node, minikube-m02: they route with the block.
+// Read for another node, the block keeps only the tunnel address (its handle says whose VTEP it
+// is); read for minikube-m02 itself, or for every node, it keeps the pod's too, with the pod.
+const TUNNEL = { ip: '10.244.205.192', node: 'minikube-m02', handle: 'ipip-tunnel-addr-minikube-m02' };
+const NGINX = { ip: '10.244.205.193', node: 'minikube-m02', handle: 'k8s-pod-network.6b67d9586b86', namespace: 'default', pod: 'nginx' };
+const SEED_BLOCK = { name: '10-244-205-192-26', cidr: '10.244.205.192/26', affinityNode: 'minikube-m02', allocations: [TUNNEL] };
+const SEED_ALLOCATIONS = [TUNNEL, NGINX];
+const ELSEWHERE = { node: 'minikube' };
 const BORROWER = { handle_id: 'h2', secondary: { node: 'minikube-m03' } };
 const NO_OWNER = { handle_id: '', secondary: null };
 
@@ -82,12 +83,12 @@ describe('IPAMBlock', () => {
     {
       name: 'a borrowed address: owner differs from the affinity',
       raw: rawBlock({ allocations: allocations({ 0: 0, 5: 1 }), attributes: [TUNNEL_ATTRIBUTE, BORROWER] }),
-      value: { ...SEED_BLOCK, allocations: [{ ip: '10.244.205.197', node: 'minikube-m03', handle: 'h2' }] },
+      value: { ...SEED_BLOCK, allocations: [TUNNEL, { ip: '10.244.205.197', node: 'minikube-m03', handle: 'h2' }] },
     },
     {
       name: 'ordinals sharing one attribute; no secondary, empty handle: the affine node owns them',
       raw: rawBlock({ allocations: allocations({ 2: 0, 3: 0 }), attributes: [NO_OWNER] }),
-      value: SEED_BLOCK,
+      value: { ...SEED_BLOCK, allocations: [] },
     },
     {
       name: 'no owner in a block with no affinity',
@@ -102,16 +103,27 @@ describe('IPAMBlock', () => {
       value: { name: 'fd00-10--40-122', cidr: 'fd00:10::40/122', affinityNode: 'minikube-m02', allocations: [{ ip: 'fd00:10::7f', node: 'minikube-m03', handle: 'h2' }] },
     },
     { name: 'an empty /32 block', raw: rawBlock({ cidr: '10.244.9.9/32', allocations: [null], attributes: [] }, 'b32'), value: { name: 'b32', cidr: '10.244.9.9/32', affinityNode: 'minikube-m02', allocations: [] } },
-  ])('$name', ({ raw, value }) => {
-    const result = parseObject(raw);
+  ])('$name (read for another node)', ({ raw, value }) => {
+    const result = parseObject(raw, ELSEWHERE);
     expect(result).toEqual({ status: 'ok', object: { kind: 'IPAMBlock', key: value.name, value } });
     if (result.status === 'ok' && value.affinityNode === undefined) expect(result.object.value).not.toHaveProperty('affinityNode');
   });
 
-  it('sees a change to the addresses of the block\'s own node as no change: no route depends on them', () => {
-    const before = parseObject(rawBlock());
-    const after = parseObject(rawBlock({ allocations: allocations({ 0: 0, 1: 1, 9: 1 }) }));
-    const borrowed = parseObject(rawBlock({ allocations: allocations({ 0: 0, 1: 1, 9: 2 }), attributes: [TUNNEL_ATTRIBUTE, NGINX_ATTRIBUTE, BORROWER] }));
+  it.each([
+    { name: 'every node (a dump for any node)', detail: 'all' as const, kept: SEED_ALLOCATIONS },
+    { name: 'the block\'s own node', detail: { node: 'minikube-m02' }, kept: SEED_ALLOCATIONS },
+    { name: 'a node the pod names (a borrowed address)', detail: { node: 'minikube-m03' }, kept: [TUNNEL, { ...NGINX, node: 'minikube-m03' }] },
+    { name: 'any other node', detail: ELSEWHERE, kept: [TUNNEL] },
+  ])('read for $name, keeps the allocations its meaning checks need', ({ detail, kept }) => {
+    const pod = detail !== 'all' && detail.node === 'minikube-m03' ? { ...NGINX_ATTRIBUTE, secondary: { ...NGINX_ATTRIBUTE.secondary, node: 'minikube-m03' } } : NGINX_ATTRIBUTE;
+    const result = parseObject(rawBlock({ attributes: [TUNNEL_ATTRIBUTE, pod] }), detail);
+    expect(result.status === 'ok' && result.object.kind === 'IPAMBlock' && result.object.value.allocations).toEqual(kept);
+  });
+
+  it('sees a change to the addresses of the block\'s own node as no change on another node: no route depends on them', () => {
+    const before = parseObject(rawBlock(), ELSEWHERE);
+    const after = parseObject(rawBlock({ allocations: allocations({ 0: 0, 1: 1, 9: 1 }) }), ELSEWHERE);
+    const borrowed = parseObject(rawBlock({ allocations: allocations({ 0: 0, 1: 1, 9: 2 }), attributes: [TUNNEL_ATTRIBUTE, NGINX_ATTRIBUTE, BORROWER] }), ELSEWHERE);
     if (before.status !== 'ok' || after.status !== 'ok' || borrowed.status !== 'ok') throw new Error('not parsed');
     expect(sameObject(before.object, after.object)).toBe(true);
     expect(sameObject(before.object, borrowed.object)).toBe(false);

@@ -11,7 +11,7 @@ import type { IfaceName } from '../kernel/values.js';
 import { sortRoutes } from '../routing/desired-routes.js';
 import { derivedVtepMac } from '../tunnels/vtep-mac.js';
 import { caliVethLines, scratchNs, type ScratchNs } from './support/scratch-ns.js';
-import { seedCluster, workload } from './support/seed-cluster.js';
+import { seedCluster, withIpam, workload } from './support/seed-cluster.js';
 
 const PROTO = 199;
 const config: DataplaneConfig = { nodeName: 'minikube', proto: PROTO, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
@@ -123,10 +123,10 @@ describe.each([
 
   it('holds a pod route until its veth exists, and adopts the CNI plugin route', async () => {
     const { ns, kernel } = await namespace('held');
-    const snapshot: ClusterSnapshot = {
+    const snapshot: ClusterSnapshot = withIpam({
       ...seedCluster({}),
       workloads: [workload('default', 'web', 'minikube', ['10.244.120.65'], 'cali1111111111a'), workload('default', 'db', 'minikube', ['10.244.120.66'], 'cali2222222222b')],
-    };
+    });
     const first = await pass(kernel, snapshot);
     expect(first.planned.routes.held.map((h) => h.reason).sort()).toEqual(['device cali1111111111a does not exist', 'device cali2222222222b does not exist']);
     expect(first.failures).toEqual([]);
@@ -143,11 +143,11 @@ describe.each([
   it("withdraws an address's old pod route when the address is reused before the new veth appears", async () => {
     const { ns, kernel } = await namespace('reuse');
     await ns.ip(caliVethLines('cali1111111111a'));
-    const old: ClusterSnapshot = { ...seedCluster({}), workloads: [workload('default', 'web', 'minikube', ['10.244.120.65'], 'cali1111111111a')] };
+    const old: ClusterSnapshot = withIpam({ ...seedCluster({}), workloads: [workload('default', 'web', 'minikube', ['10.244.120.65'], 'cali1111111111a')] });
     await pass(kernel, old);
     expect(await ownedRoutes(kernel)).toContain('10.244.120.65 dev cali1111111111a proto 199 scope link');
     // The address now belongs to a pod whose veth the CNI plugin has not created yet.
-    const reused: ClusterSnapshot = { ...seedCluster({}), workloads: [workload('default', 'db', 'minikube', ['10.244.120.65'], 'cali2222222222b')] };
+    const reused: ClusterSnapshot = withIpam({ ...seedCluster({}), workloads: [workload('default', 'db', 'minikube', ['10.244.120.65'], 'cali2222222222b')] });
     const report = await pass(kernel, reused);
     expect(report.planned.routes.held.map((h) => h.reason)).toEqual(['device cali2222222222b does not exist']);
     expect((await ownedRoutes(kernel)).filter((r) => r.startsWith('10.244.120.65 '))).toEqual([]);
@@ -178,7 +178,7 @@ describe.each([
   it('sets the pod MTU on the host side of local workloads', async () => {
     const { ns, kernel } = await namespace('mtu');
     await ns.ip(caliVethLines('cali4444444444d'));
-    const snapshot: ClusterSnapshot = { ...seedCluster({ vxlan: 'Always' }), workloads: [workload('default', 'web', 'minikube', ['10.244.120.68'], 'cali4444444444d')] };
+    const snapshot: ClusterSnapshot = withIpam({ ...seedCluster({ vxlan: 'Always' }), workloads: [workload('default', 'web', 'minikube', ['10.244.120.68'], 'cali4444444444d')] });
     const report = await pass(kernel, snapshot);
     expect(report.desired.mtus.pod).toBe(1450);
     expect((await kernel.readLinks()).find((l) => l.name === 'cali4444444444d')?.mtu).toBe(1450);
@@ -188,7 +188,7 @@ describe.each([
   it('a failing batch line leaves the rest applied and is reported with its line', async () => {
     const { ns, kernel } = await namespace('fail');
     await ns.ip(caliVethLines('cali3333333333c'));
-    const snapshot: ClusterSnapshot = { ...seedCluster({}), workloads: [workload('default', 'web', 'minikube', ['10.244.120.67'], 'cali3333333333c')] };
+    const snapshot: ClusterSnapshot = withIpam({ ...seedCluster({}), workloads: [workload('default', 'web', 'minikube', ['10.244.120.67'], 'cali3333333333c')] });
     const stale = await readKernel(kernel, MAIN_TABLE);
     await ns.ip(['link del cali3333333333c']); // gone between the read and the write
     const report = await reconcileOnce(kernel, snapshot, config, { allowDeletes: true }, stale);
@@ -231,16 +231,16 @@ describe('IPv6 on a real kernel', () => {
     opened.push(ns);
     await ns.ip(['addr add fd00:30::6/64 dev eth0 nodad', ...caliVethLines('cali6666666666f')]);
     const v6node = (name: string, ip: string, vtep: string) => ({ name, ipv6: { ip: ip as never, cidr: `${ip}/64` as never }, vxlanTunnelAddrV6: vtep as never });
-    const snapshot: ClusterSnapshot = {
+    const snapshot: ClusterSnapshot = withIpam({
       pools: [{ name: 'v6', cidr: 'fd00:10::/48' as never, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Always', disabled: false }],
       nodes: [v6node('minikube', 'fd00:30::6', 'fd00:10::'), v6node('peer', 'fd00:30::7', 'fd00:10:0:1::')],
       blocks: [
-        { name: 'a', cidr: 'fd00:10::/122' as never, affinityNode: 'minikube', allocations: [] },
-        { name: 'b', cidr: 'fd00:10:0:1::/122' as never, affinityNode: 'peer', allocations: [] },
+        { name: 'fd00-10---122', cidr: 'fd00:10::/122' as never, affinityNode: 'minikube', allocations: [] },
+        { name: 'fd00-10-0-1---122', cidr: 'fd00:10:0:1::/122' as never, affinityNode: 'peer', allocations: [] },
       ],
       affinities: [],
       workloads: [workload('default', 'web', 'minikube', ['fd00:10::5'], 'cali6666666666f')],
-    };
+    });
     const kernel = new IpKernel(ns.name);
     const report = await reconcileOnce(kernel, snapshot, config, { allowDeletes: true });
     expect(report.failures).toEqual([]);

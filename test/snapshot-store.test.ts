@@ -15,7 +15,7 @@ function harness() {
 }
 
 const seedItems = (JSON.parse(readFileSync(new URL('./fixtures/seed-ipip-cluster.json', import.meta.url), 'utf8')) as { items: unknown[] }).items;
-const seedOf = (kind: string) => seedItems.filter((item) => (item as { kind: string }).kind === kind).map(parseObject);
+const seedOf = (kind: string) => seedItems.filter((item) => (item as { kind: string }).kind === kind).map((item) => parseObject(item));
 const badBlock = () => parseObject(rawBlock({ allocations: [0] }));
 
 describe('SnapshotStore: watch events', () => {

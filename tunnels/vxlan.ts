@@ -23,8 +23,13 @@ export interface VxlanSettings {
 export interface DesiredVxlan {
   readonly family: Family;
   readonly device: IfaceName;
-  /** The device to have, or undefined when no pool of this family uses VXLAN (then it goes). */
+  /** The device to have, or undefined when no pool of this family uses VXLAN (then it goes, unless held). */
   readonly spec?: VxlanDeviceSpec & { readonly address: Cidr };
+  /**
+   * A pool uses VXLAN but this node's own VTEP is unknown or refused: the device is left exactly
+   * as it is (deleting it would cut every remote block the moment one field goes bad).
+   */
+  readonly hold?: boolean;
   readonly neighbors: Neighbor[];
   readonly fdb: FdbEntry[];
   readonly problems: ObjectProblem[];
@@ -52,9 +57,9 @@ export function desiredVxlan(
       kind: 'Node',
       name: local.name,
       field: family === 4 ? 'spec.ipv4VXLANTunnelAddr' : 'spec.ipv6VXLANTunnelAddr',
-      message: `an IPv${family} pool uses VXLAN but this node has no IPv${family} address and VXLAN tunnel address yet`,
+      message: `an IPv${family} pool uses VXLAN but this node has no usable IPv${family} address and VXLAN tunnel address yet: ${device} is left as it is`,
     });
-    return { ...none, problems };
+    return { ...none, hold: true, problems };
   }
   const neighbors: Neighbor[] = [];
   const fdb: FdbEntry[] = [];

@@ -37,7 +37,7 @@ export async function loadCluster(values: ClusterValues, log?: Logger): Promise<
   if (kind === undefined) throw new UsageError('say where the cluster comes from: --snapshot FILE, --datastore etcd --etcd-endpoints URL, or --datastore kubernetes [--kubeconfig PATH]');
   if (kind === 'snapshot') {
     if (values.snapshot === undefined) throw new UsageError('--datastore snapshot needs --snapshot FILE');
-    return loadSnapshotFile(values.snapshot);
+    return loadSnapshotFile(values.snapshot, values.node === undefined ? 'all' : { node: values.node });
   }
   const datastore = kind === 'etcd' || kind === 'etcdv3' ? 'etcdv3' : kind === 'kubernetes' ? 'kubernetes' : undefined;
   if (datastore === undefined) throw new UsageError(`--datastore must be etcd, kubernetes or snapshot, got "${kind}"`);

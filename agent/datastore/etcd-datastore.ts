@@ -1,4 +1,5 @@
 // etcd mode, wired: the cluster source, Calico's IPAM and node registration, over one client.
+import type { AllocationDetail } from '../objects/ipam-block.js';
 import type { Logger } from 'pino';
 import { IpamAllocator } from '../ipam/allocator.js';
 import type { Datastore } from './datastore.js';
@@ -8,9 +9,9 @@ import { EtcdNodeWriter } from './etcd-node-writer.js';
 import { EtcdSource } from './etcd-source.js';
 import type { EtcdTls, EtcdUser } from './etcd-credentials.js';
 
-export function etcdDatastore(options: { endpoints: readonly string[]; tls: EtcdTls | undefined; user: EtcdUser | undefined; log: Logger }): Datastore {
+export function etcdDatastore(options: { endpoints: readonly string[]; tls: EtcdTls | undefined; user: EtcdUser | undefined; log: Logger; detail?: AllocationDetail }): Datastore {
   const client = new EtcdClient({ endpoints: options.endpoints, tls: options.tls, user: options.user });
-  const source = new EtcdSource(client, options.log);
+  const source = new EtcdSource(client, options.log, options.detail);
   // Not awaited: the first listing waits for etcd (retrying with backoff), and meanwhile the agent
   // answers /healthz and says on /readyz that the datastore is not in sync, rather than refusing
   // connections — which a liveness probe would take for a dead agent and restart it for.

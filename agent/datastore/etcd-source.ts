@@ -3,6 +3,7 @@
 // key by key; when etcd has compacted the revisions the watch needs, the whole prefix is listed
 // again and each kind replaced — the store emits nothing for what did not change, so routes do
 // not flap — and the watch resumes after the relist.
+import type { AllocationDetail } from '../objects/ipam-block.js';
 import type { Logger } from 'pino';
 import type { ClusterSnapshot } from '../../routing/cluster.js';
 import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
@@ -24,7 +25,8 @@ export class EtcdSource implements ClusterSource {
   private watch: PrefixWatch | undefined;
   private readonly changed = new ChangeSignal();
 
-  constructor(private readonly client: EtcdClient, private readonly log: Logger) {
+  /** `detail`: whose IPAM allocations to keep in full (objects/ipam-block.ts). */
+  constructor(private readonly client: EtcdClient, private readonly log: Logger, private readonly detail: AllocationDetail = 'all') {
     // Each object at debug: the agent logs problems per reason, with a count (problem-log.ts).
     this.store = new SnapshotStore((p) => log.debug({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));
     this.store.onChange(() => this.emit());
@@ -41,7 +43,7 @@ export class EtcdSource implements ClusterSource {
         this.listFailure = undefined;
         this.emit();
         this.watch = watchPrefix(this.client, CALICO_PREFIX, revision + 1, {
-          onPut: (key, value) => this.store.apply(parseEtcdKv(key, value)),
+          onPut: (key, value) => this.store.apply(parseEtcdKv(key, value, this.detail)),
           onDelete: (key) => {
             const id = parseEtcdKey(key);
             if (id.type !== 'other') this.store.remove(id.kind, id.key);
@@ -97,7 +99,7 @@ export class EtcdSource implements ClusterSource {
   private async relist(): Promise<number> {
     // Parsed page by page as they arrive: the raw values of a big cluster never coexist.
     const listing = await this.client.scanPrefix(CALICO_PREFIX, (kv) => {
-      const result = parseEtcdKv(kv.key, kv.value);
+      const result = parseEtcdKv(kv.key, kv.value, this.detail);
       return result.status === 'ignored' && result.kind === undefined ? undefined : result;
     });
     const byKind = new Map<ObjectKind, ParseResult[]>(OBJECT_KINDS.map((k) => [k, []]));

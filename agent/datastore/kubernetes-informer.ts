@@ -8,6 +8,7 @@
 // connection, a refused one, a 5xx): this restarts it with capped exponential backoff. It keeps
 // its resourceVersion across a restart, so it resumes the watch where it was and relists only if
 // the server has compacted that version away.
+import type { AllocationDetail } from '../objects/ipam-block.js';
 import { ListWatch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ObjectKind, ParseResult } from '../objects/api.js';
@@ -30,6 +31,8 @@ export interface InformerOptions {
   readonly watchTimeoutSeconds: number;
   /** Called once, after the first list is in the store. */
   readonly onSynced: () => void;
+  /** Whose IPAM allocations to keep in full (objects/ipam-block.ts). */
+  readonly detail: AllocationDetail;
 }
 
 export class ResourceInformer {
@@ -92,7 +95,7 @@ export class ResourceInformer {
     if (this.#stopped) throw new Error(`list ${qualifiedName(resource)}: informer stopped`);
     const items = list.items.map((item) => typed(resource, item));
     for (const item of items) this.#listed.add(item);
-    const counts = store.replaceKind(kind, items.map(parseObject));
+    const counts = store.replaceKind(kind, items.map((item) => parseObject(item, this.#options.detail)));
     this.#options.backoff.reset();
     this.#options.log.info({ resource: qualifiedName(resource), objects: items.length, added: counts.added, updated: counts.updated, removed: counts.removed, invalid: counts.invalid }, 'listed');
     if (!this.#synced) {
@@ -104,7 +107,7 @@ export class ResourceInformer {
 
   #upsert(object: KubernetesObject): void {
     if (this.#listed.has(object)) return;
-    this.#options.store.apply(parseObject(typed(this.#options.resource, object as Record<string, unknown>)));
+    this.#options.store.apply(parseObject(typed(this.#options.resource, object as Record<string, unknown>), this.#options.detail));
   }
 
   #remove(object: KubernetesObject): void {

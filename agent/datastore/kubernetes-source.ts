@@ -65,6 +65,7 @@ export class KubernetesSource implements ClusterSource {
       fieldSelector: thisNodeOnly ? `spec.nodeName=${options.nodeName}` : undefined,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
       onSynced: () => this.#checkSync(),
+      detail: { node: options.nodeName },
     }));
   }
 

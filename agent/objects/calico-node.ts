@@ -63,5 +63,5 @@ export function parseCalicoNode(raw: KubeObject): ParseResult {
     { fact: 'vxlanTunnelAddrV6', path: 'spec.ipv6VXLANTunnelAddr', value: spec.ipv6VXLANTunnelAddr },
     { fact: 'vxlanMac', path: 'spec.vxlanTunnelMACAddr', value: spec.vxlanTunnelMACAddr },
     { fact: 'vxlanMacV6', path: 'spec.vxlanTunnelMACAddrV6', value: spec.vxlanTunnelMACAddrV6 },
-  ]);
+  ], raw.metadata);
 }

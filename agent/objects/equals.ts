@@ -36,7 +36,15 @@ export function compareHeld(held: ReadonlyMap<string, ParsedObject>, next: Reado
 }
 
 export function samePool(a: IpPool, b: IpPool): boolean {
-  return a.name === b.name && a.cidr === b.cidr && a.blockSize === b.blockSize && a.ipipMode === b.ipipMode && a.vxlanMode === b.vxlanMode && a.disabled === b.disabled;
+  return (
+    a.name === b.name &&
+    a.cidr === b.cidr &&
+    a.blockSize === b.blockSize &&
+    a.ipipMode === b.ipipMode &&
+    a.vxlanMode === b.vxlanMode &&
+    a.disabled === b.disabled &&
+    a.created === b.created
+  );
 }
 
 export function sameNode(a: ClusterNode, b: ClusterNode): boolean {
@@ -48,7 +56,8 @@ export function sameNode(a: ClusterNode, b: ClusterNode): boolean {
     a.vxlanTunnelAddr === b.vxlanTunnelAddr &&
     a.vxlanTunnelAddrV6 === b.vxlanTunnelAddrV6 &&
     a.vxlanMac === b.vxlanMac &&
-    a.vxlanMacV6 === b.vxlanMacV6
+    a.vxlanMacV6 === b.vxlanMacV6 &&
+    a.created === b.created
   );
 }
 
@@ -61,7 +70,7 @@ export function sameBlock(a: IpamBlock, b: IpamBlock): boolean {
 }
 
 function sameAllocation(a: Allocation, b: Allocation): boolean {
-  return a.ip === b.ip && a.node === b.node && a.handle === b.handle;
+  return a.ip === b.ip && a.node === b.node && a.handle === b.handle && a.namespace === b.namespace && a.pod === b.pod;
 }
 
 export function sameAffinity(a: BlockAffinity, b: BlockAffinity): boolean {
@@ -69,7 +78,14 @@ export function sameAffinity(a: BlockAffinity, b: BlockAffinity): boolean {
 }
 
 export function sameWorkload(a: Workload, b: Workload): boolean {
-  return a.namespace === b.namespace && a.name === b.name && a.node === b.node && a.iface === b.iface && sameList(a.ips, b.ips, (x, y) => x === y);
+  return (
+    a.namespace === b.namespace &&
+    a.name === b.name &&
+    a.node === b.node &&
+    a.iface === b.iface &&
+    a.containerId === b.containerId &&
+    sameList(a.ips, b.ips, (x, y) => x === y)
+  );
 }
 
 function sameList<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {

@@ -9,7 +9,7 @@ import type { KubeObject, ParseResult } from './api.js';
 import { convertBlockAffinity } from './block-affinity.js';
 import { parseCalicoNode } from './calico-node.js';
 import { parseEtcdKey, type EtcdKey, type ResourcePlural } from './etcd-keys.js';
-import { convertIpamBlock } from './ipam-block.js';
+import { convertIpamBlock, type AllocationDetail } from './ipam-block.js';
 import { parseIpPool } from './ippool.js';
 import { cidrName, flatJoin } from './names.js';
 import { describeValue, ignored, invalid, isRecord, quote, type ObjectRef } from './results.js';
@@ -23,7 +23,7 @@ const RESOURCE_PARSERS = {
 
 const SOURCE_KINDS = { nodes: 'Node', ippools: 'IPPool', workloadendpoints: 'WorkloadEndpoint' } as const satisfies Record<ResourcePlural, string>;
 
-export function parseEtcdKv(key: string, value: string): ParseResult {
+export function parseEtcdKv(key: string, value: string, detail: AllocationDetail = 'all'): ParseResult {
   const parsedKey = parseEtcdKey(key);
   if (parsedKey.type === 'other') return ignored(undefined, 'key is not one wren reads');
   const ref = refOf(parsedKey);
@@ -34,7 +34,7 @@ export function parseEtcdKv(key: string, value: string): ParseResult {
 
   switch (parsedKey.type) {
     case 'block': {
-      const result = convertIpamBlock(ref, parsedKey.key, json, '');
+      const result = convertIpamBlock(ref, parsedKey.key, json, '', detail);
       if (result.status === 'ok' && result.object.kind === 'IPAMBlock' && result.object.value.cidr !== parsedKey.cidr) {
         return invalid(ref, 'cidr', `is ${result.object.value.cidr}, but the key is for block ${parsedKey.cidr}`);
       }

@@ -10,11 +10,14 @@
 // or the block is rejected: an owner wren cannot trust would route a borrowed address to the
 // wrong place.
 //
-// Only the allocations that route apart from the block are kept: an address owned by another node
-// than the block's (borrowed), or owned by no node in a block affine to none (reported). An
-// address of the block's own node goes wherever the block goes, so it adds no route; in a real
-// cluster that is nearly every address, and at 100,000 blocks keeping them all was most of the
-// agent's memory. A change to those alone is no change to the snapshot.
+// Kept are the allocations that route apart from the block — an address owned by another node
+// than the block's (borrowed), or owned by no node in a block affine to none (reported) — and those
+// the meaning checks need (routing/admission.ts): every tunnel address (its handle says whose it
+// is), and, for the node the picture is read for (`AllocationDetail`), every allocation of its own
+// blocks and every one naming it, with the pod it was given to. Any other address of a block's own
+// node goes wherever the block goes, so it adds no route; in a real cluster that is nearly every
+// address, and at 100,000 blocks keeping them all was most of the agent's memory. A change to
+// those alone is no change to the snapshot.
 import type { JSONSchemaType } from 'ajv';
 import type { Cidr } from '../../kernel/values.js';
 import { cidrSize, nthAddress, prefixLength } from '../../kernel/values.js';
@@ -22,14 +25,14 @@ import type { Allocation, IpamBlock } from '../../routing/cluster.js';
 import type { KubeObject, ParseResult } from './api.js';
 import { parseBlockCidr } from './block-cidr.js';
 import { readMetadata } from './metadata.js';
-import { HANDLE_RULE, isHandle, isObjectName, NAME_RULE, sharedName } from './names.js';
+import { HANDLE_RULE, isHandle, isNamespace, isObjectName, NAME_RULE, sharedName } from './names.js';
 import { describeValue, ignored, invalid, ok, type ObjectRef } from './results.js';
 import { check, compileSchema, joinPath } from './schema.js';
 
 export interface BlockAttributeRaw {
   handle_id?: string | null;
-  /** A string map (pod, namespace, node, timestamp, type); wren reads only `node`. */
-  secondary?: { node?: string | null } | null;
+  /** A string map (pod, namespace, node, timestamp, type); wren reads `node`, `namespace` and `pod`. */
+  secondary?: { node?: string | null; namespace?: string | null; pod?: string | null } | null;
 }
 
 export interface IpamBlockSpecRaw {
@@ -53,7 +56,12 @@ export const IPAM_BLOCK_SPEC_SCHEMA: JSONSchemaType<IpamBlockSpecRaw> = {
         type: 'object',
         properties: {
           handle_id: { type: 'string', nullable: true },
-          secondary: { type: 'object', nullable: true, properties: { node: { type: 'string', nullable: true } }, required: [] },
+          secondary: {
+            type: 'object',
+            nullable: true,
+            properties: { node: { type: 'string', nullable: true }, namespace: { type: 'string', nullable: true }, pod: { type: 'string', nullable: true } },
+            required: [],
+          },
         },
         required: [],
       },
@@ -64,14 +72,20 @@ export const IPAM_BLOCK_SPEC_SCHEMA: JSONSchemaType<IpamBlockSpecRaw> = {
 };
 const validateSpec = compileSchema(IPAM_BLOCK_SPEC_SCHEMA);
 
-export function parseIpamBlock(raw: KubeObject): ParseResult {
+/**
+ * Whose allocations a parse keeps in full, with the pod or handle holding each: every node's (a
+ * dump meant for any node, tests), or one node's (an agent, or a command run for `--node`).
+ */
+export type AllocationDetail = 'all' | { readonly node: string };
+
+export function parseIpamBlock(raw: KubeObject, detail: AllocationDetail = 'all'): ParseResult {
   const meta = readMetadata(raw, { kind: 'IPAMBlock', sourceKind: 'IPAMBlock', namespaced: false });
   if (!meta.ok) return meta.result;
-  return convertIpamBlock(meta.ref, meta.name, raw.spec, 'spec');
+  return convertIpamBlock(meta.ref, meta.name, raw.spec, 'spec', detail);
 }
 
 /** `spec` is the block's fields, found at path `at` (`'spec'` in Kubernetes, `''` in etcd). */
-export function convertIpamBlock(ref: ObjectRef, name: string, spec: unknown, at: string): ParseResult {
+export function convertIpamBlock(ref: ObjectRef, name: string, spec: unknown, at: string, detail: AllocationDetail = 'all'): ParseResult {
   const checked = check(validateSpec, spec, at);
   if (!checked.ok) return invalid(ref, checked.field, checked.message);
   const raw = checked.value;
@@ -88,7 +102,7 @@ export function convertIpamBlock(ref: ObjectRef, name: string, spec: unknown, at
   if (BigInt(raw.allocations.length) !== size) {
     return invalid(ref, joinPath(at, 'allocations'), `has ${raw.allocations.length} entries; a /${prefixLength(cidr)} block has ${size} addresses`);
   }
-  const allocations = readAllocations(cidr, raw, affinity?.node, at);
+  const allocations = readAllocations(cidr, raw, affinity?.node, at, detail);
   if ('field' in allocations) return invalid(ref, allocations.field, allocations.message);
 
   const value: IpamBlock = affinity === undefined ? { name, cidr, allocations } : { name, cidr, affinityNode: affinity.node, allocations };
@@ -109,8 +123,10 @@ type Failure = { readonly field: string; readonly message: string };
 /** Shared by every block with nothing routed apart (nearly all of them). */
 const NONE: readonly Allocation[] = Object.freeze([]);
 
-/** The allocations that route apart from the block (see the top of this file), checked. */
-function readAllocations(cidr: Cidr, raw: IpamBlockSpecRaw, home: string | undefined, at: string): readonly Allocation[] | Failure {
+/** The allocations that route apart from the block or that the checks need (see the top of this file), checked. */
+function readAllocations(cidr: Cidr, raw: IpamBlockSpecRaw, home: string | undefined, at: string, detail: AllocationDetail): readonly Allocation[] | Failure {
+  const detailed = detail === 'all' || home === detail.node;
+  const mine = detail === 'all' ? undefined : detail.node;
   const attributes = raw.attributes ?? [];
   const attributesAt = joinPath(at, 'attributes');
   // Many ordinals share one attribute (one per handle); each is checked once.
@@ -125,7 +141,8 @@ function readAllocations(cidr: Cidr, raw: IpamBlockSpecRaw, home: string | undef
     }
     const owner = (owners[index] ??= readOwner(attribute, joinPath(attributesAt, index)));
     if ('field' in owner) return owner;
-    if (owner.node === undefined ? home !== undefined : owner.node === home) continue;
+    const routesApart = owner.node === undefined ? home === undefined : owner.node !== home;
+    if (!routesApart && !detailed && owner.node !== mine && !isTunnelHandle(owner.handle)) continue;
     (kept ??= []).push({ ip: nthAddress(cidr, ordinal), ...owner });
   }
   return kept ?? NONE;
@@ -137,5 +154,19 @@ function readOwner(attribute: BlockAttributeRaw, at: string): Owner | Failure {
   const handle = attribute.handle_id ?? '';
   if (node !== '' && !isObjectName(node)) return { field: `${at}.secondary.node`, message: `${NAME_RULE}, got ${describeValue(node)}` };
   if (handle !== '' && !isHandle(handle)) return { field: `${at}.handle_id`, message: `${HANDLE_RULE}, got ${describeValue(handle)}` };
-  return { ...(node === '' ? {} : { node: sharedName(node) }), ...(handle === '' ? {} : { handle }) };
+  // The pod is only ever compared with a workload's own (valid) name: a malformed one matches none.
+  const namespace = attribute.secondary?.namespace;
+  const pod = attribute.secondary?.pod;
+  return {
+    ...(node === '' ? {} : { node: sharedName(node) }),
+    ...(handle === '' ? {} : { handle }),
+    ...(isNamespace(namespace) && isObjectName(pod) ? { namespace: sharedName(namespace), pod } : {}),
+  };
+}
+
+/** Calico's handles for node tunnel addresses (`vxlan-tunnel-addr-<node>`, …): one per node, always kept. */
+const TUNNEL_HANDLE = /^(vxlan|vxlan-v6|ipip|wireguard|wireguard-v6)-tunnel-addr-/;
+
+function isTunnelHandle(handle: string | undefined): boolean {
+  return handle !== undefined && TUNNEL_HANDLE.test(handle);
 }

@@ -10,7 +10,7 @@ import type { Cidr, Family } from '../../kernel/values.js';
 import { cidrsOverlap, familyOf, parseCidr, prefixLength } from '../../kernel/values.js';
 import { ENCAP_MODES, type EncapMode, type IpPool } from '../../routing/cluster.js';
 import type { KubeObject, ParseResult } from './api.js';
-import { readMetadata } from './metadata.js';
+import { creationTimestamp, readMetadata } from './metadata.js';
 import { describeValue, invalid, ok } from './results.js';
 import { check, compileSchema } from './schema.js';
 
@@ -83,6 +83,7 @@ export function parseIpPool(raw: KubeObject): ParseResult {
     return invalid(ref, 'spec.vxlanMode', `is ${vxlanMode} while spec.ipipMode is ${ipipMode}: at most one encapsulation may be enabled`);
   }
 
-  const value: IpPool = { name: meta.name, cidr, blockSize, ipipMode, vxlanMode, disabled: spec.disabled ?? false };
+  const created = creationTimestamp(raw.metadata);
+  const value: IpPool = { name: meta.name, cidr, blockSize, ipipMode, vxlanMode, disabled: spec.disabled ?? false, ...(created === undefined ? {} : { created }) };
   return ok({ kind: 'IPPool', key: ref.key, value });
 }

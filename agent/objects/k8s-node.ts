@@ -53,5 +53,5 @@ export function parseK8sNode(raw: KubeObject): ParseResult {
     path: joinPath('metadata.annotations', annotation),
     value: Object.hasOwn(annotations, annotation) ? annotations[annotation] : undefined,
   }));
-  return buildNode(meta.ref, meta.name, inputs);
+  return buildNode(meta.ref, meta.name, inputs, raw.metadata);
 }

@@ -61,3 +61,14 @@ export function readMetadata(raw: KubeObject, source: SourceKind): Metadata {
   if (!isObjectName(valid.name)) return { ok: false, result: invalid(ref, 'metadata.name', `${NAME_RULE}, got ${name}`) };
   return { ok: true, ref, ...valid };
 }
+
+/**
+ * `metadata.creationTimestamp` as ISO 8601, when it is a valid time: the API server writes it, and
+ * it decides which of two objects claiming one thing is older. A bad one is no fact, not an error.
+ */
+export function creationTimestamp(metadata: unknown): string | undefined {
+  const text = isRecord(metadata) ? metadata.creationTimestamp : undefined;
+  if (typeof text !== 'string') return undefined;
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}

@@ -3,6 +3,7 @@
 // They end up in log lines, store keys and etcd keys (`/calico/ipam/v2/host/<node>/…`), so they
 // are held to Kubernetes' own rules: a name with a space, a newline or a `/` is a problem, not a
 // name. Length is checked before the pattern, so no regular expression sees a long input.
+import { calicoBlockName } from '../../routing/block-index.js';
 import type { Cidr } from '../../kernel/values.js';
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -30,8 +31,7 @@ export function isHandle(text: unknown): text is string {
 
 /** Calico's object name for a CIDR (`libcalico-go/lib/names/cidr.go`): 10.244.205.192/26 → 10-244-205-192-26. */
 export function cidrName(cidr: Cidr): string {
-  // split + join, not replace: a flat string (see flatJoin), and faster.
-  return cidr.split(/[.:/]/).join('-');
+  return calicoBlockName(cidr);
 }
 
 /**

@@ -8,9 +8,10 @@ import type { Family } from '../../kernel/values.js';
 import { addressOf, familyOf, hostCidr, parseCidr, parseIp, parseMac } from '../../kernel/values.js';
 import type { ClusterNode, NodeAddress, ObjectProblem } from '../../routing/cluster.js';
 import type { ParseResult } from './api.js';
+import { creationTimestamp } from './metadata.js';
 import { describeValue, ok, problemOf, type ObjectRef } from './results.js';
 
-type NodeFact = Exclude<keyof ClusterNode, 'name'>;
+type NodeFact = Exclude<keyof ClusterNode, 'name' | 'created'>;
 type Facts = Partial<Pick<ClusterNode, NodeFact>>;
 
 export interface NodeFieldInput {
@@ -22,8 +23,10 @@ export interface NodeFieldInput {
 
 const IGNORED = 'the node is kept without it, as Calico ignores invalid node fields';
 
-export function buildNode(ref: ObjectRef, name: string, inputs: readonly NodeFieldInput[]): ParseResult {
-  let facts: Facts = {};
+export function buildNode(ref: ObjectRef, name: string, inputs: readonly NodeFieldInput[], metadata?: unknown): ParseResult {
+  let facts: Facts & { created?: string } = {};
+  const created = creationTimestamp(metadata);
+  if (created !== undefined) facts.created = created;
   const problems: ObjectProblem[] = [];
   for (const { fact, path, value } of inputs) {
     if (value === undefined || value === null || value === '') continue;

@@ -4,7 +4,7 @@
 import type { KubeObject, ParseResult } from './api.js';
 import { parseBlockAffinity } from './block-affinity.js';
 import { parseCalicoNode } from './calico-node.js';
-import { parseIpamBlock } from './ipam-block.js';
+import { parseIpamBlock, type AllocationDetail } from './ipam-block.js';
 import { parseIpPool } from './ippool.js';
 import { parseK8sNode } from './k8s-node.js';
 import { parsePod } from './pod.js';
@@ -20,8 +20,8 @@ type Parser = (raw: KubeObject) => ParseResult;
 const PARSERS: ReadonlyMap<string, Parser> = new Map([
   [`${CALICO_CRD_GROUP} IPPool`, parseIpPool],
   [`${CALICO_API_GROUP} IPPool`, parseIpPool],
-  [`${CALICO_CRD_GROUP} IPAMBlock`, parseIpamBlock],
-  [`${CALICO_API_GROUP} IPAMBlock`, parseIpamBlock],
+  [`${CALICO_CRD_GROUP} IPAMBlock`, (raw) => parseIpamBlock(raw)],
+  [`${CALICO_API_GROUP} IPAMBlock`, (raw) => parseIpamBlock(raw)],
   [`${CALICO_CRD_GROUP} BlockAffinity`, parseBlockAffinity],
   [`${CALICO_API_GROUP} BlockAffinity`, parseBlockAffinity],
   ['v1 Node', parseK8sNode],
@@ -30,10 +30,12 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map([
   [`${CALICO_API_GROUP} WorkloadEndpoint`, parseWorkloadEndpoint],
 ]);
 
-export function parseObject(raw: unknown): ParseResult {
+/** `detail`: whose IPAM allocations to keep in full (ipam-block.ts); every node's unless told. */
+export function parseObject(raw: unknown, detail: AllocationDetail = 'all'): ParseResult {
   if (!isRecord(raw)) return ignored(undefined, `not an object: ${describeValue(raw)}`);
   const { apiVersion, kind } = raw;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return ignored(undefined, 'object has no apiVersion and kind');
+  if (kind === 'IPAMBlock' && (apiVersion === CALICO_CRD_GROUP || apiVersion === CALICO_API_GROUP)) return parseIpamBlock(raw, detail);
   const parser = PARSERS.get(`${apiVersion} ${kind}`);
   if (parser === undefined) return ignored(undefined, `${quote(kind)} of ${quote(apiVersion)} is not a kind wren reads`);
   return parser(raw);

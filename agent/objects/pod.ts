@@ -13,10 +13,11 @@ import { readMetadata } from './metadata.js';
 import { isObjectName, NAME_RULE } from './names.js';
 import { describeValue, ignored, invalid, ok } from './results.js';
 import { check, compileSchema, joinPath } from './schema.js';
-import { parseWorkloadIps, type IpEntry } from './workload-ips.js';
+import { containerIdOf, parseWorkloadIps, type IpEntry } from './workload-ips.js';
 
 export const POD_IPS_ANNOTATION = 'cni.projectcalico.org/podIPs';
 export const POD_IP_ANNOTATION = 'cni.projectcalico.org/podIP';
+export const CONTAINER_ID_ANNOTATION = 'cni.projectcalico.org/containerID';
 
 export interface PodRaw {
   metadata: { annotations?: { [key: string]: unknown } | null };
@@ -70,7 +71,9 @@ export function parsePod(raw: KubeObject): ParseResult {
   if ('field' in parsed) return invalid(ref, parsed.field, parsed.message);
   if (parsed.ips.length === 0) return ignored(ref, 'pod has no IP address yet');
 
-  const value: Workload = { namespace: meta.namespace, name: meta.name, node, ips: parsed.ips, iface: calicoInterfaceName(meta.namespace, meta.name) };
+  const containerId = containerIdOf(metadata.annotations?.[CONTAINER_ID_ANNOTATION]);
+  const iface = calicoInterfaceName(meta.namespace, meta.name);
+  const value: Workload = { namespace: meta.namespace, name: meta.name, node, ips: parsed.ips, iface, ...(containerId === undefined ? {} : { containerId }) };
   return ok({ kind: 'Workload', key: ref.key, value });
 }
 

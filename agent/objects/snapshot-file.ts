@@ -6,6 +6,7 @@
 // that is merely invalid is a problem, and the rest of the file still loads.
 import type { ClusterSnapshot, ObjectProblem } from '../../routing/cluster.js';
 import type { ObjectKind, ParsedObject, ParseResult } from './api.js';
+import type { AllocationDetail } from './ipam-block.js';
 import { parseObject } from './parse-object.js';
 import { isRecord } from './results.js';
 import { jsonListItems } from './json-list-items.js';
@@ -23,8 +24,10 @@ export interface SnapshotFile {
 // Lists inside lists are legal (a List of per-kind Lists); dozens of levels are not a cluster dump.
 const MAX_LIST_DEPTH = 16;
 
-export function parseSnapshotText(text: string): SnapshotFile {
-  const results = collectListItems(text) ?? collectDocuments(text);
+/** `detail`: whose IPAM allocations to keep in full (ipam-block.ts); every node's unless told. */
+export function parseSnapshotText(text: string, detail: AllocationDetail = 'all'): SnapshotFile {
+  const parse = (raw: unknown) => parseObject(raw, detail);
+  const results = collectListItems(text, parse) ?? collectDocuments(text, parse);
 
   // Per kind, by key; undefined where the last occurrence was invalid or ignored (it still counts
   // as seen). No `${kind} ${key}` string per object: a 100,000-block dump has 200,000 of them.
@@ -54,9 +57,9 @@ function* parsedObjects(byKind: ReadonlyMap<ObjectKind, ReadonlyMap<string, Pars
 }
 
 /** Every document of the text, each parsed whole (YAML, or JSON that is not a List). */
-function collectDocuments(text: string): ParseResult[] {
+function collectDocuments(text: string, parse: Parse): ParseResult[] {
   const results: ParseResult[] = [];
-  for (const document of decodeDocuments(text)) collect(document, results, 0);
+  for (const document of decodeDocuments(text)) collect(document, results, 0, parse);
   return results;
 }
 
@@ -65,12 +68,12 @@ function collectDocuments(text: string): ParseResult[] {
  * item's raw tree alive at a time. Undefined for anything else, and for anything that fails,
  * which collectDocuments then does again and reports (malformed JSON with its line).
  */
-function collectListItems(text: string): ParseResult[] | undefined {
+function collectListItems(text: string, parse: Parse): ParseResult[] | undefined {
   try {
     const list = jsonListItems(text);
     if (list === undefined) return undefined;
     const results: ParseResult[] = [];
-    for (const item of list.items) collect(item, results, 1);
+    for (const item of list.items) collect(item, results, 1, parse);
     // kubectl prints `kind` after `items`: only now is it known to be a List (nearly always).
     return isList(list.head()) ? results : undefined;
   } catch {
@@ -83,7 +86,9 @@ function isList(value: unknown): value is { items: unknown } {
   return isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
 }
 
-function collect(value: unknown, results: ParseResult[], depth: number): void {
+type Parse = (raw: unknown) => ParseResult;
+
+function collect(value: unknown, results: ParseResult[], depth: number, parse: Parse): void {
   if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
   // kubectl writes a List's `kind` after its items: a List without one is a dump cut short.
   if (depth === 0 && isRecord(value) && Array.isArray(value.items) && value.kind === undefined) {
@@ -91,9 +96,9 @@ function collect(value: unknown, results: ParseResult[], depth: number): void {
   }
   const items = Array.isArray(value) ? value : isList(value) ? value.items : undefined;
   if (items === undefined) {
-    results.push(parseObject(value));
+    results.push(parse(value));
     return;
   }
   if (depth >= MAX_LIST_DEPTH) throw new Error(`snapshot nests lists more than ${MAX_LIST_DEPTH} deep`);
-  for (const item of items as unknown[]) collect(item, results, depth + 1);
+  for (const item of items as unknown[]) collect(item, results, depth + 1, parse);
 }

@@ -33,23 +33,25 @@ export function renderSnapshotFile(snapshot: ClusterSnapshot): string {
 
 function poolObject(pool: IpPool): Json {
   const { cidr, blockSize, ipipMode, vxlanMode, disabled } = pool;
-  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata: { name: pool.name }, spec: { cidr, blockSize, ipipMode, vxlanMode, disabled } };
+  const metadata = pool.created === undefined ? { name: pool.name } : { name: pool.name, creationTimestamp: pool.created };
+  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, disabled } };
 }
 
 function blockObject(block: IpamBlock): Json {
   const allocations: (number | null)[] = new Array<number | null>(Number(cidrSize(block.cidr))).fill(null);
   const attributes: Json[] = [];
-  const byOwner = new Map<string, number>(); // one attribute per (handle, node), as Calico shares them
+  const byOwner = new Map<string, number>(); // one attribute per owner, as Calico shares them
   const base = ipToBigInt(addressOf(block.cidr));
-  for (const { ip, node, handle } of block.allocations) {
+  for (const { ip, node, handle, namespace, pod } of block.allocations) {
     const ordinal = Number(ipToBigInt(ip) - base);
     if (ordinal < 0 || ordinal >= allocations.length) throw new RangeError(`IPAMBlock ${block.name}: allocation ${ip} is outside ${block.cidr}`);
-    const owner = `${handle ?? ''} ${node ?? ''}`;
+    const owner = `${handle ?? ''} ${node ?? ''} ${namespace ?? ''} ${pod ?? ''}`;
     let index = byOwner.get(owner);
     if (index === undefined) {
       index = attributes.length;
       byOwner.set(owner, index);
-      attributes.push({ ...(handle === undefined ? {} : { handle_id: handle }), secondary: node === undefined ? {} : { node } });
+      const secondary = { ...(node === undefined ? {} : { node }), ...(namespace === undefined ? {} : { namespace }), ...(pod === undefined ? {} : { pod }) };
+      attributes.push({ ...(handle === undefined ? {} : { handle_id: handle }), secondary });
     }
     allocations[ordinal] = index;
   }
@@ -84,7 +86,8 @@ function nodeObject(node: ClusterNode): Json {
       return value === undefined ? [] : [[annotation, value]];
     }),
   );
-  const metadata = Object.keys(annotations).length === 0 ? { name: node.name } : { name: node.name, annotations };
+  const created = node.created === undefined ? {} : { creationTimestamp: node.created };
+  const metadata = Object.keys(annotations).length === 0 ? { name: node.name, ...created } : { name: node.name, ...created, annotations };
   return { apiVersion: 'v1', kind: 'Node', metadata };
 }
 
@@ -93,7 +96,15 @@ function endpointObject(workload: Workload): Json {
     apiVersion: CALICO_API_GROUP,
     kind: 'WorkloadEndpoint',
     metadata: { name: endpointName(workload.node, workload.name), namespace: workload.namespace },
-    spec: { orchestrator: 'k8s', node: workload.node, pod: workload.name, endpoint: 'eth0', interfaceName: workload.iface, ipNetworks: workload.ips.map(hostCidr) },
+    spec: {
+      orchestrator: 'k8s',
+      node: workload.node,
+      pod: workload.name,
+      endpoint: 'eth0',
+      ...(workload.containerId === undefined ? {} : { containerID: workload.containerId }),
+      interfaceName: workload.iface,
+      ipNetworks: workload.ips.map(hostCidr),
+    },
   };
 }
 

@@ -13,13 +13,14 @@ import { readMetadata } from './metadata.js';
 import { isObjectName, NAME_RULE } from './names.js';
 import { describeValue, ignored, invalid, ok } from './results.js';
 import { check, compileSchema } from './schema.js';
-import { parseWorkloadIps } from './workload-ips.js';
+import { containerIdOf, parseWorkloadIps } from './workload-ips.js';
 
 export interface WorkloadEndpointRaw {
   spec: {
     node: string;
     pod?: string | null;
     workload?: string | null;
+    containerID?: string | null;
     interfaceName: string;
     ipNetworks?: string[] | null;
   };
@@ -34,6 +35,7 @@ export const WORKLOAD_ENDPOINT_SCHEMA: JSONSchemaType<WorkloadEndpointRaw> = {
         node: { type: 'string' },
         pod: { type: 'string', nullable: true },
         workload: { type: 'string', nullable: true },
+        containerID: { type: 'string', nullable: true },
         interfaceName: { type: 'string' },
         ipNetworks: { type: 'array', nullable: true, items: { type: 'string' } },
       },
@@ -63,6 +65,7 @@ export function parseWorkloadEndpoint(raw: KubeObject): ParseResult {
   if ('field' in parsed) return invalid(ref, parsed.field, parsed.message);
   if (parsed.ips.length === 0) return ignored(ref, 'endpoint has no IP address');
 
-  const value: Workload = { namespace: meta.namespace, name, node: spec.node, ips: parsed.ips, iface };
+  const containerId = containerIdOf(spec.containerID);
+  const value: Workload = { namespace: meta.namespace, name, node: spec.node, ips: parsed.ips, iface, ...(containerId === undefined ? {} : { containerId }) };
   return ok({ kind: 'Workload', key: ref.key, value });
 }

@@ -29,3 +29,12 @@ function hostAddress(text: string): IpAddr | undefined {
   if (cidr === undefined) return undefined;
   return prefixLength(cidr) === (familyOf(cidr) === 4 ? 32 : 128) ? addressOf(cidr) : undefined;
 }
+
+/**
+ * The container ID a CNI plugin recorded (a WorkloadEndpoint's `spec.containerID`, a Pod's
+ * `cni.projectcalico.org/containerID`), when it has a container ID's form. It is only ever
+ * compared with the end of an IPAM handle, so anything else is simply not used.
+ */
+export function containerIdOf(text: unknown): string | undefined {
+  return typeof text === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(text) ? text : undefined;
+}

@@ -11,7 +11,7 @@
 import { blockKey } from '../../agent/objects/etcd-keys.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nthAddress } from '../../kernel/values.js';
-import { block, workload } from '../../test/support/seed-cluster.js';
+import { workload } from '../../test/support/seed-cluster.js';
 import type { AgentEnv } from '../agent-env.js';
 import { caliName } from '../cluster.js';
 import { blockKv, workloadKv } from '../etcd-kvs.js';
@@ -45,8 +45,9 @@ export async function agentUnchangedPass(env: AgentEnv, monitor: RouteMonitor, r
       const before = await env.agent.metrics();
       const current = await env.etcd.get(key);
       if (current === undefined) throw new Error(`block ${target.cidr} is not in etcd`);
-      const ordinals = [...target.allocations.map((_, i): [number] => [i]), [32 + rep] as [number]];
-      const value = blockKv(block(target.cidr, target.affinityNode, ordinals)).value;
+      // The block as it is, plus one allocation (its tunnel address keeps its handle, as in Calico).
+      const grown = { ...target, allocations: [...target.allocations, { ip: nthAddress(target.cidr, 32 + rep), node: target.affinityNode }] };
+      const value = blockKv(grown).value;
       const pod = workloadKv(workload('bench-remote', `pod-${rep}`, target.affinityNode, [nthAddress(target.cidr, 32 + rep)], caliName(rep)));
       const cpu0 = await treeCpu(env.agent.pid);
       const wallT0 = Date.now();

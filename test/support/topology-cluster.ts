@@ -6,7 +6,7 @@ import type { Cidr, IpAddr } from '../../kernel/values.js';
 import { nthAddress } from '../../kernel/values.js';
 import { calicoInterfaceName } from '../../agent/objects/interface-name.js';
 import type { Topology, TopologyNode } from '../../lab/topology/index.js';
-import { block, pool, workload } from './seed-cluster.js';
+import { block, pool, withIpam, workload } from './seed-cluster.js';
 
 export const blockOf = (index: number) => `10.244.${index}.0/26` as Cidr;
 
@@ -33,11 +33,11 @@ export function planPods(nodes: readonly TopologyNode[], perNode = 2): PodPlan[]
 }
 
 export function topologyCluster(topology: Topology, vxlanMode: EncapMode, pods: readonly PodPlan[]): ClusterSnapshot {
-  return {
+  return withIpam({
     pools: [pool({ vxlan: vxlanMode })],
     nodes: topology.nodes.map(clusterNode),
     blocks: topology.nodes.map((n, i) => block(blockOf(i), n.name, [[0], ...pods.filter((p) => p.node === n.name).map((_, k): [number] => [k + 1])])),
     affinities: [],
     workloads: pods.map((p) => workload(p.namespace, p.name, p.node, [p.ip], p.iface)),
-  };
+  });
 }

@@ -1,0 +1,207 @@
+// Meaning checks between the datastore's picture and the route engine: objects whose syntax is
+// valid but whose meaning would hijack, wipe or stall the node are refused here, each with its
+// kind, name, field and reason, and everything else goes on as usual.
+//
+//   pools      must not overlap forbidden space (forbidden-space.ts): the node's own addresses
+//              and subnets, its gateway (so a /0 is refused), every node's underlay, reserved
+//              ranges and --forbidden-cidrs;
+//   blocks     must lie in an admitted pool and have its block size: a /20 "block" can then never
+//              cover other nodes' /26s, nor a block reach forbidden space;
+//   nodes      admit-nodes.ts (tunnel addresses backed by IPAM, usable and unique VTEP MACs);
+//   workloads  admit-workloads.ts (workload interfaces only, addresses IPAM gave them).
+//
+// A full pass admits a whole snapshot (`admit`); an incremental one maps the datastore's changes
+// through `changes`, which also re-checks this node's workloads when IPAM's record of their
+// addresses changes. What depends on nodes, pools or tunnel allocations needs a full pass (the
+// route engine already asks for one on node and pool changes).
+import type { Cidr, IpAddr } from '../kernel/values.js';
+import { cidrsOverlap, familyOf, prefixLength } from '../kernel/values.js';
+import { calicoBlockName, poolOf, poolsBySpecificity } from './block-index.js';
+import { olderFirst, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
+import { admitNodes } from './admit-nodes.js';
+import { addLocalAllocations, admitWorkload, removeLocalAllocations, type LocalAllocations } from './admit-workloads.js';
+import { forbiddenSpace, overlapOf, type HostSpace } from './forbidden-space.js';
+import type { EngineChange } from './route-engine.js';
+import type { WorkloadIfaceTest } from './workload-iface.js';
+
+export interface AdmissionSettings {
+  /** `--forbidden-cidrs`: more space no pool may overlap (the service CIDR, say). */
+  readonly forbiddenCidrs: readonly Cidr[];
+  readonly isWorkloadIface: WorkloadIfaceTest;
+}
+
+const TUNNEL_HANDLE = /^(vxlan|vxlan-v6|ipip)-tunnel-addr-/;
+
+export class Admission {
+  /** Admitted pools, most specific first. */
+  private readonly pools: IpPool[];
+  private readonly refusedPools: IpPool[];
+  private readonly fixedProblems: ObjectProblem[] = [];
+  /** Problems of blocks and workloads, by the engine's unit id, replaced as they change. */
+  private readonly unitProblems = new Map<string, ObjectProblem[]>();
+  private readonly allocations: LocalAllocations = new Map();
+  /** This node's workloads as the datastore has them, and as they were last handed on. */
+  private readonly workloads = new Map<string, Workload>();
+  private readonly given = new Map<string, Workload>();
+
+  private constructor(
+    snapshot: ClusterSnapshot,
+    private readonly local: string,
+    host: HostSpace,
+    private readonly settings: AdmissionSettings,
+  ) {
+    const forbidden = forbiddenSpace(host, snapshot.nodes, local, settings.forbiddenCidrs);
+    const admitted: IpPool[] = [];
+    this.refusedPools = [];
+    const refuse = (pool: IpPool, reason: ProblemReason, why: string) => {
+      this.refusedPools.push(pool);
+      this.fixedProblems.push({ kind: 'IPPool', name: pool.name, field: 'spec.cidr', message: `${pool.cidr} overlaps ${why}: no block or address in it is routed`, reason });
+    };
+    // Oldest first: Calico refuses to create a pool over another, so of two that overlap anyway
+    // the one that was there first keeps its space, and a new pool cannot re-route its blocks.
+    for (const pool of [...snapshot.pools].sort(olderFirst)) {
+      const overlap = overlapOf(pool.cidr, forbidden);
+      const older = admitted.find((p) => familyOf(p.cidr) === familyOf(pool.cidr) && cidrsOverlap(p.cidr, pool.cidr));
+      if (overlap !== undefined) refuse(pool, 'forbidden-space', `${overlap.what} (${overlap.cidr})`);
+      else if (older !== undefined) refuse(pool, 'overlap', `IPPool ${older.name} (${older.cidr}), which is older`);
+      else admitted.push(pool);
+    }
+    this.pools = poolsBySpecificity(admitted);
+  }
+
+  /** Admits a whole snapshot: what the engine may route, and the admission to follow its changes. */
+  static admit(snapshot: ClusterSnapshot, local: string, host: HostSpace, settings: AdmissionSettings): { admission: Admission; snapshot: ClusterSnapshot } {
+    const admission = new Admission(snapshot, local, host, settings);
+    const tunnelHandles = new Map<IpAddr, string>();
+    const blocks: IpamBlock[] = [];
+    for (const block of snapshot.blocks) {
+      for (const allocation of block.allocations) if (allocation.handle !== undefined && TUNNEL_HANDLE.test(allocation.handle)) tunnelHandles.set(allocation.ip, allocation.handle);
+      addLocalAllocations(admission.allocations, block, local);
+      const admitted = admission.block(block);
+      if (admitted !== undefined) blocks.push(admitted);
+    }
+    const nodes = admitNodes(snapshot.nodes, local, admission.pools, tunnelHandles, host);
+    for (const p of nodes.problems) admission.fixedProblems.push(p);
+    const workloads: Workload[] = [];
+    for (const w of snapshot.workloads) {
+      const admitted = admission.workload(w);
+      if (admitted !== undefined) workloads.push(admitted);
+    }
+    return { admission, snapshot: { pools: admission.pools, nodes: nodes.nodes, blocks, affinities: snapshot.affinities, workloads } };
+  }
+
+  /**
+   * The datastore's changes as the engine may see them: refused blocks and workloads left out
+   * (their problems recorded), and this node's workloads re-checked where IPAM's record of
+   * their addresses changed. Undefined when only a full pass can answer.
+   */
+  changes(changes: readonly EngineChange[]): EngineChange[] | undefined {
+    const out: EngineChange[] = [];
+    const recheck = new Set<IpAddr>();
+    const changedWorkloads = new Set<string>();
+    for (const c of changes) {
+      if (c.kind === 'Node' || c.kind === 'IPPool') return undefined;
+      if (c.kind === 'IPAMBlock') {
+        if (tunnelAllocations(c.before) !== tunnelAllocations(c.after)) return undefined;
+        if (c.before !== undefined) for (const ip of removeLocalAllocations(this.allocations, c.before, this.local)) recheck.add(ip);
+        if (c.before !== undefined) this.unitProblems.delete(blockUnit(c.before));
+        if (c.after !== undefined) for (const ip of addLocalAllocations(this.allocations, c.after, this.local)) recheck.add(ip);
+        out.push({ kind: 'IPAMBlock', before: c.before, after: c.after === undefined ? undefined : this.block(c.after) });
+      } else if (c.kind === 'Workload') {
+        const before = c.before === undefined ? undefined : this.forget(c.before);
+        const after = c.after === undefined ? undefined : this.workload(c.after);
+        if (c.after !== undefined) changedWorkloads.add(workloadUnit(c.after));
+        if (before !== undefined || after !== undefined) out.push({ kind: 'Workload', before, after });
+      } else {
+        out.push(c);
+      }
+    }
+    if (recheck.size > 0) {
+      for (const [id, w] of this.workloads) {
+        if (changedWorkloads.has(id) || !w.ips.some((ip) => recheck.has(ip))) continue;
+        const before = this.given.get(id);
+        const after = this.workload(w);
+        if (before !== after) out.push({ kind: 'Workload', before, after });
+      }
+    }
+    return out;
+  }
+
+  problems(): ObjectProblem[] {
+    const out = [...this.fixedProblems];
+    for (const list of this.unitProblems.values()) for (const p of list) out.push(p);
+    return out;
+  }
+
+  /** A block the engine may route, or undefined (refused, with its problem recorded). */
+  private block(block: IpamBlock): IpamBlock | undefined {
+    const id = blockUnit(block);
+    const pool = poolOf(block.cidr, this.pools);
+    let problem: ObjectProblem | undefined;
+    const name = calicoBlockName(block.cidr);
+    if (block.name !== name) {
+      // Two blocks over one CIDR can then never both pass: the impostor cannot take Calico's name.
+      problem = { kind: 'IPAMBlock', name: block.name, field: 'metadata.name', message: `is not the name Calico gives block ${block.cidr} (${name}): not routed`, reason: 'invalid' };
+    } else if (pool === undefined) {
+      const refused = poolOf(block.cidr, this.refusedPools);
+      problem = refused === undefined
+        ? { kind: 'IPAMBlock', name: block.name, field: 'spec.cidr', message: `${block.cidr} is not inside any IPPool: not routed`, reason: 'outside-pool' }
+        : { kind: 'IPAMBlock', name: block.name, field: 'spec.cidr', message: `${block.cidr} lies in IPPool ${refused.name}, which is refused: not routed`, reason: 'forbidden-space' };
+    } else if (prefixLength(block.cidr) !== pool.blockSize) {
+      problem = { kind: 'IPAMBlock', name: block.name, field: 'spec.cidr', message: `${block.cidr} is a /${prefixLength(block.cidr)}, but IPPool ${pool.name} makes /${pool.blockSize} blocks: not routed`, reason: 'block-size' };
+    }
+    if (problem === undefined) {
+      this.unitProblems.delete(id);
+      return block;
+    }
+    this.unitProblems.set(id, [problem]);
+    return undefined;
+  }
+
+  /** A workload as the engine may route it (other nodes' pass as they are: they imply no route here). */
+  private workload(w: Workload): Workload | undefined {
+    if (w.node !== this.local) return w;
+    const id = workloadUnit(w);
+    this.workloads.set(id, w);
+    const verdict = admitWorkload(w, this.pools, this.allocations, this.settings.isWorkloadIface);
+    if (verdict.problems.length > 0) this.unitProblems.set(id, verdict.problems);
+    else this.unitProblems.delete(id);
+    const previous = this.given.get(id);
+    // The same admitted value as last time is handed on as the same object, so "unchanged" is cheap to see.
+    const admitted = verdict.workload !== undefined && previous !== undefined && sameIps(previous, verdict.workload) ? previous : verdict.workload;
+    if (admitted === undefined) this.given.delete(id);
+    else this.given.set(id, admitted);
+    return admitted;
+  }
+
+  /** A workload that went away or changed: what the engine was given for it. */
+  private forget(w: Workload): Workload | undefined {
+    if (w.node !== this.local) return w;
+    const id = workloadUnit(w);
+    const given = this.given.get(id);
+    this.workloads.delete(id);
+    this.given.delete(id);
+    this.unitProblems.delete(id);
+    return given;
+  }
+}
+
+function sameIps(a: Workload, b: Workload): boolean {
+  return a.ips.length === b.ips.length && a.ips.every((ip, i) => ip === b.ips[i]);
+}
+
+/** The tunnel-handle allocations of a block, as one comparable string (blocks hold at most a few). */
+function tunnelAllocations(block: IpamBlock | undefined): string {
+  let text = '';
+  for (const a of block?.allocations ?? []) if (a.handle !== undefined && TUNNEL_HANDLE.test(a.handle)) text += `${a.ip}=${a.handle} `;
+  return text;
+}
+
+// The route engine's unit ids (route-engine.ts), so problems follow the same objects.
+function blockUnit(block: IpamBlock): string {
+  return `IPAMBlock/${block.name}`;
+}
+
+function workloadUnit(w: Workload): string {
+  return `Workload/${w.node}/${w.namespace}/${w.name}/${w.iface}`;
+}
