@@ -19,6 +19,7 @@ import { bulkLoad } from './etcd-load.js';
 import { countRoutes } from './kernel-routes.js';
 import { onInterrupt } from './interrupt.js';
 import { caliLines } from './node-ns.js';
+import { treeRssKb } from './proc.js';
 
 export interface AgentEnv {
   readonly cluster: BenchCluster;
@@ -27,6 +28,8 @@ export interface AgentEnv {
   readonly agent: AgentProcess;
   /** From the agent's start to all its routes in the kernel (etcd listed, node registered, first pass). */
   readonly startMs: number;
+  /** The highest RSS of the agent and its `ip` children together, sampled while it converged, MB. */
+  readonly startTreePeakMb: number;
   close(): Promise<void>;
 }
 
@@ -77,7 +80,9 @@ export async function startAgentEnv(cluster: BenchCluster, options: AgentEnvOpti
     const agent = new AgentProcess(node.netns, cluster.localNode, dir, `http://${gateway}:2379`, options.agentArgs);
     cleanups.push(() => agent.stop());
     const deadline = started + (options.convergeTimeoutMs ?? 180_000);
+    let treePeakKb = 0;
     for (;;) {
+      treePeakKb = Math.max(treePeakKb, agent.exited === undefined ? await treeRssKb(agent.pid) : 0);
       const m = await agent.tryMetrics();
       if (m !== undefined && m.programmed >= cluster.expectedRoutes) break;
       if (agent.exited !== undefined) throw new Error(`agent ended during start-up (${agent.exited}); see ${agent.log}`);
@@ -87,7 +92,7 @@ export async function startAgentEnv(cluster: BenchCluster, options: AgentEnvOpti
     const startMs = performance.now() - started;
     const inKernel = await countRoutes(node.netns, 199);
     if (inKernel !== cluster.expectedRoutes) throw new Error(`agent converged on ${inKernel} routes in the kernel, expected ${cluster.expectedRoutes}`);
-    return { cluster, netns: node.netns, etcd, agent, startMs, close };
+    return { cluster, netns: node.netns, etcd, agent, startMs, startTreePeakMb: treePeakKb / 1024, close };
   } catch (error) {
     await close();
     throw error;

@@ -26,6 +26,8 @@ export interface BenchOptions {
   readonly bird: boolean;
   readonly cold: boolean;
   readonly agent: boolean;
+  /** `--only status-load`: an agent per size under concurrent /status and /metrics, nothing else. */
+  readonly statusLoad: boolean;
   readonly out: string;
 }
 
@@ -49,6 +51,7 @@ export const FULL: BenchOptions = {
   bird: true,
   cold: true,
   agent: true,
+  statusLoad: false,
   out: 'bench-results/latest.json',
 };
 
@@ -66,7 +69,7 @@ const QUICK: Partial<BenchOptions> = {
 
 export const USAGE = `npm run bench -- [--quick] [--sizes 1000,10000,100000] [--encaps vxlan,none] [--reps 3] [--reps-large 1]
   [--changes 200] [--change-budget 30] [--min-changes 10] [--unchanged-reps 5] [--idle-seconds 90] [--idle-sizes 10000,100000]
-  [--naive-sample 1000] [--naive-reps 3] [--pods 250] [--blocks-per-node 20] [--no-bird] [--only cold|agent] [--out bench-results/latest.json]`;
+  [--naive-sample 1000] [--naive-reps 3] [--pods 250] [--blocks-per-node 20] [--no-bird] [--only cold|agent|status-load] [--out bench-results/latest.json]`;
 
 const FLAGS = {
   quick: { type: 'boolean' },
@@ -96,7 +99,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const base: BenchOptions = { ...FULL, ...(v.quick ? QUICK : {}) };
   const sizes = v.sizes === undefined ? base.sizes : intList(v.sizes, 'sizes', 1, 250_000);
   const only = v.only;
-  if (only !== undefined && only !== 'cold' && only !== 'agent') throw new UsageError(`--only must be cold or agent, got "${only}"`);
+  if (only !== undefined && only !== 'cold' && only !== 'agent' && only !== 'status-load') throw new UsageError(`--only must be cold, agent or status-load, got "${only}"`);
   return {
     ...base,
     sizes,
@@ -114,8 +117,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     naiveSample: intFlag(v['naive-sample'], 'naive-sample', 0, 100_000) ?? base.naiveSample,
     naiveReps: intFlag(v['naive-reps'], 'naive-reps', 1, 50) ?? base.naiveReps,
     bird: !v['no-bird'],
-    cold: only !== 'agent',
-    agent: only !== 'cold',
+    cold: only === undefined || only === 'cold',
+    agent: only === undefined || only === 'agent',
+    statusLoad: only === 'status-load',
     out: v.out ?? base.out,
   };
 }

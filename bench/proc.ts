@@ -1,7 +1,7 @@
 // What /proc says about a process: CPU time (utime + stime) and memory (VmRSS, VmHWM — the peak
 // resident set), for one process or a process and everything it started (an agent's `ip
 // monitor` and `ip -batch` children count towards its idle cost).
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { runOk } from '../kernel/exec.js';
 
 let ticksPerSecond: number | undefined;
@@ -73,4 +73,19 @@ export async function memory(pid: number): Promise<Memory | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Resets the process's VmHWM to its current RSS (clear_refs 5, Linux 4.0+): a peak from here on. */
+export async function resetPeakMemory(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** VmRSS of a process and its descendants, summed, in kB (a process gone, or a zombie without VmRSS, counts 0). */
+export async function treeRssKb(pid: number): Promise<number> {
+  let total = 0;
+  for (const p of await processTree(pid)) {
+    const rss = (await memory(p))?.rssKb;
+    if (rss !== undefined && Number.isFinite(rss)) total += rss;
+  }
+  return total;
 }

@@ -46,6 +46,38 @@ export interface IdleResult {
   readonly firstResyncMs?: number;
 }
 
+/** One burst of concurrent requests: the worst of its rounds. */
+export interface BurstResult {
+  /** The agent's VmHWM over the burst (reset just before it), MB. */
+  readonly peakMb: number;
+  readonly rssAfterMb: number;
+  /** The agent and its `ip` children, RSS summed, sampled every 10 ms: the highest sample, MB. */
+  readonly treePeakMb: number;
+  /** Wall time until the last answer. */
+  readonly ms: number;
+  /** The largest answer. */
+  readonly bytes: number;
+  /** Status computations (dry-run passes) over all rounds of this burst kind. */
+  readonly computations: number;
+}
+
+export interface LoadResult {
+  /** The agent and its `ip` children while it started and converged (sampled every 50 ms), MB. */
+  readonly startTreePeakMb: number;
+  readonly concurrency: number;
+  readonly idleRssMb: number;
+  readonly status: BurstResult;
+  readonly metrics: BurstResult;
+}
+
+/** `--only status-load`: an agent started for the load alone. */
+export interface StatusLoadResult extends ClusterFacts {
+  readonly startMs: number;
+  /** VmHWM from start to converged: the peak a memory limit must also hold. */
+  readonly startHwmMb: number;
+  readonly load: LoadResult;
+}
+
 export interface AgentResult extends ClusterFacts {
   readonly startMs: number;
   readonly change: { readonly add: Latency; readonly del: Latency; readonly all: Latency };
@@ -55,6 +87,8 @@ export interface AgentResult extends ClusterFacts {
   readonly agentHwmMb: number;
   readonly agentRssMb: number;
   readonly birdHwmMb?: number;
+  /** 30 concurrent /status and /metrics requests at the end, on the same agent. */
+  readonly load?: LoadResult;
 }
 
 export interface TargetResult {
@@ -73,6 +107,7 @@ export interface BenchResults {
   readonly options: Record<string, unknown>;
   readonly coldSync: ColdSyncResult[];
   readonly agent: AgentResult[];
+  readonly statusLoad: StatusLoadResult[];
   readonly targets: TargetResult[];
   readonly notes: string[];
 }

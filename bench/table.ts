@@ -1,6 +1,6 @@
 // The results as Markdown, for the terminal and for pasting into the README.
 import { fmtCount, fmtLatency, fmtMb, fmtMs, fmtSummary } from './format.js';
-import type { BenchResults, ColdSyncResult } from './results.js';
+import type { BenchResults, BurstResult, ColdSyncResult } from './results.js';
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -62,6 +62,21 @@ export function renderMarkdown(r: BenchResults): string {
           `${fmtMb(a.agentHwmMb)} / ${fmtMb(a.agentRssMb)}`, a.birdHwmMb === undefined ? '–' : fmtMb(a.birdHwmMb),
         ];
       }),
+    ), '');
+  }
+
+  const loads = [
+    ...r.agent.flatMap((a) => (a.load === undefined ? [] : [{ blocks: a.blocks, startHwmMb: a.agentHwmMb, load: a.load }])),
+    ...r.statusLoad.map((s) => ({ blocks: s.blocks, startHwmMb: s.startHwmMb, load: s.load })),
+  ];
+  if (loads.length > 0) {
+    out.push('### Memory under concurrent /status and /metrics', '');
+    const burst = (b: BurstResult) => [`${fmtMb(b.peakMb)} (${fmtMb(b.treePeakMb)})`, fmtMs(b.ms), fmtCount(b.bytes)];
+    out.push(table(
+      ['blocks', 'start peak MB (with ip children)', 'idle RSS MB', 'requests', '/status peak MB (with ip children)', '/status burst ms', '/status bytes', 'computations', '/metrics peak MB (with ip children)', '/metrics burst ms', '/metrics bytes'],
+      loads.map(({ blocks, startHwmMb, load }) => [
+        fmtCount(blocks), `${fmtMb(startHwmMb)} (${fmtMb(load.startTreePeakMb)})`, fmtMb(load.idleRssMb), String(load.concurrency), ...burst(load.status), String(load.status.computations), ...burst(load.metrics),
+      ]),
     ), '');
   }
 

@@ -71,6 +71,14 @@ describe('npm run bench, at 1,000 blocks', () => {
     expect(agent.idle?.agentCpuS).toBeGreaterThanOrEqual(0);
     if (bird) expect(agent.idle?.birdCpuS).toBeGreaterThanOrEqual(0);
     expect(agent.agentHwmMb).toBeGreaterThan(10);
+    // 30 concurrent /status three times, more than the reuse window apart: one computation each.
+    expect(agent.load?.status.computations).toBe(3);
+    for (const burst of [agent.load?.status, agent.load?.metrics]) {
+      expect(burst?.peakMb).toBeGreaterThan(10);
+      expect(burst?.treePeakMb).toBeGreaterThanOrEqual(burst?.rssAfterMb ?? Number.NaN);
+      expect(burst?.bytes).toBeGreaterThan(100);
+    }
+    expect(renderMarkdown(r)).toContain('### Memory under concurrent /status and /metrics');
 
     expect(r.targets.length).toBeGreaterThan(5);
     expect(r.targets.some((t) => t.pass !== undefined)).toBe(true);

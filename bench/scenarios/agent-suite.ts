@@ -1,6 +1,7 @@
 // Scenarios 2–5 at one size, against one running agent: the cluster loaded into etcd, the agent
 // started and converged, then one change, drift repair, the unchanged pass, idle cost (beside a
-// BIRD holding the same routes in a namespace of its own) and the agent's memory.
+// BIRD holding the same routes in a namespace of its own), the agent's memory, and its memory
+// under 30 concurrent /status and /metrics requests.
 import { startAgentEnv } from '../agent-env.js';
 import { buildCluster, LOCAL_NODE } from '../cluster.js';
 import { setUpNonRoutes, startBird, type RunningBird } from '../contenders/bird.js';
@@ -16,6 +17,7 @@ import { waitQuiet } from '../quiet.js';
 import { driftRepair } from './drift.js';
 import { idleCost } from './idle.js';
 import { oneChange, type ChangeOptions } from './one-change.js';
+import { memoryUnderLoad } from './status-load.js';
 import { agentUnchangedPass } from './unchanged-pass.js';
 
 export interface AgentSuiteOptions {
@@ -63,6 +65,8 @@ export async function agentSuite(o: AgentSuiteOptions, progress: Progress): Prom
     }
     const mem = await memory(env.agent.pid);
     if (mem === undefined) throw new Error('agent is gone');
+    // Last: the bursts reset the agent's VmHWM, so the peak above is taken first.
+    const load = await memoryUnderLoad(env, progress);
     return {
       encap: 'vxlan',
       blocks: o.blocks,
@@ -77,6 +81,7 @@ export async function agentSuite(o: AgentSuiteOptions, progress: Progress): Prom
       agentHwmMb: mem.hwmKb / MB,
       agentRssMb: mem.rssKb / MB,
       ...(birdHwmMb === undefined ? {} : { birdHwmMb }),
+      load,
     };
   } finally {
     monitor?.stop();
