@@ -1,6 +1,7 @@
 // The agent's HTTP surface (Felix's health port by default, loopback only):
 //   /healthz  live: the loop is turning (no pass stuck beyond the limit)
-//   /readyz   ready: the datastore is in sync and the last pass succeeded
+//   /readyz   ready: the datastore is in sync and answering (or failing for less than the
+//             datastore timeout), and the last pass succeeded
 //   /metrics  Prometheus text format
 //   /status   JSON for `wren status`: node, sync, counts, last error, and the pending diff
 import { createServer, type Server } from 'node:http';

@@ -60,4 +60,22 @@ describe('daemonset manifests', () => {
     expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(1);
     expect(config.mtuFile.startsWith(container.volumeMounts[0].mountPath)).toBe(true);
   });
+
+  it('the memory limit is the README\'s, from its measured peaks with 30% headroom', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('Memory: the DaemonSet\'s limit'));
+    const said = /^Memory: the DaemonSet's limit, (\d+Mi), fits clusters up to ([\d,]+) blocks/.exec(section);
+    const rows = [...section.matchAll(/^\| ([\d,]+) \| (.+) \| (\d+)Mi \|$/gm)].map(([, blocks, figures, limit]) => ({
+      blocks: blocks!,
+      // Every peak in the row (each with its `ip` children in parentheses), idle included.
+      peak: (figures!.match(/\d+/g) ?? []).reduce((most, n) => Math.max(most, Number(n)), 0),
+      limit: Number(limit),
+    }));
+    expect(rows.map((r) => r.blocks)).toEqual(['1,000', '10,000', '20,000', '100,000']);
+    for (const row of rows) expect(row.limit, `${row.blocks} blocks`).toBe(Math.ceil((row.peak * 1.3) / 64) * 64);
+    const ds = await manifest('daemonset.yaml');
+    const limit = ds.spec.template.spec.containers[0].resources.limits.memory;
+    expect(limit).toBe(said?.[1]);
+    expect(`${rows.find((r) => r.blocks === said?.[2])?.limit}Mi`).toBe(limit);
+  });
 });
