@@ -2,6 +2,7 @@
 // (agent/datastore-health.ts): a datastore failing for longer than the bound makes the agent
 // unready with the reason; one that answered within the bound, or answers again, does not.
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../agent/config.js';
 import { datastoreUnhealthy } from '../agent/datastore-health.js';
 import { DatastoreContact } from '../agent/datastore/contact.js';
 
@@ -44,5 +45,25 @@ describe('datastoreUnhealthy', () => {
     { name: 'never answered', contact: { ...failing, lastContactAt: undefined }, now: T0 + 61_000, expected: 'datastore etcdv3 failing for 60 s (never answered): etcd http://127.0.0.1:2379: 14 UNAVAILABLE: Connection dropped' },
   ])('$name', ({ contact, now, expected }) => {
     expect(datastoreUnhealthy('etcdv3', contact, 30_000, now)).toBe(expected);
+  });
+});
+
+describe('--datastore-timeout (WREN_DATASTORE_TIMEOUT)', () => {
+  it.each([
+    { name: 'default', flags: {}, env: {}, seconds: 30 },
+    { name: 'flag', flags: { 'datastore-timeout': '5' }, env: {}, seconds: 5 },
+    { name: 'variable', flags: {}, env: { WREN_DATASTORE_TIMEOUT: '7' }, seconds: 7 },
+    { name: 'the flag wins', flags: { 'datastore-timeout': '5' }, env: { WREN_DATASTORE_TIMEOUT: '7' }, seconds: 5 },
+  ])('$name', ({ flags, env, seconds }) => {
+    expect(loadConfig({ node: 'a', snapshot: '/f', ...flags }, env).datastoreTimeoutSeconds).toBe(seconds);
+  });
+
+  it.each([
+    { text: '0', why: 'must be whole seconds from 1 to 86400' },
+    { text: '86401', why: 'must be whole seconds from 1 to 86400' },
+    { text: '1.5', why: 'is not an integer' },
+    { text: '30s', why: 'is not an integer' },
+  ])('refuses "$text" with one line naming the setting', ({ text, why }) => {
+    expect(() => loadConfig({ node: 'a', snapshot: '/f', 'datastore-timeout': text }, {})).toThrow(`bad setting --datastore-timeout (WREN_DATASTORE_TIMEOUT): "${text}" ${why}`);
   });
 });
