@@ -6,6 +6,8 @@ import { IpKernel } from '../kernel/kernel.js';
 import { startMonitor, type KernelMonitor } from '../kernel/monitor.js';
 import { followKernelLine } from './kernel-events.js';
 import { parseIfaceName } from '../kernel/values.js';
+import type { Cidr } from '../kernel/values.js';
+import { workloadIfaceTest } from '../routing/workload-iface.js';
 import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { Datastore } from './datastore/datastore.js';
 import { keepNodeRegistered } from './node-setup.js';
@@ -35,6 +37,8 @@ export function dataplaneFromConfig(config: AgentConfig): DataplaneConfig {
     hostMtu: config.hostMtu,
     mtuIfacePattern: config.mtuIfacePattern === undefined ? undefined : new RegExp(config.mtuIfacePattern),
     vxlan: { vni: config.vxlanVni, port: config.vxlanPort },
+    forbiddenCidrs: config.forbiddenCidrs as Cidr[],
+    isWorkloadIface: workloadIfaceTest(config.interfacePrefixes),
   };
 }
 

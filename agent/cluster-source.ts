@@ -45,9 +45,9 @@ export interface LoadedCluster {
   readonly problems: readonly ObjectProblem[];
 }
 
-/** `detail`: whose IPAM allocations to keep in full (agent/objects/ipam-block.ts); every node's unless told. */
 // A file that cannot be a whole cluster (empty, binary, truncated, or without any object wren
 // reads) throws ClusterRefusedError naming the file (cluster-wholeness.ts).
+/** `detail`: whose IPAM allocations to keep in full (agent/objects/ipam-block.ts); every node's unless told. */
 export async function loadSnapshotFile(path: string, detail: AllocationDetail = 'all'): Promise<LoadedCluster> {
   let bytes: Buffer;
   try {

@@ -10,6 +10,8 @@ import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI } from '../tunnels/vxlan.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_MTU_FILE } from './mtu-file.js';
 import { hasUserInfo, redactUrls } from './redact.js';
+import { parseForbiddenCidrs, parseInterfacePrefixes } from './safety-settings.js';
+import { DEFAULT_INTERFACE_PREFIXES } from '../routing/workload-iface.js';
 import { parseRouteSetting } from './route-settings.js';
 
 export const DATASTORE_TYPES = ['etcdv3', 'kubernetes', 'snapshot'] as const;
@@ -45,6 +47,10 @@ export interface AgentConfig {
   datastoreTimeoutSeconds: number;
   mtuFile: string;
   logLevel: LogLevel;
+  /** Prefixes no IP pool may overlap (checked by safety-settings.ts). */
+  forbiddenCidrs: string[];
+  /** Workload interface prefixes (checked by safety-settings.ts). */
+  interfacePrefixes: string[];
 }
 
 /** Each setting: its flag (none for secrets), its environment variable(s), and how to read the text. */
@@ -74,12 +80,14 @@ export const SETTINGS: Record<keyof AgentConfig, { flag?: string; env: readonly 
   datastoreTimeoutSeconds: { flag: 'datastore-timeout', env: ['WREN_DATASTORE_TIMEOUT'], kind: 'int' },
   mtuFile: { flag: 'mtu-file', env: ['WREN_MTU_FILE'], kind: 'string' },
   logLevel: { flag: 'log-level', env: ['WREN_LOG_LEVEL'], kind: 'string' },
+  forbiddenCidrs: { flag: 'forbidden-cidrs', env: ['WREN_FORBIDDEN_CIDRS'], kind: 'string' },
+  interfacePrefixes: { flag: 'interface-prefix', env: ['FELIX_INTERFACEPREFIX', 'WREN_INTERFACE_PREFIX'], kind: 'string' },
 };
 
 const schema: JSONSchemaType<AgentConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'datastoreTimeoutSeconds', 'mtuFile', 'logLevel'],
+  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'datastoreTimeoutSeconds', 'mtuFile', 'logLevel', 'forbiddenCidrs', 'interfacePrefixes'],
   properties: {
     nodeName: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
     datastore: { type: 'string', enum: [...DATASTORE_TYPES] },
@@ -107,6 +115,8 @@ const schema: JSONSchemaType<AgentConfig> = {
     datastoreTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
     mtuFile: { type: 'string' },
     logLevel: { type: 'string', enum: [...LOG_LEVELS] },
+    forbiddenCidrs: { type: 'array', items: { type: 'string' } },
+    interfacePrefixes: { type: 'array', items: { type: 'string' }, minItems: 1 },
   },
 };
 
@@ -146,6 +156,8 @@ const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
   datastoreTimeoutSeconds: 30,
   mtuFile: DEFAULT_MTU_FILE,
   logLevel: 'info',
+  forbiddenCidrs: [],
+  interfacePrefixes: [...DEFAULT_INTERFACE_PREFIXES],
 };
 
 /** A setting's text: its flag, else the first of its variables that is set (an empty one is not). */
@@ -162,6 +174,10 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     if (text === undefined) continue;
     if (key === 'proto' || key === 'table') {
       const parsed = parseRouteSetting(key, text);
+      if (parsed.refused !== undefined) throw new ConfigError(key, parsed.refused);
+      raw[key] = parsed.value;
+    } else if (key === 'forbiddenCidrs' || key === 'interfacePrefixes') {
+      const parsed = key === 'forbiddenCidrs' ? parseForbiddenCidrs(text) : parseInterfacePrefixes(text);
       if (parsed.refused !== undefined) throw new ConfigError(key, parsed.refused);
       raw[key] = parsed.value;
     } else if (setting.kind === 'int') {

@@ -62,7 +62,7 @@ export interface DesiredNode {
 export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], config: DataplaneConfig, gatewayRoutes: readonly Route[] = []): DesiredNode {
   const problems: ObjectProblem[] = [];
   const isWorkloadIface = config.isWorkloadIface ?? isDefaultWorkloadIface;
-  const host = hostSpaceOf(links, gatewayRoutes, isWorkloadIface);
+  const host = hostSpaceOf(links, gatewayRoutes);
   const { admission, snapshot } = Admission.admit(cluster, config.nodeName, host, { forbiddenCidrs: config.forbiddenCidrs ?? [], isWorkloadIface });
   // Devices follow the pools as written: a refused pool loses its routes, but the tunnel device
   // other pools' routes (or the next fix) need stays.
@@ -71,7 +71,7 @@ export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], co
   const nodeIp = me?.ipv4?.ip ?? me?.ipv6?.ip;
   const carrying = nodeIp === undefined ? undefined : interfaceCarrying(links, nodeIp);
   if (nodeIp !== undefined && carrying === undefined && config.hostIface === undefined && links.length > 0) {
-    problems.push({ kind: 'Node', name: config.nodeName, field: 'spec.bgp.ipv4Address', message: `${nodeIp} is on no interface of this host` });
+    problems.push({ kind: 'Node', name: config.nodeName, field: 'spec.bgp.ipv4Address', message: `${nodeIp} is on no interface of this host`, reason: 'missing-address' });
   }
   const hostIface = config.hostIface ?? carrying?.name ?? FALLBACK_HOST_IFACE;
   const v6Link = me?.ipv6 === undefined ? undefined : interfaceCarrying(links, me.ipv6.ip);

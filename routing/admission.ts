@@ -43,6 +43,8 @@ export class Admission {
   /** This node's workloads as the datastore has them, and as they were last handed on. */
   private readonly workloads = new Map<string, Workload>();
   private readonly given = new Map<string, Workload>();
+  /** The workload interface test, narrowed: an interface holding an address of the host's is never a pod's. */
+  private readonly isWorkloadIface: WorkloadIfaceTest;
 
   private constructor(
     snapshot: ClusterSnapshot,
@@ -50,6 +52,8 @@ export class Admission {
     host: HostSpace,
     private readonly settings: AdmissionSettings,
   ) {
+    const hostDevices = new Set(host.addresses.map((a) => a.dev));
+    this.isWorkloadIface = (name) => settings.isWorkloadIface(name) && !hostDevices.has(name);
     const forbidden = forbiddenSpace(host, snapshot.nodes, local, settings.forbiddenCidrs);
     const admitted: IpPool[] = [];
     this.refusedPools = [];
@@ -163,7 +167,7 @@ export class Admission {
     if (w.node !== this.local) return w;
     const id = workloadUnit(w);
     this.workloads.set(id, w);
-    const verdict = admitWorkload(w, this.pools, this.allocations, this.settings.isWorkloadIface);
+    const verdict = admitWorkload(w, this.pools, this.allocations, this.isWorkloadIface);
     if (verdict.problems.length > 0) this.unitProblems.set(id, verdict.problems);
     else this.unitProblems.delete(id);
     const previous = this.given.get(id);

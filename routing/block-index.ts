@@ -6,7 +6,7 @@
 // so a bad block never takes routes away from the good one it collides with.
 import type { Cidr } from '../kernel/values.js';
 import { addressOf, cidrContains, cidrSize, familyOf, ipToBigInt, ipv4ToNumber, prefixLength } from '../kernel/values.js';
-import type { BlockAffinity, IpamBlock, IpPool, ObjectProblem } from './cluster.js';
+import type { BlockAffinity, IpamBlock, IpPool, ObjectProblem, ProblemReason } from './cluster.js';
 
 export interface IndexedBlock {
   readonly block: IpamBlock;
@@ -29,7 +29,7 @@ export function indexBlocks(
   let last: { cidr: Cidr; name: string; end: number | bigint; family: number } | undefined;
   for (const { block, start, family } of sorted) {
     if (last !== undefined && last.family === family && start < last.end) {
-      problems.push(problem(block, 'spec.cidr', `overlaps IPAMBlock ${last.name} (${last.cidr})`));
+      problems.push(problem(block, 'spec.cidr', `overlaps IPAMBlock ${last.name} (${last.cidr})`, 'overlap'));
       overlapping += 1;
       continue;
     }
@@ -62,6 +62,7 @@ export function affinityStatus(block: IpamBlock, affinities: readonly BlockAffin
         name: a.name,
         field: 'spec.node',
         message: `second affinity for block ${block.cidr}: the block is affine to ${block.affinityNode ?? 'no node'}`,
+        reason: 'affinity',
       });
     }
   }
@@ -107,9 +108,9 @@ export function calicoBlockName(cidr: Cidr): string {
 }
 
 export function notInPool(block: IpamBlock): ObjectProblem {
-  return problem(block, 'spec.cidr', 'is not inside any IPPool');
+  return problem(block, 'spec.cidr', 'is not inside any IPPool', 'outside-pool');
 }
 
-function problem(block: IpamBlock, field: string, message: string): ObjectProblem {
-  return { kind: 'IPAMBlock', name: block.name, field, message };
+function problem(block: IpamBlock, field: string, message: string, reason: ProblemReason): ObjectProblem {
+  return { kind: 'IPAMBlock', name: block.name, field, message, reason };
 }

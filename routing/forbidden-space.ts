@@ -9,7 +9,6 @@ import type { Link, Route } from '../kernel/state.js';
 import type { Cidr, IpAddr } from '../kernel/values.js';
 import { cidrsOverlap, familyOf, hostCidr } from '../kernel/values.js';
 import type { ClusterNode } from './cluster.js';
-import type { WorkloadIfaceTest } from './workload-iface.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6 } from './devices.js';
 
 export interface ForbiddenPrefix {
@@ -43,15 +42,16 @@ export const NO_HOST_SPACE: HostSpace = { addresses: [], gateways: [] };
 const OWN_DEVICES: ReadonlySet<string> = new Set([VXLAN_DEVICE, VXLAN_DEVICE_V6, IPIP_DEVICE]);
 
 /**
- * The host's space from its links and routes: addresses on every interface but wren's tunnels and
- * workload interfaces (whose addresses are pod space by design), and the next hops of default
- * routes (`routes` should be the main table's).
+ * The host's space from its links and routes: the addresses on every interface but wren's tunnels
+ * (whose address is pod space by design), and the next hops of default routes (`routes` should be
+ * the main table's). Link-local addresses are left out: every veth has one, and their range is
+ * reserved space anyway.
  */
-export function hostSpaceOf(links: readonly Link[], routes: readonly Route[], isWorkloadIface: WorkloadIfaceTest): HostSpace {
+export function hostSpaceOf(links: readonly Link[], routes: readonly Route[]): HostSpace {
   const addresses: { cidr: Cidr; dev: string }[] = [];
   for (const link of links) {
-    if (OWN_DEVICES.has(link.name) || isWorkloadIface(link.name)) continue;
-    for (const cidr of link.addresses) addresses.push({ cidr, dev: link.name });
+    if (OWN_DEVICES.has(link.name)) continue;
+    for (const cidr of link.addresses) if (!cidr.startsWith('fe80:') && !cidr.startsWith('169.254.')) addresses.push({ cidr, dev: link.name });
   }
   const gateways: IpAddr[] = [];
   for (const route of routes) if ((route.dst === '0.0.0.0/0' || route.dst === '::/0') && route.via !== undefined) gateways.push(route.via);

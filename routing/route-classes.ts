@@ -39,5 +39,6 @@ function collision(loser: DesiredRoute, winner: DesiredRoute): ObjectProblem {
     name: rest.join('/'),
     field: 'route',
     message: `wants ${loser.dst} (${loser.class}) but ${winner.source} holds it (${winner.class})`,
+    reason: 'route-conflict',
   };
 }

@@ -52,7 +52,7 @@ export class UnitContext {
   ) {
     const me = nodes.get(local.name);
     if (me === undefined) {
-      this.problems.push({ kind: 'Node', name: local.name, field: 'metadata.name', message: 'this node is not in the cluster: remote routes assume no shared subnet' });
+      this.problems.push({ kind: 'Node', name: local.name, field: 'metadata.name', message: 'this node is not in the cluster: remote routes assume no shared subnet', reason: 'unknown-node' });
     }
     this.me = me ?? { name: local.name };
     this.make = routeMaker(options);
@@ -76,7 +76,7 @@ export class UnitContext {
     for (const [index, alloc] of block.allocations.entries()) {
       const owner = alloc.node ?? home;
       if (owner === undefined) {
-        problems.push({ kind: 'IPAMBlock', name: block.name, field: `spec.allocations[${index}]`, message: `${alloc.ip} has no owner node and the block no affinity` });
+        problems.push({ kind: 'IPAMBlock', name: block.name, field: `spec.allocations[${index}]`, message: `${alloc.ip} has no owner node and the block no affinity`, reason: 'unknown-node' });
       } else if (owner !== home && owner !== this.local.name) {
         this.remote(hostCidr(alloc.ip), owner, pool, source, routes, problems);
       }
@@ -95,7 +95,7 @@ export class UnitContext {
     const node = this.nodes.get(owner);
     if (node === undefined) {
       const [kind, ...name] = source.split('/');
-      problems.push({ kind: kind ?? 'IPAMBlock', name: name.join('/'), field: 'spec.affinity', message: `names unknown node ${owner}` });
+      problems.push({ kind: kind ?? 'IPAMBlock', name: name.join('/'), field: 'spec.affinity', message: `names unknown node ${owner}`, reason: 'unknown-node' });
       return;
     }
     const route = remoteRoute(dst, node, this.pathFor(pool, node, familyOf(dst)), this.local, this.make, source);
@@ -164,7 +164,7 @@ function remoteRoute(
 ): DesiredRoute | { problem: ObjectProblem } {
   const family: Family = familyOf(dst);
   const missing = (field: string, what: string) => ({
-    problem: { kind: 'Node', name: node.name, field, message: `has no ${what}: no route to ${dst}` },
+    problem: { kind: 'Node', name: node.name, field, message: `has no ${what}: no route to ${dst}`, reason: 'missing-address' as const },
   });
   if (path === 'vxlan') {
     const vtep = family === 4 ? node.vxlanTunnelAddr : node.vxlanTunnelAddrV6;

@@ -149,6 +149,6 @@ describe('parseEtcdKv', () => {
     },
   ])('rejects $name', ({ key, value, field, message }) => {
     const result = parseEtcdKv(key, value);
-    expect(result.status === 'invalid' && result.problem).toEqual({ kind: expect.any(String), name: expect.any(String), field, message: expect.stringMatching(message) });
+    expect(result.status === 'invalid' && result.problem).toEqual({ kind: expect.any(String), name: expect.any(String), field, message: expect.stringMatching(message), reason: 'invalid' });
   });
 });

@@ -53,7 +53,7 @@ describe('Node (core/v1, Calico annotations)', () => {
     expect(result).toEqual({
       status: 'ok',
       object: { kind: 'Node', key: 'minikube-m02', value: kept },
-      problems: [{ kind: 'Node', name: 'minikube-m02', field: at(annotation), message: expect.stringMatching(message) }],
+      problems: [{ kind: 'Node', name: 'minikube-m02', field: at(annotation), message: expect.stringMatching(message), reason: 'invalid' }],
     });
     expect(result.status === 'ok' && result.problems?.[0]?.message).toMatch(/kept without it/);
   });
@@ -68,7 +68,7 @@ describe('Node (core/v1, Calico annotations)', () => {
     { name: 'annotations that are not a map', raw: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', annotations: ['a'] } }, key: 'n', field: 'metadata.annotations' },
     { name: 'metadata that is not a map', raw: { apiVersion: 'v1', kind: 'Node', metadata: 'n' }, key: '(unnamed)', field: 'metadata' },
   ])('rejects $name', ({ raw, key, field }) => {
-    expect(parseObject(raw)).toEqual({ status: 'invalid', kind: 'Node', key, problem: { kind: 'Node', name: key, field, message: expect.any(String) } });
+    expect(parseObject(raw)).toEqual({ status: 'invalid', kind: 'Node', key, problem: { kind: 'Node', name: key, field, message: expect.any(String), reason: 'invalid' } });
   });
 });
 
@@ -95,7 +95,7 @@ describe('Node (projectcalico.org/v3, etcd)', () => {
     expect(parseObject(rawCalicoNode({ bgp: { ipv4Address: '172.16.30.7/24' }, vxlanTunnelMACAddr: 'zz:zz' }))).toEqual({
       status: 'ok',
       object: { kind: 'Node', key: 'minikube-m02', value: { name: 'minikube-m02', ipv4: SEED_M02.ipv4 } },
-      problems: [{ kind: 'Node', name: 'minikube-m02', field: 'spec.vxlanTunnelMACAddr', message: expect.stringMatching(/MAC/) }],
+      problems: [{ kind: 'Node', name: 'minikube-m02', field: 'spec.vxlanTunnelMACAddr', message: expect.stringMatching(/MAC/), reason: 'invalid' }],
     });
   });
 
@@ -107,7 +107,7 @@ describe('Node (projectcalico.org/v3, etcd)', () => {
       status: 'invalid',
       kind: 'Node',
       key: 'minikube-m02',
-      problem: { kind: 'Node', name: 'minikube-m02', field, message: expect.stringMatching(message) },
+      problem: { kind: 'Node', name: 'minikube-m02', field, message: expect.stringMatching(message), reason: 'invalid' },
     });
   });
 });

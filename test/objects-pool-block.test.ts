@@ -5,7 +5,7 @@ import { parseObject } from '../agent/objects/parse-object.js';
 import { allocations, NGINX_ATTRIBUTE, rawAffinity, rawBlock, rawPool, TUNNEL_ATTRIBUTE, V3 } from './fixtures/raw-objects.js';
 
 function problem(kind: 'IPPool' | 'IPAMBlock' | 'BlockAffinity', name: string, field: string, message: RegExp): ParseResult {
-  return { status: 'invalid', kind, key: name, problem: { kind, name, field, message: expect.stringMatching(message) } };
+  return { status: 'invalid', kind, key: name, problem: { kind, name, field, message: expect.stringMatching(message), reason: 'invalid' } };
 }
 
 describe('IPPool', () => {
@@ -165,7 +165,7 @@ describe('IPAMBlock', () => {
     { name: 'a name too long', metadata: { name: 'a'.repeat(254) }, key: expect.stringMatching(/^"a{64}\.\.\."$/), field: 'metadata.name' },
   ])('rejects $name, filed under an escaped key', ({ metadata, key, field }) => {
     const result = parseObject({ ...rawBlock(), metadata });
-    expect(result).toEqual({ status: 'invalid', kind: 'IPAMBlock', key, problem: { kind: 'IPAMBlock', name: key, field, message: expect.any(String) } });
+    expect(result).toEqual({ status: 'invalid', kind: 'IPAMBlock', key, problem: { kind: 'IPAMBlock', name: key, field, message: expect.any(String), reason: 'invalid' } });
   });
 });
 

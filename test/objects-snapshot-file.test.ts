@@ -43,13 +43,13 @@ describe('the seed cluster dump (kubectl get … -A -o yaml)', () => {
       ['nginx', 'minikube-m02', ['10.244.205.193'], 'calic440f455693'],
       ['nginx-manual', 'minikube-m03', ['10.244.151.1'], 'califba6dd09590'],
     ]);
-    expect(snapshot.pools).toEqual([{ name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false }]);
+    expect(snapshot.pools).toEqual([{ name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false, created: expect.stringMatching(/^2022-/) }]);
   });
 
   it('is the cluster the routing tests build by hand (test/support/seed-cluster.ts), and routes as it does', () => {
     const seed = seedCluster({ ipip: 'Always' });
     const blocks = (s: ClusterSnapshot) => s.blocks.map((b) => ({ ...b, allocations: b.allocations.filter((a) => a.node !== b.affinityNode) })).sort((a, b) => (a.name < b.name ? -1 : 1));
-    expect(parsed.snapshot.pools).toEqual(seed.pools);
+    expect(parsed.snapshot.pools.map(({ created: _, ...p }) => p)).toEqual(seed.pools);
     // The dump knows when each node was made, and each pod's container; the hand-built seed does not.
     expect(parsed.snapshot.nodes.map(({ created: _, ...n }) => n)).toEqual(seed.nodes);
     expect(parsed.snapshot.workloads.map(({ containerId: _, ...w }) => w)).toEqual(seed.workloads);
@@ -135,7 +135,7 @@ describe('file shapes', () => {
     const text = JSON.stringify([pool, rawBlock({ cidr: '10.0.0.0/8' }, 'bad-block'), node, rawPod({ spec: { hostNetwork: true } }), { apiVersion: 'v1', kind: 'Service' }]);
     const parsed = parseSnapshotText(text);
     expect(counts(parsed.snapshot)).toEqual(expected);
-    expect(parsed.problems).toEqual([{ kind: 'IPAMBlock', name: 'bad-block', field: 'spec.cidr', message: expect.stringMatching(/\/8/) }]);
+    expect(parsed.problems).toEqual([{ kind: 'IPAMBlock', name: 'bad-block', field: 'spec.cidr', message: expect.stringMatching(/\/8/), reason: 'invalid' }]);
     expect(parsed.ignored).toBe(2);
   });
 
@@ -148,7 +148,7 @@ describe('file shapes', () => {
   it('reports a repeated object and keeps the last', () => {
     const parsed = parseSnapshotText(JSON.stringify([rawPool({ blockSize: 24 }), rawPool({ blockSize: 28 })]));
     expect(parsed.snapshot.pools.map((p) => p.blockSize)).toEqual([28]);
-    expect(parsed.problems).toEqual([{ kind: 'IPPool', name: 'default-ipv4-ippool', field: 'metadata.name', message: expect.stringMatching(/more than once/) }]);
+    expect(parsed.problems).toEqual([{ kind: 'IPPool', name: 'default-ipv4-ippool', field: 'metadata.name', message: expect.stringMatching(/more than once/), reason: 'invalid' }]);
   });
 });
 

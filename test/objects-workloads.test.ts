@@ -95,7 +95,7 @@ describe('Pod → Workload', () => {
       status: 'invalid',
       kind: 'Workload',
       key: 'default/nginx',
-      problem: { kind: 'Pod', name: 'default/nginx', field, message: expect.stringMatching(message) },
+      problem: { kind: 'Pod', name: 'default/nginx', field, message: expect.stringMatching(message), reason: 'invalid' },
     });
   });
 
@@ -103,7 +103,7 @@ describe('Pod → Workload', () => {
     { name: 'a bad namespace', metadata: { namespace: 'Default' }, key: '"Default"/nginx', field: 'metadata.namespace' },
     { name: 'a name with a semicolon', metadata: { name: 'nginx;reboot' }, key: 'default/"nginx;reboot"', field: 'metadata.name' },
   ])('rejects $name, filed under an escaped key', ({ metadata, key, field }) => {
-    expect(parseObject(rawPod({ metadata }))).toEqual({ status: 'invalid', kind: 'Workload', key, problem: { kind: 'Pod', name: key, field, message: expect.any(String) } });
+    expect(parseObject(rawPod({ metadata }))).toEqual({ status: 'invalid', kind: 'Workload', key, problem: { kind: 'Pod', name: key, field, message: expect.any(String), reason: 'invalid' } });
   });
 });
 
@@ -135,7 +135,7 @@ describe('WorkloadEndpoint → Workload', () => {
       status: 'invalid',
       kind: 'Workload',
       key,
-      problem: { kind: 'WorkloadEndpoint', name: key, field, message: expect.stringMatching(message) },
+      problem: { kind: 'WorkloadEndpoint', name: key, field, message: expect.stringMatching(message), reason: 'invalid' },
     });
   });
 });

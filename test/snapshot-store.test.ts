@@ -56,7 +56,7 @@ describe('SnapshotStore: watch events', () => {
     expect(store.apply(badBlock())).toBe(false);
     expect(store.snapshot().blocks).toEqual([]);
     expect(changes.at(-1)).toEqual({ kind: 'IPAMBlock', added: 0, updated: 0, removed: 1 });
-    expect(problems).toEqual([{ kind: 'IPAMBlock', name: '10-244-205-192-26', field: 'spec.allocations', message: expect.stringMatching(/has 1 entries/) }]);
+    expect(problems).toEqual([{ kind: 'IPAMBlock', name: '10-244-205-192-26', field: 'spec.allocations', message: expect.stringMatching(/has 1 entries/), reason: 'invalid' }]);
     expect(store.invalidCount).toBe(1);
     expect(store.problems()).toEqual(problems);
   });

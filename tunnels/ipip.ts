@@ -23,7 +23,7 @@ export function desiredIpip(snapshot: ClusterSnapshot, nodeName: string, mtu: nu
   const me = snapshot.nodes.find((n) => n.name === nodeName);
   const problems: ObjectProblem[] = [];
   if (me?.ipipTunnelAddr === undefined) {
-    problems.push({ kind: 'Node', name: nodeName, field: 'spec.bgp.ipv4IPIPTunnelAddr', message: 'an IPv4 pool uses IPIP but this node has no IPIP tunnel address yet' });
+    problems.push({ kind: 'Node', name: nodeName, field: 'spec.bgp.ipv4IPIPTunnelAddr', message: 'an IPv4 pool uses IPIP but this node has no IPIP tunnel address yet', reason: 'missing-address' });
   }
   const address = me?.ipipTunnelAddr === undefined ? undefined : hostCidr(me.ipipTunnelAddr);
   return { name: IPIP_DEVICE, spec: { mtu, address }, problems };

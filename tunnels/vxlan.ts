@@ -58,6 +58,7 @@ export function desiredVxlan(
       name: local.name,
       field: family === 4 ? 'spec.ipv4VXLANTunnelAddr' : 'spec.ipv6VXLANTunnelAddr',
       message: `an IPv${family} pool uses VXLAN but this node has no usable IPv${family} address and VXLAN tunnel address yet: ${device} is left as it is`,
+      reason: 'missing-address',
     });
     return { ...none, hold: true, problems };
   }

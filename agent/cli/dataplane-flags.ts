@@ -5,6 +5,8 @@ import { DEFAULT_ROUTE_PROTOCOL } from '../../routing/desired-routes.js';
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI } from '../../tunnels/vxlan.js';
 import type { DataplaneConfig } from '../node-plan.js';
 import { parseRouteSetting, type RouteSetting } from '../route-settings.js';
+import { parseForbiddenCidrs, parseInterfacePrefixes, type Parsed } from '../safety-settings.js';
+import { workloadIfaceTest } from '../../routing/workload-iface.js';
 import type { FlagSpec } from './args.js';
 import { intFlag, UsageError } from './args.js';
 
@@ -16,6 +18,8 @@ export const DATAPLANE_FLAGS = {
   'host-mtu': { type: 'string' },
   'vxlan-vni': { type: 'string' },
   'vxlan-port': { type: 'string' },
+  'forbidden-cidrs': { type: 'string' },
+  'interface-prefix': { type: 'string' },
 } as const satisfies FlagSpec;
 
 export function dataplaneConfig(values: { [K in keyof typeof DATAPLANE_FLAGS]?: string }, nodeName: string): DataplaneConfig {
@@ -32,7 +36,16 @@ export function dataplaneConfig(values: { [K in keyof typeof DATAPLANE_FLAGS]?: 
       vni: intFlag(values['vxlan-vni'], 'vxlan-vni', 1, 16_777_215) ?? DEFAULT_VXLAN_VNI,
       port: intFlag(values['vxlan-port'], 'vxlan-port', 1, 65535) ?? DEFAULT_VXLAN_PORT,
     },
+    forbiddenCidrs: safetyFlag('forbidden-cidrs', values['forbidden-cidrs'], parseForbiddenCidrs) ?? [],
+    isWorkloadIface: workloadIfaceTest(safetyFlag('interface-prefix', values['interface-prefix'], parseInterfacePrefixes)),
   };
+}
+
+function safetyFlag<T>(flag: string, text: string | undefined, parse: (text: string) => Parsed<T>): T | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parse(text);
+  if (parsed.refused !== undefined) throw new UsageError(`bad setting --${flag}: ${parsed.refused}`);
+  return parsed.value;
 }
 
 /** The agent's own rules for these two (route-settings.ts), refused as a usage error. */

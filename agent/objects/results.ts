@@ -42,7 +42,7 @@ export function isRecord(value: unknown): value is Readonly<Record<string, unkno
 }
 
 export function problemOf(ref: ObjectRef, field: string, message: string): ObjectProblem {
-  return { kind: ref.sourceKind, name: ref.name, field, message };
+  return { kind: ref.sourceKind, name: ref.name, field, message, reason: 'invalid' };
 }
 
 export function invalid(ref: ObjectRef, field: string, message: string): ParseResult {

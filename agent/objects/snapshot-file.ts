@@ -43,7 +43,7 @@ export function parseSnapshotText(text: string, detail: AllocationDetail = 'all'
     if (kind === undefined || key === undefined) continue;
     let objects = byKind.get(kind);
     if (objects === undefined) byKind.set(kind, (objects = new Map()));
-    if (objects.has(key)) problems.push({ kind, name: key, field: 'metadata.name', message: 'appears more than once in the file; the last one counts' });
+    if (objects.has(key)) problems.push({ kind, name: key, field: 'metadata.name', message: 'appears more than once in the file; the last one counts', reason: 'invalid' });
     // The last occurrence wins, as it would in a datastore: an invalid or ignored one removes the earlier value.
     objects.set(key, result.status === 'ok' ? result.object : undefined);
   }
