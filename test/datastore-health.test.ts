@@ -57,6 +57,10 @@ const routes = () => runOk('ip', ['-n', ns.name, 'route', 'show', 'proto', '199'
 /** The datastore goes away: ready within the bound, 503 after it with the reason, routes and liveness untouched; back to ready when it returns. */
 async function outage(listen: { path: string }, goAway: () => Promise<void>, comeBack: () => Promise<void>, reason: RegExp): Promise<void> {
   await until(async () => (await httpGet(listen, '/readyz')).status === 200, 30_000, 'agent ready');
+  // Ready after the first pass; later passes may still add routes (the node's own registration
+  // coming back through the datastore): the kernel is settled once the pending diff is empty.
+  const pending = async () => (JSON.parse((await httpGet(listen, '/status')).body) as { pendingDiff: { total: number } | null }).pendingDiff?.total;
+  await until(async () => (await pending()) === 0, 10_000, 'nothing pending');
   const before = await routes();
   expect(before).toContain('blackhole 10.0.0.0/26');
   await goAway();
