@@ -15,7 +15,7 @@
 // addresses changes. What depends on nodes, pools or tunnel allocations needs a full pass (the
 // route engine already asks for one on node and pool changes).
 import type { Cidr, IpAddr } from '../kernel/values.js';
-import { cidrsOverlap, familyOf, prefixLength } from '../kernel/values.js';
+import { cidrContains, cidrsOverlap, familyOf, prefixLength } from '../kernel/values.js';
 import { calicoBlockName, poolOf, poolsBySpecificity } from './block-index.js';
 import { olderFirst, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
 import { admitNodes } from './admit-nodes.js';
@@ -54,7 +54,8 @@ export class Admission {
   ) {
     const hostDevices = new Set(host.addresses.map((a) => a.dev));
     this.isWorkloadIface = (name) => settings.isWorkloadIface(name) && !hostDevices.has(name);
-    const forbidden = forbiddenSpace(host, snapshot.nodes, local, settings.forbiddenCidrs);
+    const forbidden = forbiddenSpace(host, snapshot.nodes.find((n) => n.name === local), settings.forbiddenCidrs);
+    const peers = snapshot.nodes.filter((n) => n.name !== local);
     const admitted: IpPool[] = [];
     this.refusedPools = [];
     const refuse = (pool: IpPool, reason: ProblemReason, why: string) => {
@@ -63,10 +64,14 @@ export class Admission {
     };
     // Oldest first: Calico refuses to create a pool over another, so of two that overlap anyway
     // the one that was there first keeps its space, and a new pool cannot re-route its blocks.
+    // A pool over another node's underlay address: whichever was there first stands (a pool older
+    // than the node keeps its space and the node's address is refused, admit-nodes.ts).
     for (const pool of [...snapshot.pools].sort(olderFirst)) {
       const overlap = overlapOf(pool.cidr, forbidden);
+      const node = peers.find((n) => olderFirst(n, pool) < 0 && [n.ipv4, n.ipv6].some((a) => a !== undefined && cidrContains(pool.cidr, a.ip)));
       const older = admitted.find((p) => familyOf(p.cidr) === familyOf(pool.cidr) && cidrsOverlap(p.cidr, pool.cidr));
       if (overlap !== undefined) refuse(pool, 'forbidden-space', `${overlap.what} (${overlap.cidr})`);
+      else if (node !== undefined) refuse(pool, 'forbidden-space', `node ${node.name}'s underlay address ${(node.ipv4 ?? node.ipv6)?.ip}, which is older`);
       else if (older !== undefined) refuse(pool, 'overlap', `IPPool ${older.name} (${older.cidr}), which is older`);
       else admitted.push(pool);
     }
@@ -78,11 +83,14 @@ export class Admission {
     const admission = new Admission(snapshot, local, host, settings);
     const tunnelHandles = new Map<IpAddr, string>();
     const blocks: IpamBlock[] = [];
+    // Only admitted blocks vouch for addresses: a refused one (a /20 over others, say) must not
+    // give a pod or a VTEP an address, nor take one away.
     for (const block of snapshot.blocks) {
+      const admitted = admission.block(block);
+      if (admitted === undefined) continue;
+      blocks.push(admitted);
       for (const allocation of block.allocations) if (allocation.handle !== undefined && TUNNEL_HANDLE.test(allocation.handle)) tunnelHandles.set(allocation.ip, allocation.handle);
       addLocalAllocations(admission.allocations, block, local);
-      const admitted = admission.block(block);
-      if (admitted !== undefined) blocks.push(admitted);
     }
     const nodes = admitNodes(snapshot.nodes, local, admission.pools, tunnelHandles, host);
     for (const p of nodes.problems) admission.fixedProblems.push(p);
@@ -109,8 +117,9 @@ export class Admission {
         if (tunnelAllocations(c.before) !== tunnelAllocations(c.after)) return undefined;
         if (c.before !== undefined) for (const ip of removeLocalAllocations(this.allocations, c.before, this.local)) recheck.add(ip);
         if (c.before !== undefined) this.unitProblems.delete(blockUnit(c.before));
-        if (c.after !== undefined) for (const ip of addLocalAllocations(this.allocations, c.after, this.local)) recheck.add(ip);
-        out.push({ kind: 'IPAMBlock', before: c.before, after: c.after === undefined ? undefined : this.block(c.after) });
+        const after = c.after === undefined ? undefined : this.block(c.after);
+        if (after !== undefined) for (const ip of addLocalAllocations(this.allocations, after, this.local)) recheck.add(ip);
+        out.push({ kind: 'IPAMBlock', before: c.before, after });
       } else if (c.kind === 'Workload') {
         const before = c.before === undefined ? undefined : this.forget(c.before);
         const after = c.after === undefined ? undefined : this.workload(c.after);

@@ -1,6 +1,7 @@
 // The meaning checks of nodes: what a Node may claim about its underlay and its tunnels.
 //
-//   underlay address   not reserved space, and for another node not an address of this host;
+//   underlay address   not reserved space, and for another node not an address of this host nor
+//                      inside a pool older than the node (admission.ts refuses the younger);
 //   tunnel address     inside an admitted pool and allocated by IPAM to that node's tunnel handle
 //                      (`vxlan-tunnel-addr-<node>`, …): a node cannot make another host's address,
 //                      or another node's VTEP, its own. Two nodes claiming one address: the one
@@ -49,7 +50,7 @@ export function admitNodes(nodes: readonly ClusterNode[], local: string, pools: 
     for (const [key, path] of [['ipv4', 'spec.bgp.ipv4Address'], ['ipv6', 'spec.bgp.ipv6Address']] as const) {
       const address = node[key];
       if (address === undefined) continue;
-      const why = underlayProblem(address.ip, node.name === local, hostIps);
+      const why = underlayProblem(address.ip, node.name === local, hostIps, pools);
       if (why === undefined) continue;
       refuse(path, 'forbidden-space', `${address.cidr} ${why}: the node is kept without it`);
       delete node[key];
@@ -77,11 +78,14 @@ export function admitNodes(nodes: readonly ClusterNode[], local: string, pools: 
   return { nodes: admitted, problems };
 }
 
-function underlayProblem(ip: IpAddr, isLocal: boolean, hostIps: ReadonlySet<string>): string | undefined {
+function underlayProblem(ip: IpAddr, isLocal: boolean, hostIps: ReadonlySet<string>, pools: readonly IpPool[]): string | undefined {
   const reserved = overlapOf(hostCidr(ip), RESERVED_SPACE);
   if (reserved !== undefined) return `is ${reserved.what}`;
-  // (Pod space needs no check here: a pool over any node's address is refused itself.)
-  if (!isLocal && hostIps.has(ip)) return 'is an address of this host';
+  if (isLocal) return undefined; // the host's own facts: pools were checked against them
+  if (hostIps.has(ip)) return 'is an address of this host';
+  // A pool that was there before the node (admission.ts weighed them): its space is pod space.
+  const pool = poolOf(hostCidr(ip), pools);
+  if (pool !== undefined) return `lies in IPPool ${pool.name} (${pool.cidr}), which is older: pod space`;
   return undefined;
 }
 

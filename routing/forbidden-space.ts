@@ -59,21 +59,17 @@ export function hostSpaceOf(links: readonly Link[], routes: readonly Route[]): H
 }
 
 /**
- * Everything forbidden on this node: reserved space, the host's addresses and subnets, its
- * gateways, every node's underlay address (from the datastore, so `wren routes` on a dump knows
- * them too) and the operator's own list (`--forbidden-cidrs`, e.g. the service CIDR).
+ * Everything forbidden on this node whatever the datastore says: reserved space, the host's
+ * addresses and subnets, its gateways, this node's own underlay subnet as its Node records it (so
+ * `wren routes` on a dump knows it too) and the operator's own list (`--forbidden-cidrs`, e.g. the
+ * service CIDR). Other nodes' addresses are only as good as their Node objects: a pool and a node
+ * that claim the same space are weighed against each other by age (admission.ts).
  */
-export function forbiddenSpace(host: HostSpace, nodes: readonly ClusterNode[], local: string, extra: readonly Cidr[]): ForbiddenPrefix[] {
+export function forbiddenSpace(host: HostSpace, me: ClusterNode | undefined, extra: readonly Cidr[]): ForbiddenPrefix[] {
   const list: ForbiddenPrefix[] = [...RESERVED_SPACE];
   for (const ip of host.gateways) list.push({ cidr: hostCidr(ip), what: `the default gateway ${ip}` });
   for (const { cidr, dev } of host.addresses) list.push({ cidr, what: `the subnet of ${dev} (this node's ${cidr})` });
-  for (const node of nodes) {
-    for (const address of [node.ipv4, node.ipv6]) {
-      if (address === undefined) continue;
-      const whose = node.name === local ? "this node's underlay" : `node ${node.name}'s underlay`;
-      list.push({ cidr: node.name === local ? address.cidr : hostCidr(address.ip), what: `${whose} ${address.cidr}` });
-    }
-  }
+  for (const address of [me?.ipv4, me?.ipv6]) if (address !== undefined) list.push({ cidr: address.cidr, what: `this node's underlay ${address.cidr}` });
   for (const cidr of extra) list.push({ cidr, what: 'a prefix of --forbidden-cidrs' });
   return list;
 }

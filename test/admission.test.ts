@@ -51,6 +51,11 @@ const ROWS: Row[] = [
     refused: { kind: 'IPPool', name: 'far', field: 'spec.cidr', reason: 'forbidden-space' },
   },
   {
+    name: 'a newer node whose underlay address lies in the valid pool (the pool stays)',
+    hostile: (c) => add(c, { nodes: [node('squatter', '10.244.7.7/24', { created: '2025-01-01T00:00:00.000Z' })] }),
+    refused: { kind: 'Node', name: 'squatter', field: 'spec.bgp.ipv4Address', reason: 'forbidden-space' },
+  },
+  {
     name: 'a newer pool inside the valid one, with another encapsulation',
     hostile: (c) => add(c, { pools: [pool('inner', '10.244.128.0/17', { vxlanMode: 'Never', ipipMode: 'Always', created: '2024-01-01T00:00:00.000Z' })] }),
     refused: { kind: 'IPPool', name: 'inner', field: 'spec.cidr', reason: 'overlap' },
