@@ -111,8 +111,11 @@ export class Admission {
     const out: EngineChange[] = [];
     const recheck = new Set<IpAddr>();
     const changedWorkloads = new Set<string>();
-    for (const c of changes) {
-      if (c.kind === 'Node' || c.kind === 'IPPool') return undefined;
+    if (changes.some((c) => c.kind === 'Node' || c.kind === 'IPPool')) return undefined;
+    // IPAM's records first, whatever order the changes came in: a pod changed in the same batch
+    // is then checked against the records as they are now.
+    const blocksFirst = [...changes].sort((a, b) => Number(b.kind === 'IPAMBlock') - Number(a.kind === 'IPAMBlock'));
+    for (const c of blocksFirst) {
       if (c.kind === 'IPAMBlock') {
         if (tunnelAllocations(c.before) !== tunnelAllocations(c.after)) return undefined;
         if (c.before !== undefined) for (const ip of removeLocalAllocations(this.allocations, c.before, this.local)) recheck.add(ip);

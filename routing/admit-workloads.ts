@@ -50,8 +50,15 @@ function allocatedTo(allocation: Allocation | undefined, w: Workload): boolean {
   return w.containerId !== undefined && allocation.handle !== undefined && allocation.handle.endsWith(`.${w.containerId}`);
 }
 
+const FIELDS = {
+  Pod: { iface: 'metadata.name', ips: 'status.podIPs' },
+  WorkloadEndpoint: { iface: 'spec.interfaceName', ips: 'spec.ipNetworks' },
+  Workload: { iface: 'spec.interfaceName', ips: 'ips' },
+} as const;
+
 function holder(allocation: Allocation | undefined): string {
-  if (allocation === undefined) return 'not allocated by IPAM';
+  // This node keeps the allocations of its own blocks and those naming it (ipam-block.ts).
+  if (allocation === undefined) return 'not allocated by IPAM to any pod of this node';
   if (allocation.pod !== undefined) return `allocated to pod ${allocation.namespace}/${allocation.pod}`;
   return `allocated to ${allocation.handle ?? 'no handle'}`;
 }
@@ -65,18 +72,21 @@ export interface WorkloadVerdict {
 /** Checks one workload of this node. */
 export function admitWorkload(w: Workload, pools: readonly IpPool[], allocations: LocalAllocations, isWorkloadIface: WorkloadIfaceTest): WorkloadVerdict {
   const name = `${w.namespace}/${w.name}`;
+  // Named as the object the workload was read from: a Pod's interface is made from its name.
+  const kind = w.source ?? 'Workload';
+  const fields = FIELDS[kind];
   if (!isWorkloadIface(w.iface)) {
-    const message = `${w.iface} is not a workload interface (its name must start with the workload interface prefix): no route for ${w.ips.join(', ')}`;
-    return { problems: [{ kind: 'Workload', name, field: 'spec.interfaceName', message, reason: 'interface' }] };
+    const message = `${w.iface} is not a workload interface (its name must start with the workload interface prefix, and it may hold no address of the host): no route for ${w.ips.join(', ')}`;
+    return { problems: [{ kind, name, field: fields.iface, message, reason: 'interface' }] };
   }
   const problems: ObjectProblem[] = [];
   const ips: IpAddr[] = [];
   for (const ip of w.ips) {
     const allocation = allocations.get(ip);
     if (poolOf(hostCidr(ip), pools) === undefined) {
-      problems.push({ kind: 'Workload', name, field: 'ips', message: `${ip} lies in no usable IPPool: held`, reason: 'outside-pool' });
+      problems.push({ kind, name, field: fields.ips, message: `${ip} lies in no usable IPPool: held`, reason: 'outside-pool' });
     } else if (!allocatedTo(allocation, w)) {
-      problems.push({ kind: 'Workload', name, field: 'ips', message: `${ip} is ${holder(allocation)}, not to this pod: held until IPAM says so`, reason: 'not-allocated' });
+      problems.push({ kind, name, field: fields.ips, message: `${ip} is ${holder(allocation)}, not to this pod: held until IPAM says so`, reason: 'not-allocated' });
     } else {
       ips.push(ip);
     }

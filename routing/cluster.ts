@@ -84,6 +84,8 @@ export interface Workload {
   readonly iface: IfaceName;
   /** The container the CNI plugin set it up for: IPAM's handle for it ends in `.<containerId>`. */
   readonly containerId?: string;
+  /** The object it was read from (a Pod in Kubernetes, a WorkloadEndpoint in etcd), so a refusal names it. */
+  readonly source?: 'Pod' | 'WorkloadEndpoint';
 }
 
 export interface ClusterSnapshot {

@@ -116,6 +116,31 @@ describe('incremental passes', () => {
     expect(check.planned.routes.conflicts.map((c) => c.desired.dst)).toEqual(['10.244.60.0/26']);
   });
 
+  it('holds a pod until IPAM records its address, then routes it, and a reused address follows IPAM, all without a full pass', async () => {
+    const { ns, kernel, source, reports, has, settled } = await started();
+    await ns.ip([...caliVethLines('cali5555555555e'), ...caliVethLines('cali6666666666f')]);
+    await settled();
+    const before = reports.length;
+    const home = seedCluster({ vxlan: 'Always' }).blocks.find((b) => b.affinityNode === 'minikube')!;
+    // The pod is written before IPAM's record of its address is read (two watches race).
+    const early = workload('default', 'early', 'minikube', ['10.244.120.71'], 'cali5555555555e');
+    source.put(workloadObject(early));
+    await until(() => reports.at(-1)?.problems.some((p) => p.name === 'default/early' && p.reason === 'not-allocated') === true);
+    expect(await has('10.244.120.71/32')).toBe(false);
+    source.put(blockObject(allocated(home, early)));
+    await until(() => has('10.244.120.71/32'));
+    await settled();
+    expect(reports.at(-1)?.problems.some((p) => p.name === 'default/early')).toBe(false);
+    // The address is given to another pod: the route moves to the new pod's veth.
+    const next = workload('default', 'next', 'minikube', ['10.244.120.71'], 'cali6666666666f');
+    source.put(workloadObject(next));
+    source.put(blockObject(allocated(home, next)));
+    await until(async () => (await kernel.readRoutes(MAIN_TABLE)).find((r) => r.dst === '10.244.120.71/32')?.dev === 'cali6666666666f');
+    await settled();
+    expect(reports.at(-1)?.problems).toContainEqual(expect.objectContaining({ name: 'default/early', reason: 'not-allocated' }));
+    expect(reports.slice(before).filter((r) => r.mode === 'full')).toEqual([]);
+  });
+
   it('a resync re-reads the kernel and repairs what the monitor missed, without recomputing routes', async () => {
     const { ns, source, loop, reports, has, settled, hearing } = await started();
     source.put(blockObject(block('10.244.50.0/26', 'minikube-m02')));

@@ -81,8 +81,8 @@ describe('wren agent on a snapshot file that gains hostile objects', () => {
       // /status may be a moment old (one computed less than 1 s ago is reused).
       await until(async () => (await status()).problems.byReason.interface !== undefined, 5_000, '/status with the workload refusals');
       const first = await status();
-      expect(first.problems.byReason.interface?.first).toEqual([expect.objectContaining({ kind: 'Workload', name: 'default/evil-eth0', field: 'spec.interfaceName' })]);
-      expect(first.problems.byReason['not-allocated']?.first).toEqual([expect.objectContaining({ kind: 'Workload', name: 'default/evil-stolen', field: 'ips' })]);
+      expect(first.problems.byReason.interface?.first).toEqual([expect.objectContaining({ kind: 'WorkloadEndpoint', name: 'default/evil-eth0', field: 'spec.interfaceName' })]);
+      expect(first.problems.byReason['not-allocated']?.first).toEqual([expect.objectContaining({ kind: 'WorkloadEndpoint', name: 'default/evil-stolen', field: 'spec.ipNetworks' })]);
 
       // A pool and a block over the node's own underlay subnet.
       const underlay: ClusterSnapshot = {
@@ -107,7 +107,7 @@ describe('wren agent on a snapshot file that gains hostile objects', () => {
       const events = logs.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; reason?: string; count?: number; first?: string[] });
       const logged = (reason: string) => events.filter((e) => e.msg === 'problems' && e.reason === reason).at(-1);
       expect(logged('forbidden-space')).toMatchObject({ count: 2, first: expect.arrayContaining([expect.stringMatching(/^IPPool\/evil-underlay spec\.cidr: /)]) });
-      expect(logged('interface')).toMatchObject({ count: 1, first: [expect.stringMatching(/^Workload\/default\/evil-eth0 spec\.interfaceName: /)] });
+      expect(logged('interface')).toMatchObject({ count: 1, first: [expect.stringMatching(/^WorkloadEndpoint\/default\/evil-eth0 spec\.interfaceName: /)] });
     } finally {
       if (agent.process.exitCode === null) agent.process.kill('SIGKILL');
       await agent.process.catch(() => undefined);

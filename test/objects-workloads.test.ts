@@ -59,7 +59,7 @@ describe('Pod → Workload', () => {
       value: { namespace: 'default', name: 'nginx-manual', node: 'minikube-m03', ips: ['10.244.151.1'], iface: 'califba6dd09590' },
     },
   ])('$name', ({ raw, value }) => {
-    expect(parseObject(raw)).toEqual({ status: 'ok', object: { kind: 'Workload', key: `${value.namespace}/${value.name}`, value } });
+    expect(parseObject(raw)).toEqual({ status: 'ok', object: { kind: 'Workload', key: `${value.namespace}/${value.name}`, value: { ...value, source: 'Pod' } } });
   });
 
   it.each([
@@ -116,7 +116,7 @@ describe('WorkloadEndpoint → Workload', () => {
     { name: 'the endpoint name when neither', raw: rawEndpoint({ pod: '' }), value: { ...NGINX, name: 'minikube--m02-k8s-nginx-eth0' } },
     { name: 'IPv6 networks', raw: rawEndpoint({ ipNetworks: ['10.244.205.193/32', 'fd00:10::c1/128'] }), value: { ...NGINX, ips: ['10.244.205.193', 'fd00:10::c1'] } },
   ])('$name', ({ raw, value }) => {
-    expect(parseObject(raw)).toEqual({ status: 'ok', object: { kind: 'Workload', key, value } });
+    expect(parseObject(raw)).toEqual({ status: 'ok', object: { kind: 'Workload', key, value: { ...value, source: 'WorkloadEndpoint' } } });
   });
 
   it('ignores an endpoint without addresses', () => {

@@ -84,6 +84,7 @@ export function sameWorkload(a: Workload, b: Workload): boolean {
     a.node === b.node &&
     a.iface === b.iface &&
     a.containerId === b.containerId &&
+    a.source === b.source &&
     sameList(a.ips, b.ips, (x, y) => x === y)
   );
 }

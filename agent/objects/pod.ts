@@ -73,7 +73,7 @@ export function parsePod(raw: KubeObject): ParseResult {
 
   const containerId = containerIdOf(metadata.annotations?.[CONTAINER_ID_ANNOTATION]);
   const iface = calicoInterfaceName(meta.namespace, meta.name);
-  const value: Workload = { namespace: meta.namespace, name: meta.name, node, ips: parsed.ips, iface, ...(containerId === undefined ? {} : { containerId }) };
+  const value: Workload = { namespace: meta.namespace, name: meta.name, node, ips: parsed.ips, iface, ...(containerId === undefined ? {} : { containerId }), source: 'Pod' };
   return ok({ kind: 'Workload', key: ref.key, value });
 }
 

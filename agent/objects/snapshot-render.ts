@@ -5,6 +5,7 @@
 // as projectcalico.org/v3 WorkloadEndpoints, which name their interface (a Pod would not). A block
 // holds only the allocations that route apart from it (ipam-block.ts), so a dump of a live
 // datastore lists those and answers the same routes, not every address Calico handed out.
+import { CONTAINER_ID_ANNOTATION, POD_IPS_ANNOTATION } from './pod.js';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { addressOf, cidrSize, hostCidr, ipToBigInt } from '../../kernel/values.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, Workload } from '../../routing/cluster.js';
@@ -14,7 +15,7 @@ import { CALICO_API_GROUP, CALICO_CRD_GROUP } from './parse-object.js';
 type Json = Record<string, unknown>;
 
 export function snapshotObjects(snapshot: ClusterSnapshot): Record<string, unknown>[] {
-  return [...snapshot.pools.map(poolObject), ...snapshot.blocks.map(blockObject), ...snapshot.affinities.map(affinityObject), ...snapshot.nodes.map(nodeObject), ...snapshot.workloads.map(endpointObject)];
+  return [...snapshot.pools.map(poolObject), ...snapshot.blocks.map(blockObject), ...snapshot.affinities.map(affinityObject), ...snapshot.nodes.map(nodeObject), ...snapshot.workloads.map(workloadObject)];
 }
 
 export function renderSnapshotFile(snapshot: ClusterSnapshot): string {
@@ -89,6 +90,25 @@ function nodeObject(node: ClusterNode): Json {
   const created = node.created === undefined ? {} : { creationTimestamp: node.created };
   const metadata = Object.keys(annotations).length === 0 ? { name: node.name, ...created } : { name: node.name, ...created, annotations };
   return { apiVersion: 'v1', kind: 'Node', metadata };
+}
+
+/** A workload as the object it was read from: a Pod as Calico's CNI plugin annotates it, else a WorkloadEndpoint. */
+function workloadObject(workload: Workload): Json {
+  return workload.source === 'Pod' ? podObject(workload) : endpointObject(workload);
+}
+
+function podObject(workload: Workload): Json {
+  const annotations = {
+    [POD_IPS_ANNOTATION]: workload.ips.map(hostCidr).join(','),
+    ...(workload.containerId === undefined ? {} : { [CONTAINER_ID_ANNOTATION]: workload.containerId }),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: workload.name, namespace: workload.namespace, annotations },
+    spec: { nodeName: workload.node },
+    status: { podIPs: workload.ips.map((ip) => ({ ip })) },
+  };
 }
 
 function endpointObject(workload: Workload): Json {

@@ -66,6 +66,6 @@ export function parseWorkloadEndpoint(raw: KubeObject): ParseResult {
   if (parsed.ips.length === 0) return ignored(ref, 'endpoint has no IP address');
 
   const containerId = containerIdOf(spec.containerID);
-  const value: Workload = { namespace: meta.namespace, name, node: spec.node, ips: parsed.ips, iface, ...(containerId === undefined ? {} : { containerId }) };
+  const value: Workload = { namespace: meta.namespace, name, node: spec.node, ips: parsed.ips, iface, ...(containerId === undefined ? {} : { containerId }), source: 'WorkloadEndpoint' };
   return ok({ kind: 'Workload', key: ref.key, value });
 }
