@@ -26,7 +26,8 @@ CLUSTER is one of: --snapshot FILE | --datastore etcd --etcd-endpoints URL[,URL]
 etcd over TLS: --etcd-ca-cert-file PEM [--etcd-cert-file PEM --etcd-key-file PEM] (or ETCD_CA_CERT_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE)
 etcd user: --etcd-username USER (or ETCD_USERNAME), its password from ETCD_PASSWORD only
 
-common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)`;
+common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)
+              --forbidden-cidrs CIDR[,CIDR] (no pool may overlap them) --interface-prefix P[,P] (cali)`;
 
 type Command = (argv: readonly string[], io: Output) => Promise<number>;
 
