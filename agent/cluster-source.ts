@@ -40,6 +40,20 @@ export interface ClusterSource {
   close(): Promise<void>;
 }
 
+/**
+ * The file as text, checked to be text (cluster-wholeness.ts). Its bytes are dropped on return, so
+ * they are not held while the text is parsed: at 100,000 blocks that is 100 MB of peak RSS.
+ */
+async function readDump(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new Error(`cannot read snapshot ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return dumpText(bytes);
+}
+
 export interface LoadedCluster {
   readonly snapshot: ClusterSnapshot;
   readonly problems: readonly ObjectProblem[];
@@ -49,14 +63,8 @@ export interface LoadedCluster {
 // reads) throws ClusterRefusedError naming the file (cluster-wholeness.ts).
 /** `detail`: whose IPAM allocations to keep in full (agent/objects/ipam-block.ts); every node's unless told. */
 export async function loadSnapshotFile(path: string, detail: AllocationDetail = 'all'): Promise<LoadedCluster> {
-  let bytes: Buffer;
   try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new Error(`cannot read snapshot ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    const parsed = parseSnapshotText(dumpText(bytes), detail);
+    const parsed = parseSnapshotText(await readDump(path), detail);
     const refusal = contentRefusal(parsed);
     if (refusal !== undefined) throw new ClusterRefusedError(refusal);
     return { snapshot: parsed.snapshot, problems: parsed.problems };

@@ -70,10 +70,12 @@ export function linkEffects(view: KernelView, links: readonly Link[], hostIface:
   const dropped: string[] = [];
   const changed: Link[] = [];
   const structural = (name: string) => name === hostIface || TUNNELS.has(name);
+  // A pod's veth holds no address of the host's: one that does is the host's, whatever its name.
+  const podVeth = (link: Link) => isWorkloadIface(link.name) && !structural(link.name) && link.addresses.every(linkLocal);
   for (const old of view.links) {
     const now = fresh.get(old.name);
     if (now !== undefined && now.index === old.index && (now.up || !old.up)) continue;
-    if (!isWorkloadIface(old.name)) {
+    if (!podVeth(old)) {
       if (structural(old.name) || old.addresses.some((a) => !linkLocal(a))) return { full: true, why: `${old.name} went away or down` };
       continue;
     }
@@ -82,7 +84,7 @@ export function linkEffects(view: KernelView, links: readonly Link[], hostIface:
   for (const link of links) {
     const old = view.link(link.name);
     if (old !== undefined && old.index === link.index && old.up === link.up && old.mtu === link.mtu && sameAddresses(old, link)) continue;
-    if (isWorkloadIface(link.name)) changed.push(link);
+    if (podVeth(link) && (old === undefined || podVeth(old))) changed.push(link);
     else if (structural(link.name) || !sameAddresses(old, link)) return { full: true, why: `${link.name} changed` };
   }
   view.setLinks(links);

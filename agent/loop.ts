@@ -22,7 +22,6 @@ import type { KernelState, Link } from '../kernel/state.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import { countOps, type Op, type Plan } from '../kernel/plan.js';
 import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
-import { ipipEnabled } from '../tunnels/ipip.js';
 import { addEntryOps, diffEntries, emptyEntryOps, type EntryOps } from '../tunnels/neighbor-diff.js';
 import type { ClusterSource } from './cluster-source.js';
 import { sourceRefusal, type ClusterRefusal } from './cluster-wholeness.js';
@@ -304,10 +303,11 @@ export class ReconcileLoop {
       // The snapshot below covers every change the feed holds: drop them.
       this.source.feed?.takeChanges();
       const snapshot = this.source.snapshot();
-      if (this.ipipSupported === undefined && ipipEnabled(snapshot)) this.ipipSupported = await this.kernel.supportsIpip();
       const actual = await readKernel(this.kernel, this.config.table);
       const graceIfaces = this.grace.look(actual.links.map((l) => l.name), true).inGrace;
-      const options = { allowDeletes: true, graceIfaces, ipipSupported: this.ipipSupported };
+      // Asked once, and only when an admitted pool uses IPIP (reconciler.ts).
+      const ipipSupported = this.ipipSupported ?? (async () => (this.ipipSupported = await this.kernel.supportsIpip()));
+      const options = { allowDeletes: true, graceIfaces, ipipSupported };
       const report = await reconcileOnce(this.kernel, snapshot, this.config, options, actual);
       // Refused lines are folded into the view as not written: the echoes of the rest are then known.
       if (this.source.feed !== undefined) {

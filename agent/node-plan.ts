@@ -7,6 +7,7 @@ import type { Op, Plan } from '../kernel/plan.js';
 import type { KernelState, Link, Route } from '../kernel/state.js';
 import type { Cidr, IfaceName } from '../kernel/values.js';
 import { Admission } from '../routing/admission.js';
+import { ClusterRefusedError } from './cluster-wholeness.js';
 import { hostSpaceOf } from '../routing/forbidden-space.js';
 import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
@@ -64,9 +65,11 @@ export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], co
   const isWorkloadIface = config.isWorkloadIface ?? isDefaultWorkloadIface;
   const host = hostSpaceOf(links, gatewayRoutes);
   const { admission, snapshot } = Admission.admit(cluster, config.nodeName, host, { forbiddenCidrs: config.forbiddenCidrs ?? [], isWorkloadIface });
-  // Devices follow the pools as written: a refused pool loses its routes, but the tunnel device
-  // other pools' routes (or the next fix) need stays.
-  const devices: ClusterSnapshot = { ...snapshot, pools: cluster.pools };
+  // Pools, but none usable: routing from this picture would withdraw everything. Refused as a
+  // picture that cannot be a cluster is, and nothing changes.
+  if (admission.everyPoolRefused) {
+    throw new ClusterRefusedError({ code: 'no-ippool', message: `every IPPool is refused (${admission.problems().filter((p) => p.kind === 'IPPool').map((p) => `${p.name}: ${p.message}`).join('; ')})` });
+  }
   const me = snapshot.nodes.find((n) => n.name === config.nodeName);
   const nodeIp = me?.ipv4?.ip ?? me?.ipv6?.ip;
   const carrying = nodeIp === undefined ? undefined : interfaceCarrying(links, nodeIp);
@@ -78,19 +81,22 @@ export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], co
   const hostMtu = config.hostMtu ?? detectHostMtu(links, nodeIp, config.mtuIfacePattern) ?? FALLBACK_HOST_MTU;
   const hostMtuV6 = config.hostMtu ?? (v6Link?.mtu ?? hostMtu);
 
+  // Devices and MTUs follow the admitted pools only: a refused pool creates, changes and takes
+  // away nothing (a device it alone would want is left exactly as it is, below).
   const enabled: Encapsulation[] = [];
-  if (ipipEnabled(devices)) enabled.push('ipip');
-  if (vxlanEnabled(devices, 4)) enabled.push('vxlan4');
-  if (vxlanEnabled(devices, 6)) enabled.push('vxlan6');
+  if (ipipEnabled(snapshot)) enabled.push('ipip');
+  if (vxlanEnabled(snapshot, 4)) enabled.push('vxlan4');
+  if (vxlanEnabled(snapshot, 6)) enabled.push('vxlan6');
   const mtus = computeMtus({ hostMtu, hostMtuV6, enabled, overrides: config.mtuOverrides });
 
   const routes = desiredRoutes(snapshot, { name: config.nodeName, hostIface, hostIfaceV6: v6Link?.name }, config);
   const local = { name: config.nodeName, hostIface };
+  const heldForRefused = (v: DesiredVxlan): DesiredVxlan => (v.spec === undefined && vxlanEnabled(cluster, v.family) ? { ...v, hold: true } : v);
   const vxlan = [
-    desiredVxlan(devices, local, 4, config.vxlan, mtus.tunnels.vxlan4 ?? hostMtu),
-    desiredVxlan(devices, { ...local, hostIface: v6Link?.name ?? hostIface }, 6, config.vxlan, mtus.tunnels.vxlan6 ?? hostMtuV6),
+    heldForRefused(desiredVxlan(snapshot, local, 4, config.vxlan, mtus.tunnels.vxlan4 ?? hostMtu)),
+    heldForRefused(desiredVxlan(snapshot, { ...local, hostIface: v6Link?.name ?? hostIface }, 6, config.vxlan, mtus.tunnels.vxlan6 ?? hostMtuV6)),
   ];
-  const ipip = desiredIpip(devices, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
+  const ipip = desiredIpip(snapshot, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
   // Admitted workloads only, so their interfaces passed the workload interface test: the host
   // interface, a bridge or a tunnel never gets the pod MTU.
   const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));

@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Cidr, Family } from '../kernel/values.js';
 import { parseCidr } from '../kernel/values.js';
+import { MAIN_TABLE } from '../kernel/state.js';
+import { admitPools } from '../routing/admission.js';
+import { hostSpaceOf } from '../routing/forbidden-space.js';
 import type { IpPool } from '../routing/cluster.js';
 import { detectNodeAddress } from '../tunnels/host-facts.js';
 import type { ClusterSource } from './cluster-source.js';
@@ -44,7 +47,11 @@ export function keepNodeRegistered(config: AgentConfig, datastore: Datastore, ke
       const ipv4 = await nodeAddress(config.nodeIp, kernel, config.table, 4);
       const ipv6 = await nodeAddress(config.nodeIp6, kernel, config.table, 6);
       if (ipv4 === undefined && ipv6 === undefined) throw new Error('no node address: set --node-ip (IP) or give the node an address on its default route');
-      const fields = await registerNode({ node: config.nodeName, ipv4, ipv6, pools }, ipam, nodes);
+      // Tunnel addresses come only from pools the meaning checks admit: a pool over this node's
+      // own space must not give it one (routing/admission.ts).
+      const [links, routes] = await Promise.all([kernel.readLinks(), kernel.readRoutes(MAIN_TABLE)]);
+      const usable = admitPools(pools, source.snapshot().nodes, config.nodeName, hostSpaceOf(links, routes), config.forbiddenCidrs as Cidr[]).admitted;
+      const fields = await registerNode({ node: config.nodeName, ipv4, ipv6, pools: usable }, ipam, nodes);
       registered = signature;
       log.info({ node: config.nodeName, ...fields }, 'node registered');
       onRegistered();

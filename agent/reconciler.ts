@@ -9,7 +9,7 @@ import { NO_IPIP_SUPPORT } from '../kernel/kernel.js';
 import { countOps } from '../kernel/plan.js';
 import { MAIN_TABLE, type KernelState } from '../kernel/state.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
-import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
+import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { RouteClass } from '../routing/route-classes.js';
 import { ROUTE_CLASSES } from '../routing/route-classes.js';
 import type { DataplaneConfig, DesiredNode, NodePlan } from './node-plan.js';
@@ -20,8 +20,12 @@ export interface PassOptions {
   readonly allowDeletes: boolean;
   readonly dryRun?: boolean;
   readonly graceIfaces?: ReadonlySet<IfaceName>;
-  /** False when the kernel cannot make IPIP devices: tunl0 is then not attempted (routes held). */
-  readonly ipipSupported?: boolean;
+  /**
+   * False when the kernel cannot make IPIP devices: tunl0 is then not attempted (routes held). A
+   * function asks the kernel, and is called only when an admitted pool uses IPIP: asking loads the
+   * ipip module (and so makes tunl0), which a refused pool must not cause.
+   */
+  readonly ipipSupported?: boolean | (() => Promise<boolean>);
 }
 
 export interface PassReport {
@@ -52,11 +56,15 @@ export async function reconcileOnce(
   actual?: KernelState,
 ): Promise<PassReport> {
   const started = performance.now();
-  const state = actual ?? (await readKernel(kernel, config.table));
+  let state = actual ?? (await readKernel(kernel, config.table));
   // The node's way out must be known to keep pools off it: the main table's default routes.
   const gatewayRoutes = config.table === MAIN_TABLE ? state.routes : await kernel.readRoutes(MAIN_TABLE);
   const computed = desiredNode(snapshot, state.links, config, gatewayRoutes);
-  const desired = options.ipipSupported === false ? withoutIpipDevice(computed) : computed;
+  const probe = options.ipipSupported;
+  const ipipSupported = typeof probe === 'function' ? (computed.ipip.spec === undefined ? undefined : await probe()) : probe;
+  // Asking may have made tunl0: plan against the links as they are now.
+  if (typeof probe === 'function' && ipipSupported === true && !state.links.some((l) => l.name === IPIP_DEVICE)) state = { ...state, links: await kernel.readLinks() };
+  const desired = ipipSupported === false ? withoutIpipDevice(computed) : computed;
   return reconcileDesired(kernel, desired, state, config, options, started);
 }
 

@@ -13,6 +13,7 @@ import type { ReconcileLoop } from './loop.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { summariseProblems } from './problem-summary.js';
 import { reconcileOnce } from './reconciler.js';
+import { ClusterRefusedError } from './cluster-wholeness.js';
 
 export const STATUS_LIST_CAP = 100;
 
@@ -21,7 +22,13 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
   const s = loop.status();
   const last = s.lastReport;
   // A refused cluster's diff would be the withdrawal the loop is holding back: none is shown.
-  const pending = source.inSync() && s.clusterRefused === undefined ? await reconcileOnce(kernel, source.snapshot(), dataplane, { allowDeletes: true, dryRun: true }) : undefined;
+  // Every pool refused throws the same refusal: the loop says it as its last error.
+  const pending = source.inSync() && s.clusterRefused === undefined
+    ? await reconcileOnce(kernel, source.snapshot(), dataplane, { allowDeletes: true, dryRun: true }).catch((error: unknown) => {
+      if (error instanceof ClusterRefusedError) return undefined;
+      throw error;
+    })
+    : undefined;
   return {
     node: config.nodeName,
     datastore: config.datastore,

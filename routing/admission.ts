@@ -17,7 +17,7 @@
 import type { Cidr, IpAddr } from '../kernel/values.js';
 import { cidrContains, cidrsOverlap, familyOf, prefixLength } from '../kernel/values.js';
 import { calicoBlockName, poolOf, poolsBySpecificity } from './block-index.js';
-import { olderFirst, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
+import { olderFirst, type ClusterNode, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
 import { admitNodes } from './admit-nodes.js';
 import { addLocalAllocations, admitWorkload, removeLocalAllocations, type LocalAllocations } from './admit-workloads.js';
 import { forbiddenSpace, overlapOf, type HostSpace } from './forbidden-space.js';
@@ -35,7 +35,7 @@ const TUNNEL_HANDLE = /^(vxlan|vxlan-v6|ipip)-tunnel-addr-/;
 export class Admission {
   /** Admitted pools, most specific first. */
   private readonly pools: IpPool[];
-  private readonly refusedPools: IpPool[];
+  private readonly refusedPools: readonly IpPool[];
   private readonly fixedProblems: ObjectProblem[] = [];
   /** Problems of blocks and workloads, by the engine's unit id, replaced as they change. */
   private readonly unitProblems = new Map<string, ObjectProblem[]>();
@@ -54,28 +54,15 @@ export class Admission {
   ) {
     const hostDevices = new Set(host.addresses.map((a) => a.dev));
     this.isWorkloadIface = (name) => settings.isWorkloadIface(name) && !hostDevices.has(name);
-    const forbidden = forbiddenSpace(host, snapshot.nodes.find((n) => n.name === local), settings.forbiddenCidrs);
-    const peers = snapshot.nodes.filter((n) => n.name !== local);
-    const admitted: IpPool[] = [];
-    this.refusedPools = [];
-    const refuse = (pool: IpPool, reason: ProblemReason, why: string) => {
-      this.refusedPools.push(pool);
-      this.fixedProblems.push({ kind: 'IPPool', name: pool.name, field: 'spec.cidr', message: `${pool.cidr} overlaps ${why}: no block or address in it is routed`, reason });
-    };
-    // Oldest first: Calico refuses to create a pool over another, so of two that overlap anyway
-    // the one that was there first keeps its space, and a new pool cannot re-route its blocks.
-    // A pool over another node's underlay address: whichever was there first stands (a pool older
-    // than the node keeps its space and the node's address is refused, admit-nodes.ts).
-    for (const pool of [...snapshot.pools].sort(olderFirst)) {
-      const overlap = overlapOf(pool.cidr, forbidden);
-      const node = peers.find((n) => olderFirst(n, pool) < 0 && [n.ipv4, n.ipv6].some((a) => a !== undefined && cidrContains(pool.cidr, a.ip)));
-      const older = admitted.find((p) => familyOf(p.cidr) === familyOf(pool.cidr) && cidrsOverlap(p.cidr, pool.cidr));
-      if (overlap !== undefined) refuse(pool, 'forbidden-space', `${overlap.what} (${overlap.cidr})`);
-      else if (node !== undefined) refuse(pool, 'forbidden-space', `node ${node.name}'s underlay address ${(node.ipv4 ?? node.ipv6)?.ip}, which is older`);
-      else if (older !== undefined) refuse(pool, 'overlap', `IPPool ${older.name} (${older.cidr}), which is older`);
-      else admitted.push(pool);
-    }
-    this.pools = poolsBySpecificity(admitted);
+    const pools = admitPools(snapshot.pools, snapshot.nodes, local, host, settings.forbiddenCidrs);
+    this.refusedPools = pools.refused;
+    for (const p of pools.problems) this.fixedProblems.push(p);
+    this.pools = poolsBySpecificity(pools.admitted);
+  }
+
+  /** Whether the picture has pools but every one was refused: nothing can be routed from it. */
+  get everyPoolRefused(): boolean {
+    return this.pools.length === 0 && this.refusedPools.length > 0;
   }
 
   /** Admits a whole snapshot: what the engine may route, and the admission to follow its changes. */
@@ -141,6 +128,11 @@ export class Admission {
       }
     }
     return out;
+  }
+
+  /** The admitted pools, most specific first. */
+  get admittedPools(): readonly IpPool[] {
+    return this.pools;
   }
 
   problems(): ObjectProblem[] {
@@ -211,6 +203,36 @@ function tunnelAllocations(block: IpamBlock | undefined): string {
   let text = '';
   for (const a of block?.allocations ?? []) if (a.handle !== undefined && TUNNEL_HANDLE.test(a.handle)) text += `${a.ip}=${a.handle} `;
   return text;
+}
+
+/**
+ * The pools a node may use: none overlapping forbidden space (forbidden-space.ts), nor an older
+ * pool (Calico refuses to create a pool over another, so of two that overlap anyway the one that
+ * was there first keeps its space, and a new pool cannot re-route its blocks), nor the underlay
+ * address of a node older than the pool (whichever was there first stands: a pool older than the
+ * node keeps its space, and the node's address is refused, admit-nodes.ts). Also what a node
+ * registers its tunnel addresses from (agent/node-setup.ts).
+ */
+export function admitPools(pools: readonly IpPool[], nodes: readonly ClusterNode[], local: string, host: HostSpace, forbiddenCidrs: readonly Cidr[]): { admitted: IpPool[]; refused: IpPool[]; problems: ObjectProblem[] } {
+  const forbidden = forbiddenSpace(host, nodes.find((n) => n.name === local), forbiddenCidrs);
+  const peers = nodes.filter((n) => n.name !== local);
+  const admitted: IpPool[] = [];
+  const refused: IpPool[] = [];
+  const problems: ObjectProblem[] = [];
+  const refuse = (pool: IpPool, reason: ProblemReason, why: string) => {
+    refused.push(pool);
+    problems.push({ kind: 'IPPool', name: pool.name, field: 'spec.cidr', message: `${pool.cidr} overlaps ${why}: no block or address in it is routed, and no device or MTU follows it`, reason });
+  };
+  for (const pool of [...pools].sort(olderFirst)) {
+    const overlap = overlapOf(pool.cidr, forbidden);
+    const node = peers.find((n) => olderFirst(n, pool) < 0 && [n.ipv4, n.ipv6].some((a) => a !== undefined && cidrContains(pool.cidr, a.ip)));
+    const older = admitted.find((p) => familyOf(p.cidr) === familyOf(pool.cidr) && cidrsOverlap(p.cidr, pool.cidr));
+    if (overlap !== undefined) refuse(pool, 'forbidden-space', `${overlap.what} (${overlap.cidr})`);
+    else if (node !== undefined) refuse(pool, 'forbidden-space', `node ${node.name}'s underlay address ${(node.ipv4 ?? node.ipv6)?.ip}, which is older`);
+    else if (older !== undefined) refuse(pool, 'overlap', `IPPool ${older.name} (${older.cidr}), which is older`);
+    else admitted.push(pool);
+  }
+  return { admitted, refused, problems };
 }
 
 // The route engine's unit ids (route-engine.ts), so problems follow the same objects.

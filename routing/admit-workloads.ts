@@ -46,7 +46,9 @@ export function removeLocalAllocations(index: LocalAllocations, block: IpamBlock
 
 function allocatedTo(allocation: Allocation | undefined, w: Workload): boolean {
   if (allocation === undefined || (allocation.node !== undefined && allocation.node !== w.node)) return false;
-  if (allocation.namespace === w.namespace && allocation.pod === w.name) return true;
+  // The pod IPAM names, when it names one; the container ID (which any reader of the endpoint can
+  // copy) only when IPAM recorded no pod.
+  if (allocation.pod !== undefined) return allocation.namespace === w.namespace && allocation.pod === w.name;
   return w.containerId !== undefined && allocation.handle !== undefined && allocation.handle.endsWith(`.${w.containerId}`);
 }
 

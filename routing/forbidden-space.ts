@@ -60,16 +60,17 @@ export function hostSpaceOf(links: readonly Link[], routes: readonly Route[]): H
 
 /**
  * Everything forbidden on this node whatever the datastore says: reserved space, the host's
- * addresses and subnets, its gateways, this node's own underlay subnet as its Node records it (so
- * `wren routes` on a dump knows it too) and the operator's own list (`--forbidden-cidrs`, e.g. the
- * service CIDR). Other nodes' addresses are only as good as their Node objects: a pool and a node
- * that claim the same space are weighed against each other by age (admission.ts).
+ * addresses and subnets, its gateways, this node's own underlay address as its Node records it (so
+ * `wren routes` on a dump knows it too; its subnet comes from the host's link, not from the
+ * record, whose prefix length anyone writing the Node could set to /1) and the operator's own list
+ * (`--forbidden-cidrs`, e.g. the service CIDR). Other nodes' addresses are only as good as their
+ * Node objects: a pool and a node that claim the same space are weighed by age (admission.ts).
  */
 export function forbiddenSpace(host: HostSpace, me: ClusterNode | undefined, extra: readonly Cidr[]): ForbiddenPrefix[] {
   const list: ForbiddenPrefix[] = [...RESERVED_SPACE];
   for (const ip of host.gateways) list.push({ cidr: hostCidr(ip), what: `the default gateway ${ip}` });
   for (const { cidr, dev } of host.addresses) list.push({ cidr, what: `the subnet of ${dev} (this node's ${cidr})` });
-  for (const address of [me?.ipv4, me?.ipv6]) if (address !== undefined) list.push({ cidr: address.cidr, what: `this node's underlay ${address.cidr}` });
+  for (const address of [me?.ipv4, me?.ipv6]) if (address !== undefined) list.push({ cidr: hostCidr(address.ip), what: `this node's underlay address ${address.ip}` });
   for (const cidr of extra) list.push({ cidr, what: 'a prefix of --forbidden-cidrs' });
   return list;
 }

@@ -42,6 +42,18 @@ const ROWS: Row[] = [
   },
   { name: 'a pool over loopback', hostile: (c) => add(c, { pools: [pool('lo', '127.0.0.0/8')], blocks: [block('127.0.0.0/26', 'minikube-m02')] }), refused: { kind: 'IPPool', name: 'lo', field: 'spec.cidr', reason: 'forbidden-space' } },
   { name: 'a pool over multicast', hostile: (c) => add(c, { pools: [pool('mc', '224.0.0.0/4')], blocks: [block('224.0.0.0/26', 'minikube-m02')] }), refused: { kind: 'IPPool', name: 'mc', field: 'spec.cidr', reason: 'forbidden-space' } },
+  {
+    name: 'an IPIP pool over loopback (no tunl0, no MTU change)',
+    hostile: (c) => add(c, { pools: [pool('lo-ipip', '127.0.0.0/8', { vxlanMode: 'Never', ipipMode: 'Always' })] }),
+    refused: { kind: 'IPPool', name: 'lo-ipip', field: 'spec.cidr', reason: 'forbidden-space' },
+    check: (d) => expect(d.ipip.spec).toBeUndefined(),
+  },
+  {
+    name: 'an IPv6 VXLAN pool over link-local (no vxlan-v6.calico, no MTU change)',
+    hostile: (c) => add(c, { pools: [pool('ll6', 'fe80::/64', { blockSize: 122 })] }),
+    refused: { kind: 'IPPool', name: 'll6', field: 'spec.cidr', reason: 'forbidden-space' },
+    check: (d) => expect(d.mtus.pod).toBe(1450),
+  },
   { name: 'a pool over 240.0.0.0/4', hostile: (c) => add(c, { pools: [pool('e', '240.0.0.0/4')] }), refused: { kind: 'IPPool', name: 'e', field: 'spec.cidr', reason: 'forbidden-space' } },
   { name: 'a /0 pool (the default gateway)', hostile: (c) => add(c, { pools: [pool('all', '0.0.0.0/0')], blocks: [block('0.0.0.0/26', 'minikube-m02')] }), refused: { kind: 'IPPool', name: 'all', field: 'spec.cidr', reason: 'forbidden-space' } },
   { name: 'a pool over --forbidden-cidrs (the service CIDR)', hostile: (c) => add(c, { pools: [pool('svc', '10.96.0.0/16')], blocks: [block('10.96.0.0/26', 'minikube-m02')] }), refused: { kind: 'IPPool', name: 'svc', field: 'spec.cidr', reason: 'forbidden-space' } },
@@ -181,9 +193,21 @@ describe('meaning checks', () => {
     const after = plan(hostile(valid), config);
     expect(after.problems).toContainEqual(expect.objectContaining(refused));
     expect(after.problems.every((p) => p.reason !== undefined), JSON.stringify(after.problems)).toBe(true);
-    checkKept(before, after, exempt);
+    checkKept(before, after, exempt, refused.name !== LOCAL);
     checkSafe(after);
     check?.(after);
+  });
+
+  it('a prefix length on this node\'s own Node record forbids only its address: the host\'s link says the subnet', () => {
+    const after = plan(setNode(valid, LOCAL, { ipv4: { ip: '172.16.30.6' as IpAddr, cidr: '172.16.30.6/1' as Cidr } }));
+    checkKept(before, after);
+    expect(after.problems.filter((p) => p.kind === 'IPPool')).toEqual([]);
+  });
+
+  it('refuses the picture, and so changes nothing, when every pool is refused', () => {
+    const underlay = { ...valid, pools: [pool('evil', '172.16.0.0/12')] };
+    expect(() => plan(underlay)).toThrow(/^refused, nothing changed: every IPPool is refused \(evil: 172\.16\.0\.0\/12 overlaps/);
+    expect(() => plan(valid, { ...CONFIG, forbiddenCidrs: ['10.0.0.0/8' as Cidr] })).toThrow(/every IPPool is refused/);
   });
 
   it('a pod routed only once IPAM records its address, and a reused address follows IPAM', () => {

@@ -10,7 +10,7 @@ import { IPIP_DEVICE } from '../routing/devices.js';
 export interface DesiredIpip {
   readonly name: typeof IPIP_DEVICE;
   /** Undefined when no pool uses IPIP: wren then leaves tunl0 alone (it may be someone else's). */
-  readonly spec?: { readonly mtu: number; readonly address?: Cidr };
+  readonly spec?: { readonly mtu: number; readonly address: Cidr };
   readonly problems: ObjectProblem[];
 }
 
@@ -21,10 +21,10 @@ export function ipipEnabled(snapshot: ClusterSnapshot): boolean {
 export function desiredIpip(snapshot: ClusterSnapshot, nodeName: string, mtu: number): DesiredIpip {
   if (!ipipEnabled(snapshot)) return { name: IPIP_DEVICE, problems: [] };
   const me = snapshot.nodes.find((n) => n.name === nodeName);
-  const problems: ObjectProblem[] = [];
   if (me?.ipipTunnelAddr === undefined) {
-    problems.push({ kind: 'Node', name: nodeName, field: 'spec.bgp.ipv4IPIPTunnelAddr', message: 'an IPv4 pool uses IPIP but this node has no IPIP tunnel address yet', reason: 'missing-address' });
+    // Without its own address wren would strip tunl0 of whatever it holds: it is left as it is.
+    const message = 'an IPv4 pool uses IPIP but this node has no usable IPIP tunnel address yet: tunl0 is left as it is';
+    return { name: IPIP_DEVICE, problems: [{ kind: 'Node', name: nodeName, field: 'spec.bgp.ipv4IPIPTunnelAddr', message, reason: 'missing-address' }] };
   }
-  const address = me?.ipipTunnelAddr === undefined ? undefined : hostCidr(me.ipipTunnelAddr);
-  return { name: IPIP_DEVICE, spec: { mtu, address }, problems };
+  return { name: IPIP_DEVICE, spec: { mtu, address: hostCidr(me.ipipTunnelAddr) }, problems: [] };
 }

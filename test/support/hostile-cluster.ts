@@ -53,11 +53,19 @@ export function checkSafe(desired: DesiredNode): void {
   expect(desired.hostIface).toBe('eth0');
 }
 
-/** Every route of `before` is in `after`, unchanged, except those to `exempt` destinations. */
-export function checkKept(before: DesiredNode, after: DesiredNode, exempt: readonly string[] = []): void {
+/**
+ * Every route of `before` is in `after`, unchanged, except those to `exempt` destinations; and
+ * the devices and MTUs are the same (`devices: false` for an object that changes this node's own).
+ */
+export function checkKept(before: DesiredNode, after: DesiredNode, exempt: readonly string[] = [], devices = true): void {
   const now = new Map(after.routes.map((r) => [routeKey(r), r]));
   for (const route of before.routes) {
     if (exempt.includes(route.dst)) continue;
     expect(now.get(routeKey(route)), `${route.dst} (${route.source})`).toEqual(route);
   }
+  if (!devices) return;
+  expect(after.mtus, 'MTUs').toEqual(before.mtus);
+  expect(after.ipip.spec, 'tunl0').toEqual(before.ipip.spec);
+  // A device the valid cluster has no spec for may be held (left exactly as it is), never made.
+  expect(after.vxlan.map((v) => v.spec), 'VXLAN devices').toEqual(before.vxlan.map((v) => v.spec));
 }

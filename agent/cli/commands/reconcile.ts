@@ -2,7 +2,6 @@
 import { IpKernel } from '../../../kernel/kernel.js';
 import { renderOp, type Op } from '../../../kernel/plan.js';
 import { formatRoute } from '../../../kernel/format.js';
-import { ipipEnabled } from '../../../tunnels/ipip.js';
 import { writeMtuFile } from '../../mtu-file.js';
 import { readKernel, reconcileOnce, type PassReport } from '../../reconciler.js';
 import { parseFlags, requireFlag } from '../args.js';
@@ -20,11 +19,10 @@ export async function reconcileCommand(argv: readonly string[], io: Output, mode
   // The kernel is read while the cluster loads: `ip` runs on another core while this one parses.
   const [cluster, read] = await Promise.all([loadCluster(values), readKernel(kernel, config.table)]);
   refuseUnlessWhole(io, cluster, config.nodeName);
-  const ipipSupported = ipipEnabled(cluster.snapshot) ? await kernel.supportsIpip() : undefined;
-  // Asking may have created tunl0.
-  const state = ipipSupported === true ? { ...read, links: await kernel.readLinks() } : read;
   // A snapshot is a complete picture, so stale routes may go; the agent waits for sync instead.
-  const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported }, state);
+  // IPIP support is asked only if an admitted pool uses it (asking loads the ipip module).
+  const ipipSupported = () => kernel.supportsIpip();
+  const report = await reconcileOnce(kernel, cluster.snapshot, config, { allowDeletes: true, dryRun: mode === 'diff', ipipSupported }, read);
   reportProblems(io, [...cluster.problems, ...report.problems]);
   // The kernel is done by now: a refused MTU file is said after the pass's own report, not instead of it.
   const mtuFile = mode === 'apply' && values['mtu-file'] !== undefined ? await writeMtuFile(values['mtu-file'], report.desired.mtus.pod).then(() => undefined, (error: unknown) => error as Error) : undefined;
