@@ -63,7 +63,10 @@ export function renderOp(op: Op): string {
     case 'neigh-replace':
       return `neigh replace ${op.neighbor.ip} lladdr ${op.neighbor.mac} dev ${op.neighbor.dev} nud permanent`;
     case 'neigh-delete':
-      return `neigh del ${op.neighbor.ip} dev ${op.neighbor.dev}`;
+      // Not `neigh del`: iproute2 (6.1) ends the whole batch, -force or not, when the entry is
+      // already gone (a race with the kernel or a hand), and the routes after it never run. A
+      // flush of nothing succeeds; `nud all` takes the permanent entry wren wrote.
+      return `neigh flush to ${op.neighbor.ip} dev ${op.neighbor.dev} nud all`;
     case 'fdb-replace':
       return `fdb replace ${op.fdb.mac} dev ${op.fdb.dev} dst ${op.fdb.dst} self permanent`;
     case 'fdb-delete':
