@@ -98,8 +98,8 @@ export class ReconcileLoop {
   private unsubscribe: (() => void) | undefined;
   private ipipSupported: boolean | undefined;
   private readonly grace: GracePeriod;
-  private refused: ClusterRefusal | undefined;
-  private readonly refusals = new Refusals();
+  private clusterRefusal: ClusterRefusal | undefined;
+  private readonly kernelRefusals = new Refusals();
   private readonly isWorkloadIface: WorkloadIfaceTest;
   /** A failure to write the MTU file is reported there, never a failed pass. */
   private readonly mtuFile: MtuFileKeeper | undefined;
@@ -212,7 +212,7 @@ export class ReconcileLoop {
   }
 
   status(): LoopStatus {
-    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status(), clusterRefused: this.refused?.message };
+    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status(), clusterRefused: this.clusterRefusal?.message };
   }
 
   private async drain(): Promise<void> {
@@ -236,11 +236,11 @@ export class ReconcileLoop {
    */
   private clusterRefused(): boolean {
     const refusal = sourceRefusal(this.source, this.config.nodeName);
-    if (refusal?.message !== this.refused?.message) {
-      if (refusal === undefined) this.log.info({ was: this.refused?.message }, 'cluster whole again; passes resume');
+    if (refusal?.message !== this.clusterRefusal?.message) {
+      if (refusal === undefined) this.log.info({ was: this.clusterRefusal?.message }, 'cluster whole again; passes resume');
       else this.log.error({ reason: refusal.code, detail: refusal.message }, 'cluster refused; nothing withdrawn until it is whole');
     }
-    this.refused = refusal;
+    this.clusterRefusal = refusal;
     return refusal !== undefined;
   }
 
@@ -260,7 +260,7 @@ export class ReconcileLoop {
       report = (canStep ? await this.incrementalPass(started) : resync ? await this.resyncPass(started) : undefined) ?? (await this.fullPass(started));
       await this.mtuFile?.keep(report.mtus.pod, report.mode !== 'incremental');
       // Lines the kernel refused are problems of their objects, not a failed pass (refusals.ts).
-      report = this.refusals.note(report, () => this.source.snapshot());
+      report = this.kernelRefusals.note(report, () => this.source.snapshot());
       this.state.lastReport = report;
     } catch (error) {
       failure = error;
@@ -269,7 +269,7 @@ export class ReconcileLoop {
     if (failure === undefined) {
       this.state.lastSuccessAt = Date.now();
       this.state.lastError = undefined;
-      if (this.refusals.size === 0) this.retryDelay = this.options.retryInitialMs;
+      if (this.kernelRefusals.size === 0) this.retryDelay = this.options.retryInitialMs;
       // Refused lines are tried again by a full pass, later each time (a device may appear);
       // passes in between do not put the retry off, and an identical refusal cannot spin.
       else if (this.retryTimer === undefined) this.retryLater();

@@ -17,11 +17,11 @@
 import type { Cidr, IpAddr } from '../kernel/values.js';
 import { cidrContains, cidrsOverlap, familyOf, prefixLength } from '../kernel/values.js';
 import { calicoBlockName, poolOf, poolsBySpecificity } from './block-index.js';
-import { olderFirst, type ClusterNode, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
+import { isTunnelHandle, olderFirst, type ClusterNode, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
 import { admitNodes } from './admit-nodes.js';
 import { addLocalAllocations, admitWorkload, removeLocalAllocations, type LocalAllocations } from './admit-workloads.js';
 import { forbiddenSpace, overlapOf, type HostSpace } from './forbidden-space.js';
-import type { EngineChange } from './route-engine.js';
+import { blockUnitId as blockUnit, workloadUnitId as workloadUnit, type EngineChange } from './route-engine.js';
 import type { WorkloadIfaceTest } from './workload-iface.js';
 
 export interface AdmissionSettings {
@@ -30,7 +30,6 @@ export interface AdmissionSettings {
   readonly isWorkloadIface: WorkloadIfaceTest;
 }
 
-const TUNNEL_HANDLE = /^(vxlan|vxlan-v6|ipip)-tunnel-addr-/;
 
 export class Admission {
   /** Admitted pools, most specific first. */
@@ -76,7 +75,7 @@ export class Admission {
       const admitted = admission.block(block);
       if (admitted === undefined) continue;
       blocks.push(admitted);
-      for (const allocation of block.allocations) if (allocation.handle !== undefined && TUNNEL_HANDLE.test(allocation.handle)) tunnelHandles.set(allocation.ip, allocation.handle);
+      for (const allocation of block.allocations) if (allocation.handle !== undefined && isTunnelHandle(allocation.handle)) tunnelHandles.set(allocation.ip, allocation.handle);
       addLocalAllocations(admission.allocations, block, local);
     }
     const nodes = admitNodes(snapshot.nodes, local, admission.pools, tunnelHandles, host);
@@ -201,7 +200,7 @@ function sameIps(a: Workload, b: Workload): boolean {
 /** The tunnel-handle allocations of a block, as one comparable string (blocks hold at most a few). */
 function tunnelAllocations(block: IpamBlock | undefined): string {
   let text = '';
-  for (const a of block?.allocations ?? []) if (a.handle !== undefined && TUNNEL_HANDLE.test(a.handle)) text += `${a.ip}=${a.handle} `;
+  for (const a of block?.allocations ?? []) if (isTunnelHandle(a.handle)) text += `${a.ip}=${a.handle} `;
   return text;
 }
 
@@ -233,13 +232,4 @@ export function admitPools(pools: readonly IpPool[], nodes: readonly ClusterNode
     else admitted.push(pool);
   }
   return { admitted, refused, problems };
-}
-
-// The route engine's unit ids (route-engine.ts), so problems follow the same objects.
-function blockUnit(block: IpamBlock): string {
-  return `IPAMBlock/${block.name}`;
-}
-
-function workloadUnit(w: Workload): string {
-  return `Workload/${w.node}/${w.namespace}/${w.name}/${w.iface}`;
 }

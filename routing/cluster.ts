@@ -143,3 +143,10 @@ export function olderFirst(a: { readonly created?: string; readonly name: string
   const y = b.created ?? '\uffff';
   return x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
+
+/** Calico's IPAM handles of node tunnel addresses (`vxlan-tunnel-addr-<node>`, …): one per node. */
+const TUNNEL_HANDLE = /^(vxlan|vxlan-v6|ipip|wireguard|wireguard-v6)-tunnel-addr-/;
+
+export function isTunnelHandle(handle: string | undefined): boolean {
+  return handle !== undefined && TUNNEL_HANDLE.test(handle);
+}

@@ -5,4 +5,3 @@ import type { IfaceName } from '../kernel/values.js';
 export const VXLAN_DEVICE = 'vxlan.calico' as IfaceName;
 export const VXLAN_DEVICE_V6 = 'vxlan-v6.calico' as IfaceName;
 export const IPIP_DEVICE = 'tunl0' as IfaceName;
-export const WORKLOAD_PREFIX = 'cali';

@@ -293,10 +293,11 @@ function routesOf(unit: DesiredRoute | readonly DesiredRoute[] | undefined): rea
   return Array.isArray(unit) ? unit : [unit as DesiredRoute];
 }
 
-function blockUnitId(block: IpamBlock): string {
+/** The unit of a block: its routes, and its problems (also the meaning checks', admission.ts). */
+export function blockUnitId(block: IpamBlock): string {
   return `IPAMBlock/${block.name}`;
 }
 
-function workloadUnitId(w: Workload): string {
+export function workloadUnitId(w: Workload): string {
   return `Workload/${w.node}/${w.namespace}/${w.name}/${w.iface}`;
 }

@@ -21,7 +21,7 @@
 import type { JSONSchemaType } from 'ajv';
 import type { Cidr } from '../../kernel/values.js';
 import { cidrSize, nthAddress, prefixLength } from '../../kernel/values.js';
-import type { Allocation, IpamBlock } from '../../routing/cluster.js';
+import { isTunnelHandle, type Allocation, type IpamBlock } from '../../routing/cluster.js';
 import type { KubeObject, ParseResult } from './api.js';
 import { parseBlockCidr } from './block-cidr.js';
 import { readMetadata } from './metadata.js';
@@ -164,9 +164,4 @@ function readOwner(attribute: BlockAttributeRaw, at: string): Owner | Failure {
   };
 }
 
-/** Calico's handles for node tunnel addresses (`vxlan-tunnel-addr-<node>`, …): one per node, always kept. */
-const TUNNEL_HANDLE = /^(vxlan|vxlan-v6|ipip|wireguard|wireguard-v6)-tunnel-addr-/;
 
-function isTunnelHandle(handle: string | undefined): boolean {
-  return handle !== undefined && TUNNEL_HANDLE.test(handle);
-}
