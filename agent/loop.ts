@@ -271,8 +271,10 @@ export class ReconcileLoop {
       this.state.lastError = undefined;
       if (this.kernelRefusals.size === 0) this.retryDelay = this.options.retryInitialMs;
       // Refused lines are tried again by a full pass, later each time (a device may appear);
-      // passes in between do not put the retry off, and an identical refusal cannot spin.
-      else if (this.retryTimer === undefined) this.retryLater();
+      // passes in between do not put the retry off, and an identical refusal cannot spin. The
+      // backoff goes on doubling up to the resync interval: a refusal that never clears costs a
+      // full pass per resync, not one every 10 s (seconds of CPU each at 100,000 blocks).
+      else if (this.retryTimer === undefined) this.retryLater(Math.max(this.options.retryMaxMs, this.options.resyncIntervalMs));
       return;
     }
     // The kernel view is stale now: the retry re-reads it and re-diffs, with capped backoff.
@@ -283,14 +285,14 @@ export class ReconcileLoop {
   }
 
   /** A full pass after the current backoff, which then doubles up to its cap. */
-  private retryLater(): void {
+  private retryLater(capMs = this.options.retryMaxMs): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.markDirty('retry');
     }, this.retryDelay);
     this.retryTimer.unref();
-    this.retryDelay = Math.min(this.retryDelay * 2, this.options.retryMaxMs);
+    this.retryDelay = Math.min(this.retryDelay * 2, capMs);
   }
 
   private async fullPass(started: number): Promise<LoopReport> {

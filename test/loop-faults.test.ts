@@ -153,6 +153,21 @@ describe('reconcile loop under kernel faults (kernel double)', () => {
     expect(refusedProblems(passes.at(-1)).map((p) => p.name)).toEqual(['10-244-7-0-26']);
   });
 
+  it('a refusal that never clears is retried ever more rarely, up to the resync interval, not at the failure cap', async () => {
+    const double = new KernelDouble({ links: [eth0] });
+    double.failNext(routeTo('10.244.7.0/26'), REFUSED, 1_000_000);
+    const { loop, passes, idle } = harness(new StoreSource(cluster()), double, { retryInitialMs: 50, retryMaxMs: 100, resyncIntervalMs: 800 });
+    loop.start();
+    await idle();
+    await sleep(2400);
+    // Delays 50, 100, 200, 400, 800, 800 ms: about six retries (capped at 100 ms, over twenty).
+    const retries = passes.filter((p) => p.reasons.includes('retry'));
+    expect(retries.length).toBeGreaterThanOrEqual(4);
+    expect(retries.length).toBeLessThanOrEqual(8);
+    const gaps = retries.slice(1).map((p, i) => p.at - (retries[i] as Pass).at);
+    expect(gaps.reduce((a, b) => Math.max(a, b), 0)).toBeGreaterThanOrEqual(350);
+  });
+
   it('deletes nothing before the datastore is in sync, then removes only its own stale route', async () => {
     const mine = (dst: string, last: number): Route => ({ dst: cidr(dst), table: MAIN_TABLE, metric: 0, type: 'unicast', dev: iface('eth0'), via: ip(`172.16.30.${last}`), onlink: true, scope: 'global', proto: 199 });
     const stale = mine('10.244.99.0/26', 99);
