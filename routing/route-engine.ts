@@ -16,7 +16,7 @@ import { addressOf, familyOf, ipv4ToNumber, prefixLength } from '../kernel/value
 import { affinitiesByCidr, indexBlocks, notInPool, poolOf, poolsBySpecificity } from './block-index.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, ObjectProblem, Workload } from './cluster.js';
 import { collisionProblems, pickWinner, ROUTE_CLASSES, type DesiredRoute, type RouteClass } from './route-classes.js';
-import { UnitContext, type LocalNode, type RoutingOptions, type UnitOutput } from './route-units.js';
+import { blockUnitId, UnitContext, workloadUnitId, type LocalNode, type RoutingOptions, type UnitOutput } from './route-units.js';
 
 export type EngineChange =
   | { readonly kind: 'IPAMBlock'; readonly before?: IpamBlock; readonly after?: IpamBlock }
@@ -291,13 +291,4 @@ export class RouteEngine {
 function routesOf(unit: DesiredRoute | readonly DesiredRoute[] | undefined): readonly DesiredRoute[] {
   if (unit === undefined) return [];
   return Array.isArray(unit) ? unit : [unit as DesiredRoute];
-}
-
-/** The unit of a block: its routes, and its problems (also the meaning checks', admission.ts). */
-export function blockUnitId(block: IpamBlock): string {
-  return `IPAMBlock/${block.name}`;
-}
-
-export function workloadUnitId(w: Workload): string {
-  return `Workload/${w.node}/${w.namespace}/${w.name}/${w.iface}`;
 }

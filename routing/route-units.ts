@@ -181,3 +181,12 @@ function remoteRoute(
   const hostIface = family === 4 ? local.hostIface : (local.hostIfaceV6 ?? local.hostIface);
   return make.unicast(dst, 'direct', source, hostIface, address.ip);
 }
+
+/** The unit of a block: its routes, and its problems (also the meaning checks', admission.ts). */
+export function blockUnitId(block: IpamBlock): string {
+  return `IPAMBlock/${block.name}`;
+}
+
+export function workloadUnitId(w: Workload): string {
+  return `Workload/${w.node}/${w.namespace}/${w.name}/${w.iface}`;
+}
