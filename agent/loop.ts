@@ -433,7 +433,9 @@ export class ReconcileLoop {
     const plan: Plan = [
       { name: 'setup', tool: 'ip', ops: mtuOps },
       { name: 'fdb', tool: 'bridge', ops: entries.fdb },
-      { name: 'routes', tool: 'ip', ops: [...entries.neighReplace, ...decided.ops, ...entries.neighDelete] },
+      { name: 'neighbors', tool: 'ip', ops: entries.neighReplace },
+      { name: 'routes', tool: 'ip', ops: decided.ops },
+      { name: 'stale-neighbors', tool: 'ip', ops: entries.neighDelete },
     ];
     let applied;
     const applyStarted = performance.now();

@@ -157,16 +157,17 @@ export function planNode(desired: DesiredNode, actual: KernelState, options: Pla
   const surviving = recreated.size === 0 ? actual.routes : actual.routes.filter((r) => r.dev === undefined || !recreated.has(r.dev));
   const routes = diffRoutes(desired.routes, surviving, { ...options, links: ready });
   const routeOps: Op[] = [
-    ...entries.neighReplace,
     ...routes.replace.map((route): Op => ({ op: 'route-replace', route })),
     ...routes.remove.map((route): Op => ({ op: 'route-delete', route })),
-    ...entries.neighDelete,
   ];
   return {
+    // Neighbours in phases of their own (kernel/kernel.ts): a refused one cannot cost the routes.
     plan: [
       { name: 'setup', tool: 'ip', ops: setup },
       { name: 'fdb', tool: 'bridge', ops: entries.fdb },
+      { name: 'neighbors', tool: 'ip', ops: entries.neighReplace },
       { name: 'routes', tool: 'ip', ops: routeOps },
+      { name: 'stale-neighbors', tool: 'ip', ops: entries.neighDelete },
       { name: 'teardown', tool: 'ip', ops: teardown },
     ],
     routes,

@@ -164,7 +164,8 @@ export class IpKernel implements Kernel {
         const results = await Promise.allSettled(
           round.map(async (ops, slot) => {
             const lines = ops.map(renderOp);
-            return { ops, lines, failed: await this.runBatch(phase.tool, lines, slot) };
+            const failed = await this.runBatch(phase.tool, lines, slot).catch((error: unknown) => (ops.every(isNeighborOp) ? this.runLineByLine(phase.tool, lines) : Promise.reject(error)));
+            return { ops, lines, failed };
           }),
         );
         processes += round.length;
@@ -182,6 +183,26 @@ export class IpKernel implements Kernel {
       if (phase.ops.some((op) => op.op === 'vxlan-add' || op.op === 'ipip-add' || op.op === 'link-delete')) this.closeSessions();
     }
     return { applied, failures, processes };
+  }
+
+  /**
+   * A neighbour batch that died, again, each line in a process of its own. `ip neigh` is the one
+   * command that ends a batch (even with -force) when the kernel refuses an entry, so which lines
+   * ran is unknown; its lines are replaces and flushes, which are safe to run twice, and there
+   * are few of them (one per remote VTEP that changed). Each refusal is then a line's own, and
+   * the rest of the pass goes on.
+   */
+  private async runLineByLine(tool: Tool, lines: readonly string[]): Promise<{ lineNumber: number; error: string }[]> {
+    const failed: { lineNumber: number; error: string }[] = [];
+    for (const [index, line] of lines.entries()) {
+      const result = await run(tool, [...this.nsArgs, '-force', '-batch', '-'], `${line}\n${BATCH_END_LINE}\n`);
+      const failures = parseBatchFailures(result.stderr);
+      const ended = failures.some((f) => f.lineNumber === 2);
+      const own = failures.find((f) => f.lineNumber === 1);
+      if (!ended) failed.push({ lineNumber: index + 1, error: result.stderr.trim().split('\n').join('; ') || `exit ${result.exitCode}` });
+      else if (own !== undefined) failed.push({ lineNumber: index + 1, error: own.error });
+    }
+    return failed;
   }
 
   /** `slot`: which of a round's parallel batches this is; each slot has its own persistent process. */
@@ -224,4 +245,8 @@ export function parseBatchFailures(stderr: string): { lineNumber: number; error:
     }
   }
   return out;
+}
+
+function isNeighborOp(op: Op): boolean {
+  return op.op === 'neigh-replace' || op.op === 'neigh-delete';
 }

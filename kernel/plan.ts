@@ -40,7 +40,8 @@ export type Op =
 export type Tool = 'ip' | 'bridge';
 
 export interface Phase {
-  readonly name: 'setup' | 'fdb' | 'routes' | 'teardown';
+  /** Neighbours have phases of their own: `ip neigh` ends its batch on a refusal (kernel.ts). */
+  readonly name: 'setup' | 'fdb' | 'neighbors' | 'routes' | 'stale-neighbors' | 'teardown';
   readonly tool: Tool;
   readonly ops: readonly Op[];
 }

@@ -152,6 +152,25 @@ describe('the real adapter, when an ip -batch process dies mid-batch', () => {
   });
 });
 
+describe('the real adapter, when the kernel refuses a neighbour', () => {
+  it.each([{ mode: 'persistent (the agent)', persistent: true }, { mode: 'one-shot (wren apply)', persistent: false }])('$mode reports that line alone, and the rest of the pass lands', async ({ persistent }) => {
+    const ns = await scratchNs('neighref');
+    cleanups.push(() => ns.remove());
+    await ns.ip(['link add vxlan.calico type vxlan id 4096 local 172.16.30.6 dev eth0 dstport 4789 nolearning', 'link set vxlan.calico up']);
+    await runOk('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', 'net/ipv6/conf/vxlan.calico/disable_ipv6=1']);
+    const real = new IpKernel(ns.name, { persistent });
+    cleanups.push(async () => real.close());
+    const refused: Op = { op: 'neigh-replace', neighbor: { dev: VX, ip: ip('fd00:10::9'), mac: mac('66:00:00:00:00:0d') } };
+    const result = await real.apply([
+      { name: 'neighbors', tool: 'ip', ops: [refused, neigh('10.244.2.0', '66:00:00:00:00:0a')] },
+      { name: 'routes', tool: 'ip', ops: [replace(blackhole('10.244.1.64/26'))] },
+    ]);
+    expect(result.failures.map((f) => [f.phase, f.line, f.error])).toEqual([['neighbors', 'neigh replace fd00:10::9 lladdr 66:00:00:00:00:0d dev vxlan.calico nud permanent', expect.stringMatching(/IPv6 is disabled/)]]);
+    expect((await real.readNeighbors(VX)).map((n) => n.ip)).toEqual(['10.244.2.0']);
+    expect((await real.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199).map((r) => r.dst)).toEqual(['10.244.1.64/26']);
+  });
+});
+
 describe('kernel double', () => {
   const eth0: Link = { name: iface('eth0'), index: 2, kind: 'veth', mtu: 1500, up: true, addresses: [cidr('172.16.30.6/24')] };
   const routes = (n: number): Plan => plan({ routes: Array.from({ length: n }, (_, i) => replace(blackhole(`10.244.${i}.0/26`))) });
