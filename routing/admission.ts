@@ -16,7 +16,7 @@
 // route engine already asks for one on node and pool changes).
 import type { Cidr, IpAddr } from '../kernel/values.js';
 import { cidrContains, cidrsOverlap, familyOf, prefixLength } from '../kernel/values.js';
-import { calicoBlockName, poolOf, poolsBySpecificity } from './block-index.js';
+import { calicoBlockName, isCalicoBlockName, poolOf, poolsBySpecificity } from './block-index.js';
 import { isTunnelHandle, olderFirst, type ClusterNode, type ClusterSnapshot, type IpamBlock, type IpPool, type ObjectProblem, type ProblemReason, type Workload } from './cluster.js';
 import { admitNodes } from './admit-nodes.js';
 import { addLocalAllocations, admitWorkload, removeLocalAllocations, type LocalAllocations } from './admit-workloads.js';
@@ -146,10 +146,9 @@ export class Admission {
     const id = blockUnit(block);
     const pool = poolOf(block.cidr, this.pools);
     let problem: ObjectProblem | undefined;
-    const name = calicoBlockName(block.cidr);
-    if (block.name !== name) {
+    if (!isCalicoBlockName(block.name, block.cidr)) {
       // Two blocks over one CIDR can then never both pass: the impostor cannot take Calico's name.
-      problem = { kind: 'IPAMBlock', name: block.name, field: 'metadata.name', message: `is not the name Calico gives block ${block.cidr} (${name}): not routed`, reason: 'invalid' };
+      problem = { kind: 'IPAMBlock', name: block.name, field: 'metadata.name', message: `is not the name Calico gives block ${block.cidr} (${calicoBlockName(block.cidr)}): not routed`, reason: 'invalid' };
     } else if (pool === undefined) {
       const refused = poolOf(block.cidr, this.refusedPools);
       problem = refused === undefined

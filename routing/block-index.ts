@@ -107,6 +107,17 @@ export function calicoBlockName(cidr: Cidr): string {
   return cidr.split(/[.:/]/).join('-');
 }
 
+/** Whether `name` is calicoBlockName(cidr), compared in place: no string per block (100,000 a full pass). */
+export function isCalicoBlockName(name: string, cidr: Cidr): boolean {
+  if (name.length !== cidr.length) return false;
+  for (let i = 0; i < cidr.length; i++) {
+    const c = cidr.charCodeAt(i);
+    const want = c === 46 || c === 58 || c === 47 ? 45 : c; // '.', ':', '/' → '-'
+    if (name.charCodeAt(i) !== want) return false;
+  }
+  return true;
+}
+
 export function notInPool(block: IpamBlock): ObjectProblem {
   return problem(block, 'spec.cidr', 'is not inside any IPPool', 'outside-pool');
 }
