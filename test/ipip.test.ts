@@ -31,6 +31,7 @@ describe('IPIP without the device', () => {
     expect(plan.map((phase) => [phase.name, phase.ops.map(renderOp)])).toEqual([
       ['setup', ['link add tunl0 type ipip', 'link set dev tunl0 mtu 1480', 'addr replace 10.244.205.192/32 dev tunl0', 'link set dev tunl0 up']],
       ['fdb', []],
+      ['neighbors', []],
       [
         'routes',
         [
@@ -39,6 +40,7 @@ describe('IPIP without the device', () => {
           'route replace blackhole 10.244.205.192/26 table 254 metric 0 proto 199',
         ],
       ],
+      ['stale-neighbors', []],
       ['teardown', []],
     ]);
     expect(desired.mtus.tunnels.ipip).toBe(1480);
