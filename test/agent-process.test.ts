@@ -1,7 +1,7 @@
 // `wren agent` as an operator runs it: a process inside the node's namespace, configured by
 // flags and environment, answering on its HTTP endpoints, following its cluster source, and
 // leaving every route in place on SIGTERM.
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,15 +13,13 @@ import { MAIN_TABLE } from '../kernel/state.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { seedCluster } from './support/seed-cluster.js';
 import { until } from './support/until.js';
+import { requireBuiltCli, WREN_MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 let dir: string;
 let ns: ScratchNs;
 
 beforeAll(async () => {
-  await access(MAIN).catch(() => {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  });
+  await requireBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'wren-agent-'));
   ns = await scratchNs('agent');
 });
@@ -32,10 +30,10 @@ afterAll(async () => {
 
 describe('wren agent', () => {
   it('refuses a bad setting with one line naming it and what is allowed', async () => {
-    const result = await run('node', [MAIN, 'agent', '--node', 'Not_A_Node', '--snapshot', '/nonexistent']);
+    const result = await run('node', [WREN_MAIN, 'agent', '--node', 'Not_A_Node', '--snapshot', '/nonexistent']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual(['wren agent: bad setting --node (NODENAME, WREN_NODENAME): "Not_A_Node" must be a Kubernetes node name (lower-case DNS subdomain)']);
-    const env = await run('env', ['WREN_ROUTE_PROTOCOL=80', 'node', MAIN, 'agent', '--node', 'a', '--snapshot', '/nonexistent']);
+    const env = await run('env', ['WREN_ROUTE_PROTOCOL=80', 'node', WREN_MAIN, 'agent', '--node', 'a', '--snapshot', '/nonexistent']);
     expect(env.stderr.trim()).toMatch(/^wren agent: bad setting --proto \(WREN_ROUTE_PROTOCOL\): "80" is the protocol of felix \(Calico Felix's default\), whose routes wren would take for its own; allowed: [^\n]+$/);
   });
 
@@ -45,7 +43,7 @@ describe('wren agent', () => {
     const listen = { path: sock };
     const snapshot = seedCluster({ vxlan: 'Always' });
     await writeFile(file, renderSnapshotFile(snapshot));
-    const agent = spawn('ip', ['netns', 'exec', ns.name, 'node', MAIN, 'agent', '--snapshot', file, '--http-listen', `unix:${sock}`, '--mtu-file', join(dir, 'mtu')], {
+    const agent = spawn('ip', ['netns', 'exec', ns.name, 'node', WREN_MAIN, 'agent', '--snapshot', file, '--http-listen', `unix:${sock}`, '--mtu-file', join(dir, 'mtu')], {
       env: { NODENAME: 'minikube', WREN_LOG_LEVEL: 'info', PATH: process.env.PATH ?? '' },
     });
     let logs = '';
@@ -63,7 +61,7 @@ describe('wren agent', () => {
       const status = JSON.parse((await httpGet(listen, '/status')).body) as { node: string; inSync: boolean; pendingDiff: { total: number; first: string[] } };
       expect(status).toMatchObject({ node: 'minikube', inSync: true, pendingDiff: { total: 0, first: [] } });
       expect(await readFile(join(dir, 'mtu'), 'utf8')).toBe('1450\n');
-      const human = await run('node', [MAIN, 'status', '--http-listen', `unix:${sock}`]);
+      const human = await run('node', [WREN_MAIN, 'status', '--http-listen', `unix:${sock}`]);
       expect(human.exitCode).toBe(0);
       expect(human.stdout).toContain('datastore     snapshot (in sync)');
       expect(human.stdout).toContain('routes        2 vxlan, 1 blackhole');

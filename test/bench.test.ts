@@ -2,7 +2,6 @@
 // wren, the ip -batch floor, BIRD when installed and the naive agent; one change, drift repair,
 // the unchanged pass, idle cost and memory against a real agent on a real etcd) and produces
 // sane figures. The targets are not asserted: they are what the benchmark measures.
-import { access } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { FULL, type BenchOptions } from '../bench/options.js';
 import { birdInstalled } from '../bench/contenders/bird.js';
@@ -10,8 +9,8 @@ import { silentProgress } from '../bench/progress.js';
 import { runBenchmark } from '../bench/run.js';
 import { renderMarkdown } from '../bench/table.js';
 import { listNetns } from '../lab/topology/index.js';
+import { requireBuiltCli } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 
 const SMALL: BenchOptions = {
   ...FULL,
@@ -31,9 +30,7 @@ const SMALL: BenchOptions = {
 
 describe('npm run bench, at 1,000 blocks', () => {
   it('runs every scenario and every figure is sane', async () => {
-    await access(MAIN).catch(() => {
-      throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-    });
+    await requireBuiltCli();
     const before = new Set(await listNetns());
     const bird = await birdInstalled();
     const r = await runBenchmark(SMALL, silentProgress);

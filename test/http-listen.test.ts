@@ -1,6 +1,6 @@
 // `--http-listen unix:PATH`: a socket left by a killed agent is removed and the path bound
 // again; anything else at the path (a regular file, a link) is refused and left untouched.
-import { access, lstat, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -9,8 +9,8 @@ import { httpGet } from '../agent/http-client.js';
 import { ListenPathError, startHttp, type HttpHandlers } from '../agent/http.js';
 import { run } from '../kernel/exec.js';
 import { scratchNs } from './support/scratch-ns.js';
+import { requireBuiltCli, WREN_MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const FIXTURE = new URL('./fixtures/seed-ipip-cluster.yaml', import.meta.url).pathname;
 const handlers: HttpHandlers = { live: () => true, ready: () => ({ ready: true }), status: async () => ({}), registry: new Registry() };
 
@@ -52,14 +52,12 @@ describe('startHttp on a unix socket path', () => {
 
 describe('wren agent --http-listen unix:FILE', () => {
   it('ends with one line naming the setting, and the file keeps its content', async () => {
-    await access(MAIN).catch(() => {
-      throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-    });
+    await requireBuiltCli();
     const ns = await scratchNs('listen');
     try {
       const path = join(dir, 'precious.txt');
       await writeFile(path, 'precious\n');
-      const result = await run('env', ['NODENAME=minikube-m03', 'node', MAIN, 'agent', '--snapshot', FIXTURE, '--netns', ns.name, '--http-listen', `unix:${path}`]);
+      const result = await run('env', ['NODENAME=minikube-m03', 'node', WREN_MAIN, 'agent', '--snapshot', FIXTURE, '--netns', ns.name, '--http-listen', `unix:${path}`]);
       expect(result.exitCode).toBe(1);
       expect(result.stderr.trim().split('\n')).toEqual([`wren agent: --http-listen (WREN_HTTP_LISTEN) unix:${path}: a regular file is there, not a socket: refused (only a socket left by an earlier agent is removed)`]);
       expect(await readFile(path, 'utf8')).toBe('precious\n');

@@ -132,16 +132,23 @@ describe('kernel double against the real adapter', () => {
   });
 });
 
+/**
+ * A namespace with vxlan.calico and IPv6 disabled on it, and the real adapter over it. `ip neigh`
+ * ends its whole batch, -force or not, when the kernel refuses an entry: an IPv6 neighbour here.
+ */
+async function vxlanWithoutIpv6(label: string, persistent: boolean): Promise<IpKernel> {
+  const ns = await scratchNs(label);
+  cleanups.push(() => ns.remove());
+  await ns.ip(['link add vxlan.calico type vxlan id 4096 local 172.16.30.6 dev eth0 dstport 4789 nolearning', 'link set vxlan.calico up']);
+  await runOk('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', 'net/ipv6/conf/vxlan.calico/disable_ipv6=1']);
+  const real = new IpKernel(ns.name, { persistent });
+  cleanups.push(async () => real.close());
+  return real;
+}
+
 describe('the real adapter, when an ip -batch process dies mid-batch', () => {
   it.each([{ mode: 'persistent (the agent)', persistent: true }, { mode: 'one-shot (wren apply)', persistent: false }])('$mode rejects rather than count lines that never ran', async ({ persistent }) => {
-    const ns = await scratchNs('death');
-    cleanups.push(() => ns.remove());
-    await ns.ip(['link add vxlan.calico type vxlan id 4096 local 172.16.30.6 dev eth0 dstport 4789 nolearning', 'link set vxlan.calico up']);
-    // `ip neigh` ends the whole batch, -force or not, when the kernel refuses an entry: here an
-    // IPv6 neighbour on a device with IPv6 disabled.
-    await runOk('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', 'net/ipv6/conf/vxlan.calico/disable_ipv6=1']);
-    const real = new IpKernel(ns.name, { persistent });
-    cleanups.push(async () => real.close());
+    const real = await vxlanWithoutIpv6('death', persistent);
     const dying = plan({ routes: [replace(onVeth('10.244.1.7/32', 'cali0000000000c')), { op: 'neigh-replace', neighbor: { dev: VX, ip: ip('fd00:10::9'), mac: mac('66:00:00:00:00:0d') } }, replace(blackhole('10.244.1.64/26'))] });
     await expect(real.apply(dying)).rejects.toThrow(/ip .*batch/);
     expect((await real.readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199)).toEqual([]);
@@ -154,12 +161,7 @@ describe('the real adapter, when an ip -batch process dies mid-batch', () => {
 
 describe('the real adapter, when the kernel refuses a neighbour', () => {
   it.each([{ mode: 'persistent (the agent)', persistent: true }, { mode: 'one-shot (wren apply)', persistent: false }])('$mode reports that line alone, and the rest of the pass lands', async ({ persistent }) => {
-    const ns = await scratchNs('neighref');
-    cleanups.push(() => ns.remove());
-    await ns.ip(['link add vxlan.calico type vxlan id 4096 local 172.16.30.6 dev eth0 dstport 4789 nolearning', 'link set vxlan.calico up']);
-    await runOk('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', 'net/ipv6/conf/vxlan.calico/disable_ipv6=1']);
-    const real = new IpKernel(ns.name, { persistent });
-    cleanups.push(async () => real.close());
+    const real = await vxlanWithoutIpv6('neighref', persistent);
     const refused: Op = { op: 'neigh-replace', neighbor: { dev: VX, ip: ip('fd00:10::9'), mac: mac('66:00:00:00:00:0d') } };
     const result = await real.apply([
       { name: 'neighbors', tool: 'ip', ops: [refused, neigh('10.244.2.0', '66:00:00:00:00:0a')] },

@@ -3,7 +3,7 @@
 // a metric, and the write is retried until it works. On a real kernel in a scratch namespace,
 // and with the agent's process on a directory that is a read-only mount.
 import { Writable } from 'node:stream';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -19,8 +19,8 @@ import { MemorySource } from './support/memory-source.js';
 import { scratchNs } from './support/scratch-ns.js';
 import { seedCluster } from './support/seed-cluster.js';
 import { until } from './support/until.js';
+import { requireBuiltCli, WREN_MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const config: DataplaneConfig = { nodeName: 'minikube', proto: 199, table: MAIN_TABLE, vxlan: { vni: 4096, port: 4789 } };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -98,9 +98,7 @@ describe('the MTU file in the loop', () => {
 
 describe('the agent with its MTU file on a read-only mount', () => {
   beforeAll(async () => {
-    await access(MAIN).catch(() => {
-      throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-    });
+    await requireBuiltCli();
   });
 
   it('is ready, routes, and says EROFS on /status and /metrics', async () => {
@@ -115,7 +113,7 @@ describe('the agent with its MTU file on a read-only mount', () => {
     // The read-only tmpfs exists only in the agent's own mount namespace (unshare -m: private
     // propagation), so nothing of it outlives the process, even when the test fails.
     const script = 'mount -t tmpfs -o ro,size=64k wren-test "$0" && exec "$@"';
-    const agent = spawn('ip', ['netns', 'exec', ns.name, 'unshare', '-m', 'sh', '-c', script, readOnly, 'node', MAIN, 'agent', '--snapshot', file, '--http-listen', `unix:${listen.path}`, '--mtu-file', join(readOnly, 'mtu')], {
+    const agent = spawn('ip', ['netns', 'exec', ns.name, 'unshare', '-m', 'sh', '-c', script, readOnly, 'node', WREN_MAIN, 'agent', '--snapshot', file, '--http-listen', `unix:${listen.path}`, '--mtu-file', join(readOnly, 'mtu')], {
       env: { NODENAME: 'minikube', PATH: process.env.PATH ?? '' },
     });
     cleanups.push(async () => {
@@ -136,7 +134,7 @@ describe('the agent with its MTU file on a read-only mount', () => {
     expect(metrics).toMatch(/^wren_mtu_file_write_errors_total [1-9]/m);
     expect(metrics).toContain('wren_passes_total{outcome="success"}');
     expect(metrics).not.toContain('wren_passes_total{outcome="failure"}');
-    const human = await run('node', [MAIN, 'status', '--http-listen', `unix:${listen.path}`]);
+    const human = await run('node', [WREN_MAIN, 'status', '--http-listen', `unix:${listen.path}`]);
     expect(human.stdout).toContain(`  mtu file    NOT WRITTEN: --mtu-file (WREN_MTU_FILE) ${join(readOnly, 'mtu')}: cannot write it: EROFS (`);
     const events = logs.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; code?: string });
     expect(events.filter((e) => e.msg.startsWith('cannot write the MTU file'))).toEqual([expect.objectContaining({ code: 'EROFS' })]);

@@ -2,7 +2,7 @@
 // without being echoed; ETCD_PASSWORD, a wrong one included, and a kubeconfig's token never show
 // on stdout, stderr, the agent's log, /readyz or /status; whatever URL still reaches a message
 // goes through one redaction helper (agent/redact.ts).
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +14,8 @@ import { run, spawn } from '../kernel/exec.js';
 import { useSuiteEtcd } from './support/etcd-harness.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { until } from './support/until.js';
+import { requireBuiltCli, WREN_MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const URL_SECRET = 'url-secret-7f3a';
 const ENV_SECRET = 'env-secret-91c2';
 const TOKEN = 'kube-token-55e1';
@@ -83,9 +83,7 @@ describe('what the CLI and the agent show', () => {
   let dir: string;
   let ns: ScratchNs;
   beforeAll(async () => {
-    await access(MAIN).catch(() => {
-      throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-    });
+    await requireBuiltCli();
     dir = await mkdtemp(join(tmpdir(), 'wren-secrets-'));
     ns = await scratchNs('secrets');
     const ctl = (...args: string[]) => etcd().etcdctl(args);
@@ -100,7 +98,7 @@ describe('what the CLI and the agent show', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const wren = (env: string[], ...argv: string[]) => run('env', [...env, 'node', MAIN, ...argv]);
+  const wren = (env: string[], ...argv: string[]) => run('env', [...env, 'node', WREN_MAIN, ...argv]);
 
   it('one-shot commands: a URL with a password exits 2 without it; ETCD_PASSWORD never shows, unreachable or wrong', async () => {
     const inUrl = await wren([`ETCD_PASSWORD=${ENV_SECRET}`, 'ETCD_USERNAME=calico-node'], 'routes', '--node', 'a', '--datastore', 'etcd', '--etcd-endpoints', `http://calico-node:${URL_SECRET}@127.0.0.1:1`);
@@ -133,7 +131,7 @@ describe('what the CLI and the agent show', () => {
 
   it('the agent with a wrong ETCD_PASSWORD: not in its log, /readyz or /status', async () => {
     const listen = { path: join(dir, 'agent.sock') };
-    const agent = spawn('node', [MAIN, 'agent', '--node', 'a', '--netns', ns.name, '--http-listen', `unix:${listen.path}`, '--mtu-file', ''], {
+    const agent = spawn('node', [WREN_MAIN, 'agent', '--node', 'a', '--netns', ns.name, '--http-listen', `unix:${listen.path}`, '--mtu-file', ''], {
       env: { PATH: process.env.PATH ?? '', ETCD_ENDPOINTS: etcd().endpoint, ETCD_USERNAME: 'calico-node', ETCD_PASSWORD: ENV_SECRET, WREN_LOG_LEVEL: 'debug' },
     });
     let stdout = '';

@@ -1,7 +1,7 @@
 // --proto and --table: plain decimal only, never a number another routing program owns, never
 // one of the kernel's tables; the agent's configuration and the one-shot commands refuse the
 // same values with the same reason, in one line, exit status 2.
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +10,8 @@ import { parseRouteProtocol, parseRouteTable } from '../agent/route-settings.js'
 import { namedRouteProtocols, parseRtProtos } from '../agent/rt-protos.js';
 import { run } from '../kernel/exec.js';
 import { DEFAULT_ROUTE_PROTOCOL } from '../routing/desired-routes.js';
+import { requireBuiltCli, WREN_MAIN } from './support/built-cli.js';
 
-const MAIN = new URL('../dist/agent/cli/main.js', import.meta.url).pathname;
 const BUILT_IN = namedRouteProtocols([]);
 const PROTO_ALLOWED = 'allowed: a decimal integer from 1 to 255 that no other routing program uses (not 0-4, 8-18, 42, 80, 99, 186-189, 192), e.g. 199, the default';
 const TABLE_ALLOWED = 'allowed: a decimal integer from 1 to 4294967295 other than 253 and 255, e.g. 254, the main table';
@@ -135,17 +135,15 @@ describe('the agent and the one-shot commands refuse alike', () => {
   });
 
   it('`wren routes --proto 0x10` and `wren agent` with WREN_ROUTE_PROTOCOL=1e2 exit 2 with one line', async () => {
-    await access(MAIN).catch(() => {
-      throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-    });
-    const routes = await run('node', [MAIN, 'routes', '--node', 'a', '--snapshot', '/nonexistent', '--proto', '0x10']);
+    await requireBuiltCli();
+    const routes = await run('node', [WREN_MAIN, 'routes', '--node', 'a', '--snapshot', '/nonexistent', '--proto', '0x10']);
     expect(routes.exitCode).toBe(2);
     expect(routes.stdout).toBe('');
     expect(routes.stderr.trim().split('\n')).toEqual([`wren routes: bad setting --proto: "0x10" is not a decimal integer (hex); ${PROTO_ALLOWED}`]);
-    const table = await run('node', [MAIN, 'diff', '--node', 'a', '--snapshot', '/nonexistent', '--table', '0']);
+    const table = await run('node', [WREN_MAIN, 'diff', '--node', 'a', '--snapshot', '/nonexistent', '--table', '0']);
     expect(table.exitCode).toBe(2);
     expect(table.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^wren diff: bad setting --table: "0" is unspec: .*; allowed: /)]);
-    const agent = await run('env', ['WREN_ROUTE_PROTOCOL=1e2', 'node', MAIN, 'agent', '--node', 'a', '--snapshot', '/nonexistent']);
+    const agent = await run('env', ['WREN_ROUTE_PROTOCOL=1e2', 'node', WREN_MAIN, 'agent', '--node', 'a', '--snapshot', '/nonexistent']);
     expect(agent.exitCode).toBe(2);
     expect(agent.stderr.trim().split('\n')).toEqual([`wren agent: bad setting --proto (WREN_ROUTE_PROTOCOL): "1e2" is not a decimal integer; ${PROTO_ALLOWED}`]);
   });
