@@ -15,6 +15,7 @@ import type { ClusterSource } from './cluster-source.js';
 import type { AgentConfig } from './config.js';
 import type { Datastore } from './datastore/datastore.js';
 import { registerNode } from './registration.js';
+import { Backoff } from '../util/backoff.js';
 
 export async function nodeAddress(setting: string, kernel: Kernel, table: number, family: Family): Promise<Cidr | undefined> {
   if (setting === 'none') return undefined;
@@ -39,7 +40,7 @@ export function keepNodeRegistered(config: AgentConfig, datastore: Datastore, ke
   let stopped = false;
   // The pools alone, not a whole snapshot: this runs on every datastore event.
   const currentPools = () => source.feed?.pools() ?? source.snapshot().pools;
-  const attempt = async (delay: number): Promise<void> => {
+  const attempt = async (backoff: Backoff): Promise<void> => {
     const pools = currentPools();
     const signature = poolSignature(pools);
     if (signature === registered || stopped) return;
@@ -56,14 +57,15 @@ export function keepNodeRegistered(config: AgentConfig, datastore: Datastore, ke
       log.info({ node: config.nodeName, ...fields }, 'node registered');
       onRegistered();
     } catch (error) {
+      const delay = backoff.next();
       log.warn({ err: error, retryInMs: delay }, 'node registration failed; retrying');
       await new Promise((r) => setTimeout(r, delay).unref());
-      await attempt(Math.min(delay * 2, 30_000));
+      await attempt(backoff);
     }
   };
   const kick = () => {
     if (!source.inSync() || running !== undefined || (registered !== undefined && registered === poolSignature(currentPools()))) return;
-    running = attempt(500).finally(() => {
+    running = attempt(new Backoff({ initialMs: 500, maxMs: 30_000 })).finally(() => {
       running = undefined;
       if (registered !== poolSignature(currentPools())) kick();
     });

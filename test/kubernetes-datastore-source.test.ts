@@ -7,7 +7,6 @@ import { pino, type Logger } from 'pino';
 import type { ClusterSnapshot } from '../routing/cluster.js';
 import { parseObject } from '../agent/objects/parse-object.js';
 import { SnapshotStore } from '../agent/snapshot-store.js';
-import { ExponentialBackoff } from '../agent/datastore/kubernetes-backoff.js';
 import { KubeClient, type ListResult } from '../agent/datastore/kubernetes-client.js';
 import type { KubeResource } from '../agent/datastore/kubernetes-resources.js';
 import { KubernetesSource } from '../agent/datastore/kubernetes-source.js';
@@ -270,16 +269,5 @@ describe('KubernetesSource: recovery', () => {
     await expect.poll(openWatches).toEqual([0, 0, 0, 0, 0]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(RESOURCES.map((r) => double.stats()[r]?.watch)).toEqual([1, 1, 1, 1, 1]);
-  });
-});
-
-describe('ExponentialBackoff', () => {
-  it('doubles up to the cap, spreads each delay by the jitter, and starts over after reset', () => {
-    const high = new ExponentialBackoff({ initialMs: 200, maxMs: 1000, jitter: 0.2, random: () => 1 });
-    expect([high.next(), high.next(), high.next(), high.next(), high.next()]).toEqual([240, 480, 960, 1000, 1000]);
-    high.reset();
-    expect(high.next()).toBe(240);
-    expect(new ExponentialBackoff({ initialMs: 200, maxMs: 1000, jitter: 0.2, random: () => 0 }).next()).toBe(160);
-    expect(() => new ExponentialBackoff({ initialMs: 0, maxMs: 10 })).toThrow(RangeError);
   });
 });

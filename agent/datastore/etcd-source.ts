@@ -5,6 +5,7 @@
 // not flap — and the watch resumes after the relist.
 import type { AllocationDetail } from '../objects/ipam-block.js';
 import type { Logger } from 'pino';
+import { Backoff } from '../../util/backoff.js';
 import type { ClusterSnapshot } from '../../routing/cluster.js';
 import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
 import { ChangeSignal } from '../change-signal.js';
@@ -34,7 +35,7 @@ export class EtcdSource implements ClusterSource {
 
   /** Lists once (retrying until etcd answers) and starts the watch. */
   async start(signal?: AbortSignal): Promise<void> {
-    let delay = 200;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
     for (;;) {
       try {
         const revision = await this.relist();
@@ -59,9 +60,9 @@ export class EtcdSource implements ClusterSource {
       } catch (error) {
         if (signal?.aborted) throw error;
         this.listFailure = (error as Error).message;
+        const delay = backoff.next();
         this.log.warn({ err: error, retryInMs: delay }, 'etcd list failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 10_000);
       }
     }
   }

@@ -27,6 +27,7 @@
 // `compact_revision` means compaction, 'error'/'end' mean a lost connection.
 import { setTimeout as delay } from 'node:timers/promises';
 import { ClientClosedError, Range, type IWatchResponse } from 'etcd3';
+import { Backoff } from '../../util/backoff.js';
 import { parseRevision, type WatchStream } from './etcd-client.js';
 
 export interface WatchSource {
@@ -87,8 +88,8 @@ class ResilientWatch implements PrefixWatch {
   nextRevision: number;
   private readonly range: Range;
   private readonly abort = new AbortController();
-  /** Consecutive failures, for the backoff; reset when etcd confirms a watch. */
-  private failures = 0;
+  /** Reset when etcd confirms a watch. */
+  private readonly backoff: Backoff;
   private lostConnection = false;
   private finishAttempt: ((outcome: Outcome) => void) | undefined;
   private done: Promise<void> = Promise.resolve();
@@ -102,6 +103,7 @@ class ResilientWatch implements PrefixWatch {
   ) {
     this.nextRevision = parseRevision(fromRevision, `start revision for ${prefix}`);
     this.range = Range.prefix(prefix);
+    this.backoff = new Backoff({ ...(options.backoff ?? DEFAULT_BACKOFF), jitter: 0.5, random: options.random });
   }
 
   start(): void {
@@ -181,7 +183,7 @@ class ResilientWatch implements PrefixWatch {
       return finish({ type: 'failed', error: this.describe('watch', new Error(`etcd cancelled the watch: ${reason}`)) });
     }
     if (response.created) {
-      this.failures = 0;
+      this.backoff.reset();
       if (this.lostConnection) {
         this.lostConnection = false;
         this.safely(() => this.handlers.onReconnected());
@@ -217,10 +219,7 @@ class ResilientWatch implements PrefixWatch {
   }
 
   private async pause(): Promise<void> {
-    const { initialMs, maxMs } = this.options.backoff ?? DEFAULT_BACKOFF;
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures, 30));
-    this.failures += 1;
-    const ms = Math.round(ceiling * (0.5 + (this.options.random ?? Math.random)() / 2));
+    const ms = this.backoff.next();
     const sleep = this.options.sleep ?? ((wait, signal) => delay(wait, undefined, { signal }).catch(() => undefined));
     await sleep(ms, this.abort.signal);
   }

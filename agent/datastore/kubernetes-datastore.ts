@@ -3,9 +3,9 @@
 // registration writes.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { BackoffOptions } from '../../util/backoff.js';
 import { IpamAllocator } from '../ipam/allocator.js';
 import type { NodeWriter } from '../registration.js';
-import type { BackoffOptions } from './kubernetes-backoff.js';
 import { KubeClient } from './kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
 import { KubernetesIpamStore } from './kubernetes-ipam-store.js';

@@ -11,10 +11,10 @@
 import type { AllocationDetail } from '../objects/ipam-block.js';
 import { ListWatch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { Backoff } from '../../util/backoff.js';
 import type { ObjectKind, ParseResult } from '../objects/api.js';
 import { parseObject } from '../objects/parse-object.js';
 import type { SnapshotStore } from '../snapshot-store.js';
-import type { Backoff } from './kubernetes-backoff.js';
 import type { KubeClient } from './kubernetes-client.js';
 import { apiVersionOf, collectionPath, qualifiedName, typed, type KubeResource } from './kubernetes-resources.js';
 

@@ -7,17 +7,20 @@
 // updates as unchanged, so a heartbeat never reaches the reconcile loop.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Backoff, type BackoffOptions } from '../../util/backoff.js';
 import type { ClusterSnapshot, ObjectProblem } from '../../routing/cluster.js';
 import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
 import type { ObjectKind } from '../objects/api.js';
 import { isObjectName, NAME_RULE } from '../objects/names.js';
 import { SnapshotStore } from '../snapshot-store.js';
 import type { ContactState } from './contact.js';
-import { DEFAULT_BACKOFF, ExponentialBackoff, type BackoffOptions } from './kubernetes-backoff.js';
 import { KubeClient } from './kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
 import { ResourceInformer } from './kubernetes-informer.js';
 import { BLOCKAFFINITIES, IPAMBLOCKS, IPPOOLS, NODES, PODS, type KubeResource } from './kubernetes-resources.js';
+
+// The jitter keeps a fleet of agents from relisting in lock-step after an API server outage.
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000, jitter: 0.2 };
 
 const WATCHED: readonly { resource: KubeResource; kind: ObjectKind; thisNodeOnly?: true }[] = [
   { resource: IPPOOLS, kind: 'IPPool' },
@@ -31,7 +34,7 @@ export interface KubernetesSourceOptions {
   readonly client: KubeClient;
   readonly nodeName: string;
   readonly log: Logger;
-  /** Restart delays of each informer. Default: 200 ms doubling to 30 s, with 20 % jitter. */
+  /** Restart delays of each informer. Default: 200 ms doubling to 30 s, each delay up to 20 % shorter at random. */
   readonly backoff?: BackoffOptions;
   /** Default: 5–10 minutes, picked per informer, as client-go's reflector does. */
   readonly watchTimeoutSeconds?: number;
@@ -61,7 +64,7 @@ export class KubernetesSource implements ClusterSource {
       kind,
       store: this.#store,
       log,
-      backoff: new ExponentialBackoff(options.backoff ?? DEFAULT_BACKOFF),
+      backoff: new Backoff(options.backoff ?? DEFAULT_BACKOFF),
       fieldSelector: thisNodeOnly ? `spec.nodeName=${options.nodeName}` : undefined,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
       onSynced: () => this.#checkSync(),
