@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
 import type { ObjectChange } from './snapshot-store.js';
-import type { ContactState } from './datastore/contact.js';
-import type { AllocationDetail } from './objects/ipam-block.js';
-import { parseSnapshotText } from './objects/snapshot-file.js';
+import type { ContactState } from '../calico/datastore-contact.js';
+import type { AllocationDetail } from '../calico/objects/ipam-block.js';
+import { parseSnapshotText } from '../calico/objects/snapshot-file.js';
 import { ClusterRefusedError, contentRefusal, dumpText, refusalOf, type ClusterRefusal } from './cluster-wholeness.js';
 
 /**
@@ -61,7 +61,7 @@ export interface LoadedCluster {
 
 // A file that cannot be a whole cluster (empty, binary, truncated, or without any object wren
 // reads) throws ClusterRefusedError naming the file (cluster-wholeness.ts).
-/** `detail`: whose IPAM allocations to keep in full (agent/objects/ipam-block.ts); every node's unless told. */
+/** `detail`: whose IPAM allocations to keep in full (calico/objects/ipam-block.ts); every node's unless told. */
 export async function loadSnapshotFile(path: string, detail: AllocationDetail = 'all'): Promise<LoadedCluster> {
   try {
     const parsed = parseSnapshotText(await readDump(path), detail);

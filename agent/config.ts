@@ -4,12 +4,13 @@
 // stops the agent with one line naming the setting (flag and variable) and what is allowed.
 import { hostname } from 'node:os';
 import { Ajv, type JSONSchemaType } from 'ajv';
+import { ENDPOINT_USER_INFO } from '../calico/etcd/etcd-endpoints.js';
 import { MAIN_TABLE } from '../kernel/state.js';
 import { DEFAULT_ROUTE_PROTOCOL } from '../routing/desired-routes.js';
 import { DEFAULT_VXLAN_PORT, DEFAULT_VXLAN_VNI } from '../tunnels/vxlan.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { DEFAULT_MTU_FILE } from './mtu-file.js';
-import { hasUserInfo, redactUrls } from './redact.js';
+import { hasUserInfo, redactUrls } from '../util/redact.js';
 import { parseForbiddenCidrs, parseInterfacePrefixes } from './safety-settings.js';
 import { DEFAULT_INTERFACE_PREFIXES } from '../routing/workload-iface.js';
 import { parseRouteSetting } from './route-settings.js';
@@ -131,15 +132,9 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * etcd credentials come from ETCD_USERNAME and ETCD_PASSWORD only: user info in an endpoint URL
- * would be shown by every message that names the endpoint, and by `ps` when given as a flag.
- * The value is not echoed.
- */
+/** etcd credentials come from ETCD_USERNAME and ETCD_PASSWORD only (calico/etcd/etcd-endpoints.ts says why). */
 export function refuseCredentialsInEndpoints(endpoints: readonly string[]): void {
-  if (endpoints.some(hasUserInfo)) {
-    throw new ConfigError('etcdEndpoints', 'an endpoint URL carries a user name or password (not shown here): give them as ETCD_USERNAME (or --etcd-username) and ETCD_PASSWORD instead');
-  }
+  if (endpoints.some(hasUserInfo)) throw new ConfigError('etcdEndpoints', ENDPOINT_USER_INFO);
 }
 
 const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {

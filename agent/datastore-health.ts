@@ -2,7 +2,7 @@
 // refused it) for longer than the bound is not ready, with the reason, even though it keeps
 // every route — a node routing from a picture that may be minutes old should be visible as
 // such. Liveness is not affected: restarting the agent would not bring the datastore back.
-import type { ContactState } from './datastore/contact.js';
+import type { ContactState } from '../calico/datastore-contact.js';
 
 /** Why the datastore makes the agent unready, or undefined while it is answering (or within the bound). */
 export function datastoreUnhealthy(datastore: string, contact: ContactState | undefined, boundMs: number, now = Date.now()): string | undefined {

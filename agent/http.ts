@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { lstat, rm } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { fileKind } from './file-kind.js';
-import { redactUrls } from './redact.js';
+import type { HttpAddress } from '../util/http-client.js';
+import { redactUrls } from '../util/redact.js';
 
 export interface HttpHandlers {
   live(): boolean;
@@ -26,7 +27,8 @@ export class ListenPathError extends Error {
   }
 }
 
-export type Listen = { readonly host: string; readonly port: number } | { readonly path: string };
+/** Where the agent's HTTP server listens (the address util/http-client.ts reaches). */
+export type Listen = HttpAddress;
 
 /** `ADDRESS:PORT`, `[v6]:PORT`, or `unix:/path` (the lab reaches agents in other namespaces that way). */
 export function parseListen(text: string): Listen {

@@ -1,7 +1,7 @@
 // Structured logs: one JSON event a line (pino), a child logger per component, static messages
 // with the details in fields, errors under `err`.
 import { pino, type Logger } from 'pino';
-import { redactUrls } from './redact.js';
+import { redactUrls } from '../util/redact.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

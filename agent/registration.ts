@@ -5,28 +5,12 @@
 //
 // Idempotent: the handle is looked up first, so a restart finds the address it already holds
 // instead of allocating a second one; a tunnel address no pool calls for any more is released.
-import type { Cidr, IpAddr, Mac } from '../kernel/values.js';
+import type { Cidr } from '../kernel/values.js';
 import { cidrContains, familyOf } from '../kernel/values.js';
-import type { ClusterNode, IpPool } from '../routing/cluster.js';
+import type { IpPool } from '../routing/cluster.js';
 import { derivedVtepMac } from '../tunnels/vtep-mac.js';
-import type { IpamAllocator } from './ipam/allocator.js';
-
-/** The fields of a node wren registers; `null` clears a field. */
-export interface NodeRegistration {
-  readonly ipv4Address?: Cidr | null;
-  readonly ipv6Address?: Cidr | null;
-  readonly ipv4VXLANTunnelAddr?: IpAddr | null;
-  readonly ipv6VXLANTunnelAddr?: IpAddr | null;
-  readonly ipv4IPIPTunnelAddr?: IpAddr | null;
-  readonly vxlanTunnelMACAddr?: Mac | null;
-  readonly vxlanTunnelMACAddrV6?: Mac | null;
-}
-
-/** Where a datastore keeps a node: read it, and merge fields into it (compare-and-swap inside). */
-export interface NodeWriter {
-  read(name: string): Promise<ClusterNode | undefined>;
-  write(name: string, fields: NodeRegistration): Promise<void>;
-}
+import type { IpamAllocator } from '../calico/ipam/allocator.js';
+import type { NodeRegistration, NodeWriter } from '../calico/node-writer.js';
 
 export interface RegistrationInput {
   readonly node: string;

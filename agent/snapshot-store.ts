@@ -11,13 +11,13 @@
 // Listeners hear only real changes: a relist that returns what is already held changes nothing,
 // so a periodic resync never makes routes flap.
 import type { BlockAffinity, ClusterSnapshot, IpPool, ObjectProblem } from '../routing/cluster.js';
-import type { ObjectKind, ParsedObject, ParseResult } from './objects/api.js';
-import { compareHeld, sameObject } from './objects/equals.js';
-import { parseObject } from './objects/parse-object.js';
-import { ProblemLedger, type ProblemSink } from './objects/problem-ledger.js';
-import { buildSnapshot } from './objects/snapshot-build.js';
+import type { ObjectKind, ParsedObject, ParseResult } from '../calico/objects/api.js';
+import { compareHeld, sameObject } from '../calico/objects/equals.js';
+import { parseObject } from '../calico/objects/parse-object.js';
+import { ProblemLedger, type ProblemSink } from '../calico/objects/problem-ledger.js';
+import { buildSnapshot } from '../calico/objects/snapshot-build.js';
 
-export type { ProblemSink } from './objects/problem-ledger.js';
+export type { ProblemSink } from '../calico/objects/problem-ledger.js';
 
 export interface StoreChange {
   readonly kind: ObjectKind;

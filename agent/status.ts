@@ -7,7 +7,7 @@ import { renderOp, type Plan } from '../kernel/plan.js';
 import type { ObjectProblem } from '../routing/cluster.js';
 import { capped } from './capped.js';
 import type { ClusterSource } from './cluster-source.js';
-import type { ContactState } from './datastore/contact.js';
+import type { ContactState } from '../calico/datastore-contact.js';
 import type { AgentConfig } from './config.js';
 import type { ReconcileLoop } from './loop.js';
 import type { DataplaneConfig } from './node-plan.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EtcdClient } from '../agent/datastore/etcd-client.js';
+import { EtcdClient } from '../calico/etcd/etcd-client.js';
 import { runOk } from '../kernel/exec.js';
 import { startEtcdServer, type EtcdServer } from '../lab/etcd-server.js';
 import { createTopology, type Topology } from '../lab/topology/index.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpGet } from '../agent/http-client.js';
+import { httpGet } from '../util/http-client.js';
 import { spawn, type Spawned } from '../kernel/exec.js';
 import { wrenMain } from '../lab/agents.js';
 import { loggedPass, PassLogTail, type LoggedPass } from './pass-log.js';

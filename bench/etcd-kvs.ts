@@ -1,8 +1,8 @@
 // The cluster in Calico's etcd v3 layout, as key/value pairs: what calico-node, Calico's IPAM
 // and its CNI plugin would have written. Blocks hold their fields at the root of the value,
 // affinities are `{"state":"confirmed","deleted":false}`, resources are projectcalico.org/v3.
-import { snapshotObjects } from '../agent/objects/snapshot-render.js';
-import { affinityKey, blockKey, resourceKey } from '../agent/objects/etcd-keys.js';
+import { snapshotObjects } from '../calico/objects/snapshot-render.js';
+import { affinityKey, blockKey, resourceKey } from '../calico/objects/etcd-keys.js';
 import type { Cidr } from '../kernel/values.js';
 import type { ClusterSnapshot, IpamBlock, Workload } from '../routing/cluster.js';
 import { EMPTY_SNAPSHOT } from '../routing/cluster.js';

@@ -1,7 +1,7 @@
 // The cluster as a `kubectl get … -o json` List, the file `wren apply --snapshot` reads. JSON,
 // not YAML: the same objects, and the cheaper format for an operator's dump to parse.
 import { writeFile } from 'node:fs/promises';
-import { snapshotObjects } from '../agent/objects/snapshot-render.js';
+import { snapshotObjects } from '../calico/objects/snapshot-render.js';
 import type { ClusterSnapshot } from '../routing/cluster.js';
 
 export async function writeSnapshotJson(path: string, snapshot: ClusterSnapshot): Promise<number> {

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from '../kernel/exec.js';
-import { httpGet } from '../agent/http-client.js';
+import { httpGet } from '../util/http-client.js';
 import type { LabAgent } from './state.js';
 import { labDir } from './state.js';
 

@@ -2,12 +2,12 @@
 // the IP pool, and for each pod its address (Calico's IPAM, handle and attributes as the CNI
 // plugin records them) and its WorkloadEndpoint. The agents read all of it back like any
 // Calico datastore.
-import { EtcdClient } from '../agent/datastore/etcd-client.js';
-import { EtcdIpamStore } from '../agent/datastore/etcd-ipam-store.js';
-import { EtcdNodeWriter } from '../agent/datastore/etcd-node-writer.js';
-import { IpamAllocator } from '../agent/ipam/allocator.js';
-import { resourceKey } from '../agent/objects/etcd-keys.js';
-import { parseEtcdKv } from '../agent/objects/etcd-kv.js';
+import { EtcdClient } from '../calico/etcd/etcd-client.js';
+import { EtcdIpamStore } from '../calico/etcd/etcd-ipam-store.js';
+import { EtcdNodeWriter } from '../calico/etcd/etcd-node-writer.js';
+import { IpamAllocator } from '../calico/ipam/allocator.js';
+import { resourceKey } from '../calico/objects/etcd-keys.js';
+import { parseEtcdKv } from '../calico/objects/etcd-kv.js';
 import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
 import type { ClusterNode, EncapMode, IpPool } from '../routing/cluster.js';
 import type { Encap } from './state.js';

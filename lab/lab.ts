@@ -2,7 +2,7 @@
 // socket), its agents and pods, and the operations `wren lab` offers on them. Every change is
 // saved before the command returns, so the next command — or `down` after a crash — sees it.
 import { readFile } from 'node:fs/promises';
-import { calicoInterfaceName } from '../agent/objects/interface-name.js';
+import { calicoInterfaceName } from '../calico/objects/interface-name.js';
 import { Topology } from './topology/index.js';
 import { agentReadiness, logTail, startAgent, stopProcess } from './agents.js';
 import { LabStore } from './lab-store.js';

@@ -103,7 +103,7 @@ function endOf(cidr: Cidr, start: number | bigint): number | bigint {
  * names.CIDRToName; the etcd key holds the CIDR itself). No two blocks of Calico's share one.
  */
 export function calicoBlockName(cidr: Cidr): string {
-  // split + join, not replace: a flat string (see agent/objects/names.ts, flatJoin), and faster.
+  // split + join, not replace: a flat string (see calico/objects/names.ts, flatJoin), and faster.
   return cidr.split(/[.:/]/).join('-');
 }
 

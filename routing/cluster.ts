@@ -1,5 +1,5 @@
 // The cluster as the routing engine sees it: validated, plain data, independent of where it was
-// read (a Kubernetes API server, etcd, or a `kubectl get -o yaml` dump). Parsers in agent/objects
+// read (a Kubernetes API server, etcd, or a `kubectl get -o yaml` dump). Parsers in calico/objects
 // build these from Calico's objects; nothing here holds an unvalidated string.
 import type { Cidr, IfaceName, IpAddr, Mac } from '../kernel/values.js';
 

@@ -2,7 +2,7 @@
 // underlay — the lab's wiring), driven by writes to etcd and by hand-made damage to the kernel.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet } from '../agent/http-client.js';
+import { httpGet } from '../util/http-client.js';
 import { stopProcess } from '../lab/agents.js';
 import { labDown } from '../lab/down.js';
 import type { Lab } from '../lab/lab.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../agent/cli/cli.js';
-import { renderSnapshotFile } from '../agent/objects/snapshot-render.js';
+import { renderSnapshotFile } from '../calico/objects/snapshot-render.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { MAIN_TABLE } from '../kernel/state.js';
 import { readKernel } from '../agent/reconciler.js';

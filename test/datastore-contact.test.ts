@@ -1,10 +1,10 @@
-// The datastore's contact record (agent/datastore/contact.ts) and the readiness rule on it
+// The datastore's contact record (calico/datastore-contact.ts) and the readiness rule on it
 // (agent/datastore-health.ts): a datastore failing for longer than the bound makes the agent
 // unready with the reason; one that answered within the bound, or answers again, does not.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../agent/config.js';
 import { datastoreUnhealthy } from '../agent/datastore-health.js';
-import { DatastoreContact } from '../agent/datastore/contact.js';
+import { DatastoreContact } from '../calico/datastore-contact.js';
 
 const T0 = Date.parse('2026-12-06T10:00:00Z');
 

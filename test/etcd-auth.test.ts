@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { main } from '../agent/cli/cli.js';
 import { loadConfig } from '../agent/config.js';
 import { createDatastore } from '../agent/datastore/create-datastore.js';
-import { EtcdClient } from '../agent/datastore/etcd-client.js';
+import { EtcdClient } from '../calico/etcd/etcd-client.js';
 import { useSuiteEtcd } from './support/etcd-harness.js';
 import { writeCalicoEtcd } from './support/etcd-from-kubernetes.js';
 import { until } from './support/until.js';

@@ -3,10 +3,10 @@
 // node registration written in Calico's layout.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EtcdIpamStore } from '../agent/datastore/etcd-ipam-store.js';
-import { EtcdNodeWriter } from '../agent/datastore/etcd-node-writer.js';
+import { EtcdIpamStore } from '../calico/etcd/etcd-ipam-store.js';
+import { EtcdNodeWriter } from '../calico/etcd/etcd-node-writer.js';
 import { EtcdSource } from '../agent/datastore/etcd-source.js';
-import { IpamAllocator } from '../agent/ipam/allocator.js';
+import { IpamAllocator } from '../calico/ipam/allocator.js';
 import { registerNode } from '../agent/registration.js';
 import type { Cidr } from '../kernel/values.js';
 import { pool } from './support/seed-cluster.js';

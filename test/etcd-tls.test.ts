@@ -14,7 +14,7 @@ import { main } from '../agent/cli/cli.js';
 import { loadConfig } from '../agent/config.js';
 import { createDatastore } from '../agent/datastore/create-datastore.js';
 import { readEtcdTls, type EtcdTlsFiles } from '../agent/datastore/etcd-credentials.js';
-import { EtcdClient } from '../agent/datastore/etcd-client.js';
+import { EtcdClient } from '../calico/etcd/etcd-client.js';
 import { useSuiteEtcd } from './support/etcd-harness.js';
 import { writeCalicoEtcd } from './support/etcd-from-kubernetes.js';
 import { makeTestPki, type TestPki } from './support/tls-certs.js';

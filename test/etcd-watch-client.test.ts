@@ -2,7 +2,9 @@
 // revision across pages, compare-and-swap races with exactly one winner, errors that name the
 // key, failover between endpoints, and no lock-out after an etcd restart.
 import { describe, expect, it } from 'vitest';
-import { EtcdOperationError, parseEndpoints, type KeyValue } from '../agent/datastore/etcd-client.js';
+import type { KeyValue } from '../calico/etcd/etcd-client.js';
+import { parseEndpoints } from '../calico/etcd/etcd-endpoints.js';
+import { EtcdOperationError } from '../calico/etcd/etcd-errors.js';
 import { startTestEtcd, testClient, useSuiteEtcd } from './support/etcd-harness.js';
 
 /** What `etcdctl get --prefix --rev` says the prefix held at `revision`, for comparison. */

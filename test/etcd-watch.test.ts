@@ -2,7 +2,7 @@
 // nothing twice), writes made while the watch is away, compaction past its revision, and close().
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ClientClosedError } from 'etcd3';
-import type { EtcdClient } from '../agent/datastore/etcd-client.js';
+import type { EtcdClient } from '../calico/etcd/etcd-client.js';
 import { watchPrefix, type WatchHandlers, type WatchOptions } from '../agent/datastore/etcd-watch.js';
 import { startTestEtcd, testClient, type EtcdServer } from './support/etcd-harness.js';
 import { sleepGate, watchRecorder, type Delivered } from './support/etcd/watch-recorder.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../agent/cli/cli.js';
-import { renderSnapshotFile } from '../agent/objects/snapshot-render.js';
+import { renderSnapshotFile } from '../calico/objects/snapshot-render.js';
 import { runOk } from '../kernel/exec.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { MAIN_TABLE } from '../kernel/state.js';

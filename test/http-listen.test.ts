@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet } from '../agent/http-client.js';
+import { httpGet } from '../util/http-client.js';
 import { ListenPathError, startHttp, type HttpHandlers } from '../agent/http.js';
 import { run } from '../kernel/exec.js';
 import { scratchNs } from './support/scratch-ns.js';

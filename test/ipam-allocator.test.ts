@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IpamAllocator, IpamError } from '../agent/ipam/allocator.js';
-import { ipsOfHandle } from '../agent/ipam/block-data.js';
+import { IpamAllocator, IpamError } from '../calico/ipam/allocator.js';
+import { ipsOfHandle } from '../calico/ipam/block-data.js';
 import type { IpAddr } from '../kernel/values.js';
 import { MemoryIpamStore } from './support/memory-ipam-store.js';
 import { pool } from './support/seed-cluster.js';

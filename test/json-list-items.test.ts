@@ -3,7 +3,7 @@
 // one `items` array is left to the whole-text parser.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonListItems } from '../agent/objects/json-list-items.js';
+import { jsonListItems } from '../calico/objects/json-list-items.js';
 
 const FORMATS = [undefined, 0, 1, 2, 4, '\t'] as const;
 const json = fc.jsonValue({ maxDepth: 4 });

@@ -4,12 +4,12 @@
 // under concurrent allocators on separate connections, and Calico's own objects must be read
 // and extended without losing anything.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IpamAllocator } from '../agent/ipam/allocator.js';
-import { emptyBlock } from '../agent/ipam/block-data.js';
+import { IpamAllocator } from '../calico/ipam/allocator.js';
+import { emptyBlock } from '../calico/ipam/block-data.js';
 import { base32, hostnameHash } from '../agent/datastore/kubernetes-affinity-objects.js';
 import { KubeClient } from '../agent/datastore/kubernetes-client.js';
 import { KubernetesIpamStore } from '../agent/datastore/kubernetes-ipam-store.js';
-import { parseObject } from '../agent/objects/parse-object.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import { nthAddress, type Cidr } from '../kernel/values.js';
 import { kubeConfigFor, openWatch, startKubeApiDouble, type KubeApiDouble, type KubeObject, type WatchClient } from './support/kube-api-double/index.js';
 import { pool } from './support/seed-cluster.js';

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino, type Logger } from 'pino';
 import type { ClusterSnapshot } from '../routing/cluster.js';
-import { parseObject } from '../agent/objects/parse-object.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import { SnapshotStore } from '../agent/snapshot-store.js';
 import { KubeClient, type ListResult } from '../agent/datastore/kubernetes-client.js';
 import type { KubeResource } from '../agent/datastore/kubernetes-resources.js';

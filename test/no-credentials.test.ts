@@ -1,15 +1,15 @@
 // No credential in any error, log line or /status: a password in an etcd URL is refused at start
 // without being echoed; ETCD_PASSWORD, a wrong one included, and a kubeconfig's token never show
 // on stdout, stderr, the agent's log, /readyz or /status; whatever URL still reaches a message
-// goes through one redaction helper (agent/redact.ts).
+// goes through one redaction helper (util/redact.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../agent/config.js';
-import { parseEndpoints } from '../agent/datastore/etcd-client.js';
-import { httpGet } from '../agent/http-client.js';
-import { hasUserInfo, redactUrls } from '../agent/redact.js';
+import { ENDPOINT_USER_INFO, EtcdEndpointError, parseEndpoints } from '../calico/etcd/etcd-endpoints.js';
+import { httpGet } from '../util/http-client.js';
+import { hasUserInfo, redactUrls } from '../util/redact.js';
 import { run, spawn } from '../kernel/exec.js';
 import { useSuiteEtcd } from './support/etcd-harness.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
@@ -69,8 +69,10 @@ describe('user info in an etcd endpoint', () => {
     }
   });
 
-  it('is refused by the etcd client itself (the one-shot commands\' path)', () => {
-    expect(() => parseEndpoints(`http://wren:${URL_SECRET}@127.0.0.1:2379`)).toThrow(REFUSAL);
+  it('is refused by the etcd client itself too, for any caller that skips the configuration', () => {
+    const parse = () => parseEndpoints(`http://wren:${URL_SECRET}@127.0.0.1:2379`);
+    expect(parse).toThrow(EtcdEndpointError);
+    expect(parse).toThrow(`etcd endpoints: ${ENDPOINT_USER_INFO}`);
   });
 
   it('an endpoint without a scheme is echoed without its user info', () => {

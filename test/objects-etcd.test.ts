@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { affinityKey, blockKey, handleKey, parseEtcdKey, resourceKey } from '../agent/objects/etcd-keys.js';
-import { parseEtcdKv } from '../agent/objects/etcd-kv.js';
-import { parseObject } from '../agent/objects/parse-object.js';
+import { affinityKey, blockKey, handleKey, parseEtcdKey, resourceKey } from '../calico/objects/etcd-keys.js';
+import { parseEtcdKv } from '../calico/objects/etcd-kv.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import type { Cidr } from '../kernel/values.js';
 import { allocations, blockFields, NGINX_ATTRIBUTE, rawBlock, rawCalicoNode, rawEndpoint, rawPool } from './fixtures/raw-objects.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseObject } from '../agent/objects/parse-object.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import { rawCalicoNode, rawNode } from './fixtures/raw-objects.js';
 
 const at = (annotation: string) => `metadata.annotations["projectcalico.org/${annotation}"]`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ParseResult } from '../agent/objects/api.js';
-import { sameObject } from '../agent/objects/equals.js';
-import { parseObject } from '../agent/objects/parse-object.js';
+import type { ParseResult } from '../calico/objects/api.js';
+import { sameObject } from '../calico/objects/equals.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import { allocations, NGINX_ATTRIBUTE, rawAffinity, rawBlock, rawPool, TUNNEL_ATTRIBUTE, V3 } from './fixtures/raw-objects.js';
 
 function problem(kind: 'IPPool' | 'IPAMBlock' | 'BlockAffinity', name: string, field: string, message: RegExp): ParseResult {

@@ -4,13 +4,13 @@
 // and holds no whitespace or control character that could split an `ip -batch` line.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ParsedObject, ParseResult } from '../agent/objects/api.js';
-import { parseEtcdKv } from '../agent/objects/etcd-kv.js';
-import { BLOCK_SIZE } from '../agent/objects/ippool.js';
-import { isHandle, isNamespace, isObjectName } from '../agent/objects/names.js';
-import { parseObject } from '../agent/objects/parse-object.js';
-import { parseSnapshotText } from '../agent/objects/snapshot-file.js';
-import { renderSnapshotFile } from '../agent/objects/snapshot-render.js';
+import type { ParsedObject, ParseResult } from '../calico/objects/api.js';
+import { parseEtcdKv } from '../calico/objects/etcd-kv.js';
+import { BLOCK_SIZE } from '../calico/objects/ippool.js';
+import { isHandle, isNamespace, isObjectName } from '../calico/objects/names.js';
+import { parseObject } from '../calico/objects/parse-object.js';
+import { parseSnapshotText } from '../calico/objects/snapshot-file.js';
+import { renderSnapshotFile } from '../calico/objects/snapshot-render.js';
 import { addressOf, cidrContains, cidrSize, familyOf, parseCidr, parseIfaceName, parseIp, parseMac, prefixLength } from '../kernel/values.js';
 import { AFFINITY_STATES, ENCAP_MODES, type ClusterSnapshot } from '../routing/cluster.js';
 import { blockFields, rawAffinity, rawBlock, rawCalicoNode, rawEndpoint, rawNode, rawPod, rawPool } from './fixtures/raw-objects.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSnapshotText } from '../agent/objects/snapshot-file.js';
-import { renderSnapshotFile } from '../agent/objects/snapshot-render.js';
+import { parseSnapshotText } from '../calico/objects/snapshot-file.js';
+import { renderSnapshotFile } from '../calico/objects/snapshot-render.js';
 import type { IfaceName } from '../kernel/values.js';
 import type { ClusterSnapshot } from '../routing/cluster.js';
 import { desiredRoutes } from '../routing/desired-routes.js';

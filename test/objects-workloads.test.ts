@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { calicoInterfaceName } from '../agent/objects/interface-name.js';
-import { parseObject } from '../agent/objects/parse-object.js';
+import { calicoInterfaceName } from '../calico/objects/interface-name.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import { rawEndpoint, rawPod } from './fixtures/raw-objects.js';
 
 const NGINX = { namespace: 'default', name: 'nginx', node: 'minikube-m02', ips: ['10.244.205.193'], iface: 'calic440f455693' };

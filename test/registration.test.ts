@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IpamAllocator } from '../agent/ipam/allocator.js';
-import { registerNode, type NodeRegistration, type NodeWriter } from '../agent/registration.js';
+import { IpamAllocator } from '../calico/ipam/allocator.js';
+import type { NodeRegistration, NodeWriter } from '../calico/node-writer.js';
+import { registerNode } from '../agent/registration.js';
 import type { Cidr } from '../kernel/values.js';
 import type { ClusterNode } from '../routing/cluster.js';
 import { derivedVtepMac } from '../tunnels/vtep-mac.js';

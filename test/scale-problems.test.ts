@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshotObjects } from '../agent/objects/snapshot-render.js';
+import { snapshotObjects } from '../calico/objects/snapshot-render.js';
 import { run } from '../kernel/exec.js';
 import type { IpamBlock } from '../routing/cluster.js';
 import { WREN_MAIN, requireBuiltCli } from './support/built-cli.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ParseResult } from '../agent/objects/api.js';
-import { parseObject } from '../agent/objects/parse-object.js';
+import type { ParseResult } from '../calico/objects/api.js';
+import { parseObject } from '../calico/objects/parse-object.js';
 import { SnapshotStore, type StoreChange } from '../agent/snapshot-store.js';
 import type { ObjectProblem } from '../routing/cluster.js';
 import { rawAffinity, rawBlock, rawNode, rawPod, rawPool } from './fixtures/raw-objects.js';

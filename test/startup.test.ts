@@ -8,8 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { CommandError, commandExists, run, runLarge, runOk } from '../kernel/command.js';
-import '../agent/objects/parse-object.js';
-import { SCHEMAS, schemaName } from '../agent/objects/schema.js';
+import '../calico/objects/parse-object.js';
+import { SCHEMAS, schemaName } from '../calico/objects/schema.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -37,8 +37,8 @@ describe('start-up of the one-shot commands', () => {
     expect([...packages].sort()).toEqual(['ip-address']);
   });
 
-  it('the build generated a validator for every object schema (dist/agent/objects/schemas.compiled.cjs)', () => {
-    const generated = createRequire(import.meta.url)('../dist/agent/objects/schemas.compiled.cjs') as Record<string, unknown>;
+  it('the build generated a validator for every object schema (dist/calico/objects/schemas.compiled.cjs)', () => {
+    const generated = createRequire(import.meta.url)('../dist/calico/objects/schemas.compiled.cjs') as Record<string, unknown>;
     expect(SCHEMAS.length).toBeGreaterThanOrEqual(8);
     for (const schema of SCHEMAS) expect(typeof generated[schemaName(schema)], JSON.stringify(schema).slice(0, 80)).toBe('function');
   });

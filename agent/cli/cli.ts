@@ -1,5 +1,5 @@
 // wren's command dispatch; bin entry point in main.ts.
-import { redactUrls } from '../redact.js';
+import { redactUrls } from '../../util/redact.js';
 import { UsageError } from './args.js';
 import type { Output } from './output.js';
 import { stdio } from './output.js';

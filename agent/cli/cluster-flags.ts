@@ -45,7 +45,9 @@ export async function loadCluster(values: ClusterValues, log?: Logger): Promise<
   if (datastore === 'etcdv3' && endpoints.length === 0) throw new UsageError('--datastore etcd needs --etcd-endpoints URL[,URL] (or ETCD_ENDPOINTS)');
   // Loaded only for a live datastore: a snapshot file needs neither the datastores nor pino, nor
   // the agent's configuration (its ajv schema).
-  const [{ createDatastore }, { createLogger }, { settingText }] = await Promise.all([import('../datastore/create-datastore.js'), import('../log.js'), import('../config.js')]);
+  const [{ createDatastore }, { createLogger }, { settingText, refuseCredentialsInEndpoints }] = await Promise.all([import('../datastore/create-datastore.js'), import('../log.js'), import('../config.js')]);
+  // A configuration error (exit 2), as for the agent, before the etcd client refuses it too.
+  refuseCredentialsInEndpoints(endpoints);
   // Problems are printed by the command; the datastore's own log only says what fails outright.
   const logger = log ?? createLogger('error', 2);
   // The agent's own flags and variables (ETCD_PASSWORD has no flag: a command line is visible to

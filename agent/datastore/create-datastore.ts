@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config.js';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.js';
-import type { AllocationDetail } from '../objects/ipam-block.js';
+import type { AllocationDetail } from '../../calico/objects/ipam-block.js';
 import type { Datastore } from './datastore.js';
 
 export type DatastoreSettings = Pick<AgentConfig, 'datastore' | 'snapshot' | 'etcdEndpoints' | 'etcdCaCertFile' | 'etcdCertFile' | 'etcdKeyFile' | 'etcdUsername' | 'etcdPassword' | 'kubeconfig' | 'nodeName'>;

@@ -1,8 +1,8 @@
 // A datastore as the agent uses it: where the cluster comes from, and — for the live datastores —
 // where the node registers and allocates its tunnel addresses.
 import type { ClusterSource } from '../cluster-source.js';
-import type { IpamAllocator } from '../ipam/allocator.js';
-import type { NodeWriter } from '../registration.js';
+import type { IpamAllocator } from '../../calico/ipam/allocator.js';
+import type { NodeWriter } from '../../calico/node-writer.js';
 import type { ObjectProblem } from '../../routing/cluster.js';
 
 export interface Datastore {

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
+import type { EtcdTls, EtcdUser } from '../../calico/etcd/etcd-client.js';
 import { ConfigError } from '../config.js';
 
 export interface EtcdTlsFiles {
@@ -19,19 +20,6 @@ export interface EtcdTlsFiles {
 export interface EtcdUserSettings {
   readonly etcdUsername?: string;
   readonly etcdPassword?: string;
-}
-
-export interface EtcdUser {
-  readonly username: string;
-  readonly password: string;
-}
-
-/** PEM contents, as gRPC takes them. */
-export interface EtcdTls {
-  /** The CA bundle to trust; Node's own roots when no file is given. */
-  readonly ca: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
 }
 
 /**

@@ -1,13 +1,12 @@
 // etcd mode, wired: the cluster source, Calico's IPAM and node registration, over one client.
-import type { AllocationDetail } from '../objects/ipam-block.js';
+import type { AllocationDetail } from '../../calico/objects/ipam-block.js';
 import type { Logger } from 'pino';
-import { IpamAllocator } from '../ipam/allocator.js';
+import { IpamAllocator } from '../../calico/ipam/allocator.js';
 import type { Datastore } from './datastore.js';
-import { EtcdClient } from './etcd-client.js';
-import { EtcdIpamStore } from './etcd-ipam-store.js';
-import { EtcdNodeWriter } from './etcd-node-writer.js';
+import { EtcdClient, type EtcdTls, type EtcdUser } from '../../calico/etcd/etcd-client.js';
+import { EtcdIpamStore } from '../../calico/etcd/etcd-ipam-store.js';
+import { EtcdNodeWriter } from '../../calico/etcd/etcd-node-writer.js';
 import { EtcdSource } from './etcd-source.js';
-import type { EtcdTls, EtcdUser } from './etcd-credentials.js';
 
 export function etcdDatastore(options: { endpoints: readonly string[]; tls: EtcdTls | undefined; user: EtcdUser | undefined; log: Logger; detail?: AllocationDetail }): Datastore {
   const client = new EtcdClient({ endpoints: options.endpoints, tls: options.tls, user: options.user });

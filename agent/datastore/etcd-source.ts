@@ -3,18 +3,18 @@
 // key by key; when etcd has compacted the revisions the watch needs, the whole prefix is listed
 // again and each kind replaced — the store emits nothing for what did not change, so routes do
 // not flap — and the watch resumes after the relist.
-import type { AllocationDetail } from '../objects/ipam-block.js';
+import type { AllocationDetail } from '../../calico/objects/ipam-block.js';
 import type { Logger } from 'pino';
 import { Backoff } from '../../util/backoff.js';
 import type { ClusterSnapshot } from '../../routing/cluster.js';
 import type { ChangeFeed, ClusterSource } from '../cluster-source.js';
 import { ChangeSignal } from '../change-signal.js';
-import { OBJECT_KINDS, type ObjectKind, type ParseResult } from '../objects/api.js';
-import { parseEtcdKey } from '../objects/etcd-keys.js';
-import { parseEtcdKv } from '../objects/etcd-kv.js';
+import { OBJECT_KINDS, type ObjectKind, type ParseResult } from '../../calico/objects/api.js';
+import { parseEtcdKey } from '../../calico/objects/etcd-keys.js';
+import { parseEtcdKv } from '../../calico/objects/etcd-kv.js';
 import { SnapshotStore } from '../snapshot-store.js';
-import type { ContactState } from './contact.js';
-import type { EtcdClient } from './etcd-client.js';
+import type { ContactState } from '../../calico/datastore-contact.js';
+import type { EtcdClient } from '../../calico/etcd/etcd-client.js';
 import { watchPrefix, type PrefixWatch } from './etcd-watch.js';
 
 export const CALICO_PREFIX = '/calico/';
@@ -26,7 +26,7 @@ export class EtcdSource implements ClusterSource {
   private watch: PrefixWatch | undefined;
   private readonly changed = new ChangeSignal();
 
-  /** `detail`: whose IPAM allocations to keep in full (objects/ipam-block.ts). */
+  /** `detail`: whose IPAM allocations to keep in full (calico/objects/ipam-block.ts). */
   constructor(private readonly client: EtcdClient, private readonly log: Logger, private readonly detail: AllocationDetail = 'all') {
     // Each object at debug: the agent logs problems per reason, with a count (problem-log.ts).
     this.store = new SnapshotStore((p) => log.debug({ kind: p.kind, name: p.name, field: p.field, problem: p.message }, 'invalid object left out'));

@@ -28,7 +28,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ClientClosedError, Range, type IWatchResponse } from 'etcd3';
 import { Backoff } from '../../util/backoff.js';
-import { parseRevision, type WatchStream } from './etcd-client.js';
+import { parseRevision, type WatchStream } from '../../calico/etcd/etcd-client.js';
 
 export interface WatchSource {
   openWatchStream(): Promise<WatchStream>;

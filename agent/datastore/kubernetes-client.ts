@@ -3,7 +3,7 @@
 // generated from that list, so an unlisted call would be a 403 in a real cluster — better a
 // failing test here than a node that cannot register.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DatastoreContact } from './contact.js';
+import { DatastoreContact } from '../../calico/datastore-contact.js';
 import { allowed, type ApiAccess } from './kubernetes-access.js';
 import { KubeApiError, KubeHttp } from './kubernetes-http.js';
 import { collectionPath, objectPath, qualifiedName, type KubeResource } from './kubernetes-resources.js';

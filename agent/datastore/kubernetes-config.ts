@@ -7,7 +7,7 @@
 // one that refuses to start.
 import { KubeConfig } from '@kubernetes/client-node';
 import { delimiter } from 'node:path';
-import { redactUrls } from '../redact.js';
+import { redactUrls } from '../../util/redact.js';
 
 export function loadKubeConfig(source?: string | KubeConfig): KubeConfig {
   if (source instanceof KubeConfig) return checked(source, 'the given kubeconfig');

@@ -4,8 +4,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from '../../util/backoff.js';
-import { IpamAllocator } from '../ipam/allocator.js';
-import type { NodeWriter } from '../registration.js';
+import { IpamAllocator } from '../../calico/ipam/allocator.js';
+import type { NodeWriter } from '../../calico/node-writer.js';
 import { KubeClient } from './kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
 import { KubernetesIpamStore } from './kubernetes-ipam-store.js';

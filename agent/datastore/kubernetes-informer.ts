@@ -8,12 +8,12 @@
 // connection, a refused one, a 5xx): this restarts it with capped exponential backoff. It keeps
 // its resourceVersion across a restart, so it resumes the watch where it was and relists only if
 // the server has compacted that version away.
-import type { AllocationDetail } from '../objects/ipam-block.js';
+import type { AllocationDetail } from '../../calico/objects/ipam-block.js';
 import { ListWatch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Backoff } from '../../util/backoff.js';
-import type { ObjectKind, ParseResult } from '../objects/api.js';
-import { parseObject } from '../objects/parse-object.js';
+import type { ObjectKind, ParseResult } from '../../calico/objects/api.js';
+import { parseObject } from '../../calico/objects/parse-object.js';
 import type { SnapshotStore } from '../snapshot-store.js';
 import type { KubeClient } from './kubernetes-client.js';
 import { apiVersionOf, collectionPath, qualifiedName, typed, type KubeResource } from './kubernetes-resources.js';
@@ -31,7 +31,7 @@ export interface InformerOptions {
   readonly watchTimeoutSeconds: number;
   /** Called once, after the first list is in the store. */
   readonly onSynced: () => void;
-  /** Whose IPAM allocations to keep in full (objects/ipam-block.ts). */
+  /** Whose IPAM allocations to keep in full (calico/objects/ipam-block.ts). */
   readonly detail: AllocationDetail;
 }
 

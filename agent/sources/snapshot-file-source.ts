@@ -2,7 +2,7 @@
 // The directory is watched rather than the file, so an editor's or `mv`'s replace-by-rename is
 // seen too. A file that fails to load, or cannot be a whole cluster (emptied, cut short), keeps
 // the last good picture and is refused: the loop runs no pass until the file is whole again.
-import type { AllocationDetail } from '../objects/ipam-block.js';
+import type { AllocationDetail } from '../../calico/objects/ipam-block.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -23,7 +23,7 @@ export class SnapshotFileSource implements ClusterSource {
   private refused: ClusterRefusal | undefined;
   private loadedProblems: readonly ObjectProblem[] = [];
 
-  /** `detail`: whose IPAM allocations to keep in full (objects/ipam-block.ts). */
+  /** `detail`: whose IPAM allocations to keep in full (calico/objects/ipam-block.ts). */
   constructor(private readonly path: string, private readonly log: Logger, private readonly detail: AllocationDetail = 'all') {}
 
   async start(): Promise<void> {

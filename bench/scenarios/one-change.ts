@@ -2,7 +2,7 @@
 // agent. Latency is from just before the etcd write is issued to the route's line on `ip monitor`
 // (a long-lived one, started before), timed by the monitor's own stamp. Between changes the agent
 // is left to go idle, so every sample starts from a quiet agent.
-import { blockKey } from '../../agent/objects/etcd-keys.js';
+import { blockKey } from '../../calico/objects/etcd-keys.js';
 import { block } from '../../test/support/seed-cluster.js';
 import type { AgentEnv } from '../agent-env.js';
 import { remoteName, spareBlockCidr } from '../cluster.js';

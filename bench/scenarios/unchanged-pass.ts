@@ -8,7 +8,7 @@
 // (millisecond timestamps); its CPU is the agent process tree's across the pass. "Writes
 // nothing" is checked twice: no line of wren's protocol on `ip monitor`, and no change in
 // wren_kernel_changes_total.
-import { blockKey } from '../../agent/objects/etcd-keys.js';
+import { blockKey } from '../../calico/objects/etcd-keys.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nthAddress } from '../../kernel/values.js';
 import { workload } from '../../test/support/seed-cluster.js';

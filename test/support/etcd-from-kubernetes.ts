@@ -2,8 +2,8 @@
 // stores the same cluster in etcd mode: pools and nodes as projectcalico.org/v3 resources, blocks
 // and affinities under /calico/ipam/v2, pods as WorkloadEndpoints. Lets one fixture drive both
 // datastores so their answers can be compared.
-import { calicoInterfaceName } from '../../agent/objects/interface-name.js';
-import type { EtcdClient } from '../../agent/datastore/etcd-client.js';
+import { calicoInterfaceName } from '../../calico/objects/interface-name.js';
+import type { EtcdClient } from '../../calico/etcd/etcd-client.js';
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 

@@ -3,7 +3,7 @@
 // hook kills any that a crashed worker left, so `pgrep etcd` is empty after a run.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
-import { EtcdClient, type EtcdClientOptions } from '../../agent/datastore/etcd-client.js';
+import { EtcdClient, type EtcdClientOptions } from '../../calico/etcd/etcd-client.js';
 import { startEtcdServer, type EtcdServer, type EtcdServerOptions } from '../../lab/etcd-server.js';
 
 export type { EtcdServer } from '../../lab/etcd-server.js';

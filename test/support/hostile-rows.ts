@@ -3,7 +3,7 @@
 // one object whose syntax is valid and whose meaning would hijack, wipe or stall node-1's
 // routing, with the refusal `wren apply` must print for it. Each row says what it must not
 // route; whatever is forbidden space is checked for every row anyway.
-import { calicoInterfaceName } from '../../agent/objects/interface-name.js';
+import { calicoInterfaceName } from '../../calico/objects/interface-name.js';
 import type { ClusterNode, ClusterSnapshot } from '../../routing/cluster.js';
 import type { Mac } from '../../kernel/values.js';
 import type { Topology } from '../../lab/topology/index.js';

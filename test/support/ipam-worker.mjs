@@ -3,7 +3,7 @@
 // and prints them as JSON. Run: node ipam-worker.mjs ENDPOINT NODE COUNT POOL_CIDR
 import { EtcdClient } from '../../dist/agent/datastore/etcd-client.js';
 import { EtcdIpamStore } from '../../dist/agent/datastore/etcd-ipam-store.js';
-import { IpamAllocator } from '../../dist/agent/ipam/allocator.js';
+import { IpamAllocator } from '../../dist/calico/ipam/allocator.js';
 
 const [endpoint, node, count, cidr] = process.argv.slice(2);
 const client = new EtcdClient({ endpoints: endpoint });

@@ -1,8 +1,8 @@
 // An IpamStore in memory with real compare-and-swap semantics and an await between read and
 // write, so concurrent allocators interleave as they would against etcd. Used to test the
 // allocator's algorithm; the etcd and Kubernetes stores are tested against real servers.
-import type { BlockData } from '../../agent/ipam/block-data.js';
-import type { AffinityData, HandleData, IpamStore, Versioned, WriteResult } from '../../agent/ipam/store.js';
+import type { BlockData } from '../../calico/ipam/block-data.js';
+import type { AffinityData, HandleData, IpamStore, Versioned, WriteResult } from '../../calico/ipam/store.js';
 
 class Table<T> {
   private rows = new Map<string, Versioned<T>>();

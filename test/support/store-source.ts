@@ -2,7 +2,7 @@
 // loop sees per-object changes (a ChangeFeed) exactly as it does from etcd or Kubernetes.
 import type { ChangeFeed, ClusterSource } from '../../agent/cluster-source.js';
 import { ChangeSignal } from '../../agent/change-signal.js';
-import type { ParsedObject } from '../../agent/objects/api.js';
+import type { ParsedObject } from '../../calico/objects/api.js';
 import { SnapshotStore } from '../../agent/snapshot-store.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, Workload } from '../../routing/cluster.js';
 

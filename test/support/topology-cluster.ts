@@ -4,7 +4,7 @@
 import type { ClusterNode, ClusterSnapshot, EncapMode } from '../../routing/cluster.js';
 import type { Cidr, IpAddr } from '../../kernel/values.js';
 import { nthAddress } from '../../kernel/values.js';
-import { calicoInterfaceName } from '../../agent/objects/interface-name.js';
+import { calicoInterfaceName } from '../../calico/objects/interface-name.js';
 import type { Topology, TopologyNode } from '../../lab/topology/index.js';
 import { block, pool, withIpam, workload } from './seed-cluster.js';
 

@@ -1,6 +1,6 @@
 // `wren snapshot --datastore etcd|kubernetes … > FILE`: the live cluster, as the snapshot file
 // `wren routes --snapshot` reads (a YAML List in Calico's and Kubernetes' shapes).
-import { renderSnapshotFile, snapshotObjects } from '../../objects/snapshot-render.js';
+import { renderSnapshotFile, snapshotObjects } from '../../../calico/objects/snapshot-render.js';
 import { parseFlags } from '../args.js';
 import { clusterFlags, loadCluster } from '../cluster-flags.js';
 import type { Output } from '../output.js';

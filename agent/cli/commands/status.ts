@@ -1,5 +1,5 @@
 // `wren status [--http-listen ADDR:PORT|unix:PATH]`: the running agent's /status, for a person.
-import { httpGet } from '../../http-client.js';
+import { httpGet } from '../../../util/http-client.js';
 import { parseListen } from '../../http.js';
 import type { Capped } from '../../capped.js';
 import { summaryLines, type ProblemSummary } from '../../problem-summary.js';

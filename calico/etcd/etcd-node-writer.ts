@@ -4,7 +4,7 @@
 import type { ClusterNode } from '../../routing/cluster.js';
 import { resourceKey } from '../objects/etcd-keys.js';
 import { parseEtcdKv } from '../objects/etcd-kv.js';
-import type { NodeRegistration, NodeWriter } from '../registration.js';
+import type { NodeRegistration, NodeWriter } from '../node-writer.js';
 import type { EtcdKv } from './etcd-ipam-store.js';
 
 type Json = Record<string, unknown>;

@@ -5,8 +5,8 @@
 // the next answer, and `failingSince` is the first failure after the last answer, so a datastore
 // that keeps failing is "failing for" the whole time, however often it is retried.
 //
-// The reason is kept as text for /readyz and /status, without URL user info (agent/redact.ts).
-import { redactUrls } from '../redact.js';
+// The reason is kept as text for /readyz and /status, without URL user info (util/redact.ts).
+import { redactUrls } from '../util/redact.js';
 
 export interface ContactState {
   /** When the datastore last answered (ms since the epoch); undefined if it never has. */

@@ -10,7 +10,7 @@ import type { AllocationDetail } from './ipam-block.js';
 import { parseObject } from './parse-object.js';
 import { isRecord } from './results.js';
 import { jsonListItems } from './json-list-items.js';
-import { truncated } from '../cluster-wholeness.js';
+import { truncated } from './cluster-refusal.js';
 import { buildSnapshot } from './snapshot-build.js';
 import { decodeDocuments } from './yaml-documents.js';
 

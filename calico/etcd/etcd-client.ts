@@ -3,18 +3,19 @@
 // swap and compare-and-delete on the mod revision). A lost race is a result, not an error; an
 // error always names the operation and the key.
 //
-// Fault handling (etcd3 1.1.2's defaults replaced, see `faultHandling` below):
+// Fault handling (etcd3 1.1.2's defaults replaced by etcd-faults.ts):
 // - etcd3 guards each endpoint with a circuit breaker that, after three failures, refuses every
 //   call to it for 5 s. With one endpoint that turns an etcd restart into 5 s of refusals after
 //   etcd is back; callers here already back off, so calls always go through.
 // - etcd3 retries any "recoverable" gRPC error up to three times. For a transaction that is wrong:
 //   a reply lost after the commit would be retried and reported as a conflict with our own write.
 //   Here a call moves to the next endpoint only when it provably never reached etcd.
-import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
-import { refuseCredentialsInEndpoints } from '../config.js';
-import { redactUrls } from '../redact.js';
-import { DatastoreContact } from './contact.js';
-import type { EtcdTls, EtcdUser } from './etcd-credentials.js';
+import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IWatchRequest, type IWatchResponse } from 'etcd3';
+import { redactUrls } from '../../util/redact.js';
+import { DatastoreContact } from '../datastore-contact.js';
+import { parseEndpoints } from './etcd-endpoints.js';
+import { EtcdOperationError, etcdErrorText } from './etcd-errors.js';
+import { NextEndpointIfUnsent, PassThrough } from './etcd-faults.js';
 
 export interface KeyValue {
   readonly key: string;
@@ -39,6 +40,19 @@ export type SwapResult = Written | { readonly ok: false; readonly reason: 'confl
 
 export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
+export interface EtcdUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** PEM contents, as gRPC takes them. */
+export interface EtcdTls {
+  /** The CA bundle to trust; Node's own roots when no file is given. */
+  readonly ca: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
 export interface EtcdClientOptions {
   /** One URL or several, as a list or comma-separated: `http://a:2379,http://b:2379`. */
   readonly endpoints: string | readonly string[];
@@ -50,33 +64,10 @@ export interface EtcdClientOptions {
    * about 2 MB in flight.
    */
   readonly pageSize?: number;
-  /** For https endpoints: the CA to trust and the client identity (etcd-tls.ts reads them). */
+  /** For https endpoints: the CA to trust and the client identity (agent/datastore/etcd-credentials.ts reads them). */
   readonly tls?: EtcdTls;
   /** An etcd user (etcd with `auth enable`): etcd3 trades it for a token, and again when that expires. */
   readonly user?: EtcdUser;
-}
-
-export class EtcdOperationError extends Error {
-  override readonly name = 'EtcdOperationError';
-  constructor(
-    readonly operation: string,
-    readonly key: string,
-    options: { cause: unknown },
-  ) {
-    super(`etcd ${operation} of ${key} failed: ${messageOf(options.cause)}`, options);
-  }
-}
-
-export function parseEndpoints(spec: string | readonly string[]): string[] {
-  const endpoints = (typeof spec === 'string' ? spec.split(',') : [...spec]).map((e) => e.trim()).filter((e) => e !== '');
-  if (endpoints.length === 0) throw new Error('etcd endpoints: none given');
-  refuseCredentialsInEndpoints(endpoints);
-  for (const endpoint of endpoints) {
-    // unix:///path — a local etcd's socket (gRPC's own syntax), as `wren lab` reaches its etcd.
-    if (!/^(https?:\/\/[^/\s]+\/?|unix:\/\/\/[^\s]+)$/.test(endpoint)) throw new Error(`etcd endpoint "${redactUrls(endpoint)}" is not an http(s)://host:port or unix:///path URL`);
-  }
-  if (new Set(endpoints.map((e) => e.startsWith('https:'))).size > 1) throw new Error(`etcd endpoints mix http and https: ${redactUrls(endpoints.join(','))}`);
-  return endpoints;
 }
 
 /** Parses an etcd revision (int64 as a decimal string from etcd3); wren keeps them as numbers. */
@@ -140,7 +131,7 @@ export class EtcdClient {
       try {
         return await this.listRange(range, read, options.keysOnly ?? false);
       } catch (error) {
-        if (attempt >= LIST_ATTEMPTS || !messageOf(error).includes(COMPACTED)) throw new EtcdOperationError('list', prefix, { cause: error });
+        if (attempt >= LIST_ATTEMPTS || !etcdErrorText(error).includes(COMPACTED)) throw new EtcdOperationError('list', prefix, { cause: error });
       }
     }
   }
@@ -252,7 +243,7 @@ export class EtcdClient {
   }
 
   private failure(error: unknown): string {
-    return `etcd ${this.endpoints.join(',')}: ${messageOf(error)}`;
+    return `etcd ${this.endpoints.join(',')}: ${etcdErrorText(error)}`;
   }
 }
 
@@ -264,44 +255,4 @@ function swapResult(result: Written | { ok: false; current: KeyValue | undefined
 function toKeyValue(kv: IKeyValue): KeyValue {
   const key = kv.key.toString('utf8');
   return { key, value: kv.value.toString('utf8'), modRevision: parseRevision(kv.mod_revision, `mod revision of ${key}`) };
-}
-
-/** An error's message without URL user info (gRPC echoes its target, `dns:user:password@host`). */
-function messageOf(error: unknown): string {
-  return redactUrls(error instanceof Error ? error.message : String(error));
-}
-
-type FaultPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
-type PolicyContext = Parameters<Parameters<FaultPolicy['execute']>[0]>[0];
-// Nothing listens to these; etcd3 only calls execute().
-const noEvent = () => ({ dispose: () => undefined });
-
-/** Runs the call once: no breaker, no retry. */
-class PassThrough implements FaultPolicy {
-  declare readonly _altReturn: never;
-  readonly onSuccess: FaultPolicy['onSuccess'] = noEvent;
-  readonly onFailure: FaultPolicy['onFailure'] = noEvent;
-  async execute<T>(fn: (context: PolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
-    return fn({ signal: signal ?? new AbortController().signal });
-  }
-}
-
-/**
- * Tries the next endpoint (etcd3 walks one shuffled endpoint list across these attempts) only
- * when gRPC never got a connection for the call, so the request cannot have been applied.
- */
-class NextEndpointIfUnsent extends PassThrough {
-  constructor(private readonly attempts: number) {
-    super();
-  }
-  override async execute<T>(fn: (context: PolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await super.execute(fn, signal);
-      } catch (error) {
-        // grpc-js's wording when a call fails before any connection was made.
-        if (attempt >= this.attempts || !/No connection established|Name resolution failed/.test(messageOf(error))) throw error;
-      }
-    }
-  }
 }

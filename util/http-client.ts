@@ -1,9 +1,11 @@
 // GET against an agent's HTTP endpoint, on TCP or on a unix socket (which is how `wren lab`
 // reaches agents that live in other network namespaces).
 import { request } from 'node:http';
-import type { Listen } from './http.js';
 
-export function httpGet(listen: Listen, path: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+/** Where an HTTP server listens: a TCP host and port, or a unix socket's path. */
+export type HttpAddress = { readonly host: string; readonly port: number } | { readonly path: string };
+
+export function httpGet(listen: HttpAddress, path: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const target = 'path' in listen ? { socketPath: listen.path } : { host: listen.host, port: listen.port };
     const req = request({ ...target, path, method: 'GET', timeout: timeoutMs }, (res) => {

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { CST } from 'yaml';
-import { jsonCutShort, truncated } from '../cluster-wholeness.js';
+import { jsonCutShort, truncated } from './cluster-refusal.js';
 
 // Loaded on first use, synchronously (yaml is CommonJS on Node): JSON, which the big dumps are,
 // never needs it, and loading it would cost `wren apply` ~40 ms of start-up.
