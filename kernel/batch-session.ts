@@ -15,22 +15,17 @@
 // batch processes stays under about 8 MB between batches however long it runs, for one more
 // process start (about 9 ms) per that many lines.
 import { createInterface } from 'node:readline';
+import { BatchStderrReader, type BatchLineFailure } from './batch-failures.js';
 import { BATCH_END_LINE as SENTINEL } from './batches.js';
 import { spawn, type Spawned } from './exec.js';
 
 export const RECYCLE_AFTER_LINES = 2000;
 
-export interface LineFailure {
-  /** Index of the failed line within the batch. */
-  readonly index: number;
-  readonly error: string;
-}
-
 interface Pending {
   readonly firstLine: number;
   readonly sentinelLine: number;
-  readonly failures: LineFailure[];
-  readonly resolve: (failures: LineFailure[]) => void;
+  readonly failures: BatchLineFailure[];
+  readonly resolve: (failures: BatchLineFailure[]) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -38,7 +33,7 @@ interface Pending {
 interface BatchProcess {
   readonly child: Spawned;
   linesWritten: number;
-  messages: string[];
+  readonly stderr: BatchStderrReader;
   readonly queue: Pending[];
 }
 
@@ -52,8 +47,8 @@ export class BatchSession {
     return this.current?.child.pid;
   }
 
-  /** Runs the lines; resolves with the lines that failed once the process has done them all. */
-  run(lines: readonly string[]): Promise<LineFailure[]> {
+  /** Runs the lines; resolves with the lines that failed (numbered from 1 within `lines`) once the process has done them all. */
+  run(lines: readonly string[]): Promise<BatchLineFailure[]> {
     const proc = this.current ?? this.start();
     return new Promise((resolve, reject) => {
       const firstLine = proc.linesWritten + 1;
@@ -71,7 +66,7 @@ export class BatchSession {
 
   private start(): BatchProcess {
     const child = spawn(this.tool, [...this.nsArgs, '-force', '-batch', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe' });
-    const proc: BatchProcess = { child, linesWritten: 0, messages: [], queue: [] };
+    const proc: BatchProcess = { child, linesWritten: 0, stderr: new BatchStderrReader(), queue: [] };
     this.current = proc;
     if (child.process.stderr !== null) createInterface({ input: child.process.stderr }).on('line', (line) => this.onStderr(proc, line));
     const died = (why: string) => {
@@ -83,22 +78,16 @@ export class BatchSession {
   }
 
   private onStderr(proc: BatchProcess, line: string): void {
-    const match = /^Command failed -:(\d+)$/.exec(line.trim());
-    if (match === null) {
-      if (line.trim() !== '') proc.messages.push(line.trim());
-      return;
-    }
-    const number = Number(match[1]);
+    const failure = proc.stderr.push(line);
     const pending = proc.queue[0];
-    const message = proc.messages.join('; ');
-    proc.messages = [];
-    if (pending === undefined) return;
+    if (failure === undefined || pending === undefined) return;
+    const number = failure.lineNumber;
     if (number === pending.sentinelLine) {
       proc.queue.shift();
       pending.resolve(pending.failures);
       if (this.current === proc && proc.queue.length === 0 && proc.linesWritten >= this.recycleAfterLines) this.close();
     } else if (number >= pending.firstLine) {
-      pending.failures.push({ index: number - pending.firstLine, error: message || 'failed' });
+      pending.failures.push({ ...failure, lineNumber: number - pending.firstLine + 1 });
     }
   }
 }

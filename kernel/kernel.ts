@@ -4,11 +4,14 @@
 //
 // Batches run with `-force`: a failing line (a device that vanished, a route someone else added)
 // does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
-// the kernel's message; those are mapped back to the plan's operations so the caller can tell
-// exactly what did not happen and re-read the kernel.
+// the kernel's message (batch-failures.ts reads them); those are mapped back to the plan's
+// operations so the caller can tell exactly what did not happen and re-read the kernel.
+import type { BatchLineFailure } from './batch-failures.js';
+import { runBatchLines } from './batch-run.js';
 import type { BatchSession } from './batch-session.js';
-import { BATCH_END_LINE, DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
+import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
 import { CommandError, run, runBytes, runLarge, runLargeBytes } from './command.js';
+import { KernelError, kernelErrorCode, type KernelErrorCode } from './kernel-error.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
 import type { Op, Phase, Plan, Tool } from './plan.js';
 import { renderOp } from './plan.js';
@@ -19,7 +22,10 @@ export interface OpFailure {
   readonly phase: Phase['name'];
   readonly op: Op;
   readonly line: string;
+  /** iproute2's messages for the line, as printed. */
   readonly error: string;
+  /** What they mean (kernel-error.ts): 'ESRCH' for a route already gone, 'EEXIST', 'ENODEV'… */
+  readonly code: KernelErrorCode;
 }
 
 export interface ApplyResult {
@@ -149,9 +155,10 @@ export class IpKernel implements Kernel {
   async supportsIpip(): Promise<boolean> {
     if ((await run('ip', [...this.nsArgs, 'link', 'show', 'dev', 'tunl0'])).exitCode === 0) return true;
     const result = await run('ip', [...this.nsArgs, 'link', 'add', 'name', 'tunl0', 'type', 'ipip']);
-    if (result.exitCode === 0 || /File exists/.test(result.stderr)) return true;
-    if (/Unknown device type|not supported|Operation not supported/i.test(result.stderr)) return false;
-    throw new CommandError(['ip', ...this.nsArgs, 'link', 'add', 'name', 'tunl0', 'type', 'ipip'], result.exitCode, result.stderr);
+    const code = result.exitCode === 0 ? undefined : kernelErrorCode(result.stderr);
+    if (code === undefined || code === 'EEXIST') return true;
+    if (code === 'EOPNOTSUPP') return false;
+    throw new KernelError(['ip', ...this.nsArgs, 'link', 'add', 'name', 'tunl0', 'type', 'ipip'], result.exitCode, result.stderr);
   }
 
   async apply(plan: Plan): Promise<ApplyResult> {
@@ -172,9 +179,9 @@ export class IpKernel implements Kernel {
         for (const result of results) {
           if (result.status === 'rejected') throw result.reason;
           const { ops, lines, failed } = result.value;
-          for (const { lineNumber, error } of failed) {
+          for (const { lineNumber, error, code } of failed) {
             const op = ops[lineNumber - 1];
-            if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error });
+            if (op !== undefined) failures.push({ phase: phase.name, op, line: lines[lineNumber - 1] ?? '', error, code });
           }
           applied += ops.length - failed.length;
         }
@@ -192,21 +199,23 @@ export class IpKernel implements Kernel {
    * are few of them (one per remote VTEP that changed). Each refusal is then a line's own, and
    * the rest of the pass goes on.
    */
-  private async runLineByLine(tool: Tool, lines: readonly string[]): Promise<{ lineNumber: number; error: string }[]> {
-    const failed: { lineNumber: number; error: string }[] = [];
+  private async runLineByLine(tool: Tool, lines: readonly string[]): Promise<BatchLineFailure[]> {
+    const failed: BatchLineFailure[] = [];
     for (const [index, line] of lines.entries()) {
-      const result = await run(tool, [...this.nsArgs, '-force', '-batch', '-'], `${line}\n${BATCH_END_LINE}\n`);
-      const failures = parseBatchFailures(result.stderr);
-      const ended = failures.some((f) => f.lineNumber === 2);
-      const own = failures.find((f) => f.lineNumber === 1);
-      if (!ended) failed.push({ lineNumber: index + 1, error: result.stderr.trim().split('\n').join('; ') || `exit ${result.exitCode}` });
-      else if (own !== undefined) failed.push({ lineNumber: index + 1, error: own.error });
+      try {
+        const [own] = await runBatchLines(tool, this.netns, [line], { force: true });
+        if (own !== undefined) failed.push({ ...own, lineNumber: index + 1 });
+      } catch (error) {
+        // The process died on this line: the refusal is this line's alone.
+        if (!(error instanceof KernelError)) throw error;
+        failed.push({ lineNumber: index + 1, error: error.stderr.trim().split('\n').join('; ') || `exit ${error.exitCode}`, code: error.code });
+      }
     }
     return failed;
   }
 
   /** `slot`: which of a round's parallel batches this is; each slot has its own persistent process. */
-  private async runBatch(tool: Tool, lines: readonly string[], slot: number): Promise<{ lineNumber: number; error: string }[]> {
+  private async runBatch(tool: Tool, lines: readonly string[], slot: number): Promise<BatchLineFailure[]> {
     if (this.options.persistent) {
       // Loaded here: it runs on execa, whose import `wren apply` (never persistent) need not pay.
       const { BatchSession } = await import('./batch-session.js');
@@ -216,35 +225,11 @@ export class IpKernel implements Kernel {
         session = new BatchSession(tool, this.nsArgs);
         this.sessions.set(key, session);
       }
-      return (await session.run(lines)).map((f) => ({ lineNumber: f.index + 1, error: f.error }));
+      return session.run(lines);
     }
-    const result = await run(tool, [...this.nsArgs, '-force', '-batch', '-'], `${lines.join('\n')}\n${BATCH_END_LINE}\n`);
-    const failed = parseBatchFailures(result.stderr);
-    // No failure of the end line: the process died before it, and which lines ran is unknown.
-    if (!failed.some((f) => f.lineNumber === lines.length + 1)) {
-      throw new CommandError([tool, ...this.nsArgs, '-force', '-batch', '-'], result.exitCode, result.stderr);
-    }
-    return failed.filter((f) => f.lineNumber <= lines.length);
+    // A process that died before the end line throws: which lines ran is unknown.
+    return runBatchLines(tool, this.netns, lines, { force: true });
   }
-}
-
-/**
- * Splits a `-force -batch` stderr into failures: each "Command failed -:N" line closes the
- * messages printed since the previous one.
- */
-export function parseBatchFailures(stderr: string): { lineNumber: number; error: string }[] {
-  const out: { lineNumber: number; error: string }[] = [];
-  let pending: string[] = [];
-  for (const line of stderr.split('\n')) {
-    const match = /^Command failed -:(\d+)$/.exec(line.trim());
-    if (match) {
-      out.push({ lineNumber: Number(match[1]), error: pending.join('; ') || 'failed' });
-      pending = [];
-    } else if (line.trim() !== '') {
-      pending.push(line.trim());
-    }
-  }
-  return out;
 }
 
 function isNeighborOp(op: Op): boolean {

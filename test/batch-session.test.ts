@@ -28,11 +28,11 @@ describe('BatchSession', () => {
     expect(await session.run(routes(0, 60))).toEqual([]);
     const first = session.pid!;
     // 60 + 1 end line: under the share, the process stays.
-    expect(await session.run([...routes(60, 40), 'route replace 10.2.0.0/24 dev nosuchdev proto 199'])).toEqual([{ index: 40, error: expect.stringMatching(/Cannot find device "nosuchdev"/) }]);
+    expect(await session.run([...routes(60, 40), 'route replace 10.2.0.0/24 dev nosuchdev proto 199'])).toEqual([{ lineNumber: 41, error: expect.stringMatching(/Cannot find device "nosuchdev"/), code: 'ENODEV' }]);
     // 102 lines run: ended after that batch, the next batch starts a fresh process.
     expect(session.pid).toBeUndefined();
     await until(async () => !(await alive(first)), 5000, 'the old ip -batch exits');
-    expect(await session.run(['route replace 10.2.0.0/24 dev nosuchdev proto 199', ...routes(100, 5)])).toEqual([{ index: 0, error: expect.stringMatching(/Cannot find device "nosuchdev"/) }]);
+    expect(await session.run(['route replace 10.2.0.0/24 dev nosuchdev proto 199', ...routes(100, 5)])).toEqual([{ lineNumber: 1, error: expect.stringMatching(/Cannot find device "nosuchdev"/), code: 'ENODEV' }]);
     expect(session.pid).not.toBe(first);
     expect(session.pid).toBeDefined();
     const listed = (await runOk('ip', ['-n', ns.name, 'route', 'show', 'proto', '199'])).trim().split('\n');

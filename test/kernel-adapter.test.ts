@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseBatchFailures } from '../kernel/kernel.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from '../kernel/parse.js';
 import { renderOp, routeSpec, type Op } from '../kernel/plan.js';
 import type { Route } from '../kernel/state.js';
@@ -130,13 +129,6 @@ describe('reading iproute2 JSON', () => {
     ]);
     expect(parseFdb('[{"mac":"66:00:00:00:00:01","dst":"172.16.30.8","flags":["self"],"state":"permanent"},{"mac":"aa:00:00:00:00:01","flags":["self"],"state":""}]', dev)).toEqual([
       { dev, mac: '66:00:00:00:00:01', dst: '172.16.30.8' },
-    ]);
-  });
-
-  it('batch failures map to their lines', () => {
-    expect(parseBatchFailures('Cannot find device "nosuch"\nCommand failed -:2\nRTNETLINK answers: No such process\nCommand failed -:4\n')).toEqual([
-      { lineNumber: 2, error: 'Cannot find device "nosuch"' },
-      { lineNumber: 4, error: 'RTNETLINK answers: No such process' },
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoopReport } from '../agent/loop-report.js';
 import { refusalProblem, Refusals } from '../agent/refusals.js';
 import type { OpFailure } from '../kernel/kernel.js';
+import { kernelErrorCode } from '../kernel/kernel-error.js';
 import { renderOp, type Op } from '../kernel/plan.js';
 import { MAIN_TABLE, type Route } from '../kernel/state.js';
 import type { Mac } from '../kernel/values.js';
@@ -16,7 +17,7 @@ const snapshot = seedCluster({ vxlan: 'Always' });
 const vx = iface('vxlan.calico');
 const route: Route = { dst: cidr('10.244.151.0/26'), table: MAIN_TABLE, metric: 0, type: 'unicast', dev: vx, via: ip('10.244.151.0'), onlink: true, scope: 'global', proto: 199 };
 const desired = (source: string): DesiredRoute => ({ ...route, class: 'vxlan', source });
-const failure = (op: Op, error = 'RTNETLINK answers: Invalid argument'): OpFailure => ({ phase: 'routes', op, line: renderOp(op), error });
+const failure = (op: Op, error = 'RTNETLINK answers: Invalid argument'): OpFailure => ({ phase: 'routes', op, line: renderOp(op), error, code: kernelErrorCode(error) });
 
 describe('refused lines as problems of their objects', () => {
   it.each([

@@ -18,6 +18,7 @@
 import { layoutPhase, DEFAULT_LAYOUT, type LayoutOptions } from '../../kernel/batches.js';
 import { CommandError } from '../../kernel/command.js';
 import type { ApplyResult, Kernel, OpFailure } from '../../kernel/kernel.js';
+import { kernelErrorCode } from '../../kernel/kernel-error.js';
 import { renderOp, type Op, type Plan, type Tool } from '../../kernel/plan.js';
 import type { FdbEntry, KernelState, Link, Neighbor, Route } from '../../kernel/state.js';
 import { fdbKey, neighborKey, routeKey } from '../../kernel/state.js';
@@ -222,7 +223,7 @@ export class KernelDouble implements Kernel {
       }
       this.tally.refused += 1;
       if (outcome.dies === true) throw new BatchDied(`${tool} -batch ended (exit 2) before finishing a batch`);
-      failed.push({ phase, op, line, error: outcome.error });
+      failed.push({ phase, op, line, error: outcome.error, code: kernelErrorCode(outcome.error) });
     }
     return failed;
   }
