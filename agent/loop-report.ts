@@ -5,9 +5,9 @@ import type { Plan } from '../kernel/plan.js';
 import type { IfaceName } from '../kernel/values.js';
 import type { ObjectProblem } from '../routing/cluster.js';
 import type { RouteClass } from '../routing/route-classes.js';
-import type { HeldRoute, RouteConflict } from '../routing/route-diff.js';
+import type { HeldRoute, RouteConflict } from '../kernel/route-table/route-policy.js';
+import type { DesiredRoute } from '../routing/route-classes.js';
 import type { Mtus } from '../tunnels/mtu.js';
-import type { PassReport } from './reconciler.js';
 
 export interface LoopReport {
   /**
@@ -27,30 +27,9 @@ export interface LoopReport {
   readonly keys: number;
   /** The state after the pass: the whole node's, whatever the mode. */
   readonly desiredByClass: Record<RouteClass, number>;
-  readonly held: readonly HeldRoute[];
-  readonly conflicts: readonly RouteConflict[];
+  readonly held: readonly HeldRoute<DesiredRoute>[];
+  readonly conflicts: readonly RouteConflict<DesiredRoute>[];
   readonly problems: readonly ObjectProblem[];
   readonly mtus: Mtus;
   readonly hostIface: IfaceName;
-}
-
-/** A full pass's report in the loop's shape. */
-export function fullReport(report: PassReport, durationMs: number, mode: LoopReport['mode']): LoopReport {
-  const routes = report.planned.routes;
-  return {
-    mode,
-    durationMs,
-    plan: report.planned.plan,
-    applied: report.applied,
-    failures: report.failures,
-    replaced: routes.replace.length,
-    removed: routes.remove.length,
-    keys: report.desired.routes.length,
-    desiredByClass: report.desiredByClass,
-    held: routes.held,
-    conflicts: routes.conflicts,
-    problems: report.problems,
-    mtus: report.desired.mtus,
-    hostIface: report.desired.hostIface,
-  };
 }

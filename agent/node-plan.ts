@@ -1,10 +1,10 @@
 // One node's whole dataplane, desired and planned: routes (routing/), tunnel devices, neighbours,
 // FDB and MTUs (tunnels/). Pure: the kernel state comes in as data, a plan goes out.
-//
-// Plan order (kernel/plan.ts): devices first, so routes through a new vxlan.calico are accepted;
-// FDB and neighbours before the routes that need them; stale routes before devices go away.
-import type { Op, Plan } from '../kernel/plan.js';
-import type { KernelState, Link, Route } from '../kernel/state.js';
+// The plan comes from the dataplane's managers (dataplane/dataplane.ts), the same ones the
+// running agent keeps between passes.
+import type { Plan } from '../kernel/plan.js';
+import { MAIN_TABLE, type KernelState, type Link, type Route } from '../kernel/state.js';
+import type { HeldRoute, RouteConflict } from '../kernel/route-table/route-policy.js';
 import type { Cidr, IfaceName } from '../kernel/values.js';
 import { Admission } from '../routing/admission.js';
 import { ClusterRefusedError } from './cluster-wholeness.js';
@@ -14,12 +14,10 @@ import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { desiredRoutes, type RoutingOptions } from '../routing/desired-routes.js';
 import type { RouteEngine } from '../routing/route-engine.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
-import { diffRoutes, type RouteDiff } from '../routing/route-diff.js';
-import { planIpip, planVxlan } from '../tunnels/device-plan.js';
 import { detectHostMtu, interfaceCarrying } from '../tunnels/host-facts.js';
 import { desiredIpip, ipipEnabled, type DesiredIpip } from '../tunnels/ipip.js';
 import { computeMtus, type Encapsulation, type Mtus } from '../tunnels/mtu.js';
-import { addEntryOps, diffEntries, emptyEntryOps } from '../tunnels/neighbor-diff.js';
+import { Dataplane, type PlannedDataplane } from './dataplane/dataplane.js';
 import { desiredVxlan, vxlanEnabled, type DesiredVxlan, type VxlanSettings } from '../tunnels/vxlan.js';
 
 export interface DataplaneConfig extends RoutingOptions {
@@ -109,67 +107,40 @@ export interface PlanOptions {
   readonly allowDeletes: boolean;
   readonly graceIfaces?: ReadonlySet<IfaceName>;
   readonly isWorkloadIface?: WorkloadIfaceTest;
+  /** The table the routes are in (only a running agent's view of it cares). */
+  readonly table?: number;
+}
+
+/** What a plan does to the routes, in the shape `wren apply`, `/status` and the reports show. */
+export interface RoutePlanSummary {
+  readonly replace: readonly DesiredRoute[];
+  readonly remove: readonly Route[];
+  readonly held: readonly HeldRoute<DesiredRoute>[];
+  readonly conflicts: readonly RouteConflict<DesiredRoute>[];
+  readonly unchanged: number;
 }
 
 export interface NodePlan {
   readonly plan: Plan;
-  readonly routes: RouteDiff;
+  readonly routes: RoutePlanSummary;
 }
 
+/** One node's plan against a kernel state read once: the agent's dataplane managers, used once. */
 export function planNode(desired: DesiredNode, actual: KernelState, options: PlanOptions): NodePlan {
-  const links = new Map(actual.links.map((l) => [l.name, l]));
-  const setup: Op[] = [];
-  const teardown: Op[] = [];
-  const entries = emptyEntryOps();
-  const ready = new Map<IfaceName, { up: boolean }>(actual.links.map((l) => [l.name, { up: l.up }]));
+  const dataplane = new Dataplane({ table: options.table ?? MAIN_TABLE, proto: options.proto, isWorkloadIface: options.isWorkloadIface });
+  dataplane.setDesired(desired);
+  dataplane.reset(actual);
+  return summarise(dataplane.plan(options), dataplane);
+}
 
-  for (const v of desired.vxlan) {
-    if (v.hold) continue;
-    const have = links.get(v.device);
-    const ops = planVxlan(v.spec, v.device, have);
-    for (const op of ops.setup) setup.push(op);
-    for (const op of ops.teardown) teardown.push(op);
-    for (const name of ops.ready) ready.set(name, { up: true });
-    if (v.spec === undefined) continue;
-    // A device being (re)created starts empty: everything on it must be written again.
-    const fresh = ops.setup.some((op) => op.op === 'vxlan-add');
-    const onDevice = fresh
-      ? { neighbors: [], fdb: [] }
-      : { neighbors: actual.neighbors.filter((n) => n.dev === v.device), fdb: actual.fdb.filter((f) => f.dev === v.device) };
-    addEntryOps(entries, diffEntries(v, onDevice, options.allowDeletes));
+/** A dataplane's plan with what it does to the routes spelled out. */
+export function summarise(planned: PlannedDataplane, dataplane: Dataplane): NodePlan {
+  const replace: DesiredRoute[] = [];
+  const remove: Route[] = [];
+  for (const op of planned.routes.ops) {
+    if (op.op === 'route-replace') replace.push(op.route as DesiredRoute);
+    else if (op.op === 'route-delete') remove.push(op.route);
   }
-  const ipip = planIpip(desired.ipip, links.get(desired.ipip.name));
-  for (const op of ipip.setup) setup.push(op);
-  for (const name of ipip.ready) ready.set(name, { up: true });
-
-  // Only workload interfaces get the pod MTU (admission already refused any other; this is the
-  // last line before the kernel, and the host interface is never one).
-  const isWorkloadIface = options.isWorkloadIface ?? isDefaultWorkloadIface;
-  for (const name of desired.workloadIfaces) {
-    const have = links.get(name);
-    if (!isWorkloadIface(name) || name === desired.hostIface) continue;
-    if (have !== undefined && have.mtu !== desired.mtus.pod) setup.push({ op: 'link-mtu', name, mtu: desired.mtus.pod });
-  }
-
-  // Deleting a device takes its routes with it: against a device being re-created, the kernel's
-  // current routes are already gone and must be written again.
-  const recreated = new Set(setup.flatMap((op) => (op.op === 'link-delete' ? [op.name] : [])));
-  const surviving = recreated.size === 0 ? actual.routes : actual.routes.filter((r) => r.dev === undefined || !recreated.has(r.dev));
-  const routes = diffRoutes(desired.routes, surviving, { ...options, links: ready });
-  const routeOps: Op[] = [
-    ...routes.replace.map((route): Op => ({ op: 'route-replace', route })),
-    ...routes.remove.map((route): Op => ({ op: 'route-delete', route })),
-  ];
-  return {
-    // Neighbours in phases of their own (kernel/kernel.ts): a refused one cannot cost the routes.
-    plan: [
-      { name: 'setup', tool: 'ip', ops: setup },
-      { name: 'fdb', tool: 'bridge', ops: entries.fdb },
-      { name: 'neighbors', tool: 'ip', ops: entries.neighReplace },
-      { name: 'routes', tool: 'ip', ops: routeOps },
-      { name: 'stale-neighbors', tool: 'ip', ops: entries.neighDelete },
-      { name: 'teardown', tool: 'ip', ops: teardown },
-    ],
-    routes,
-  };
+  const routes = { replace, remove, held: dataplane.routes.heldRoutes(), conflicts: dataplane.routes.conflictingRoutes(), unchanged: planned.routes.unchanged };
+  return { plan: planned.plan, routes };
 }

@@ -56,16 +56,30 @@ export async function reconcileOnce(
   actual?: KernelState,
 ): Promise<PassReport> {
   const started = performance.now();
-  let state = actual ?? (await readKernel(kernel, config.table));
+  const read = actual ?? (await readKernel(kernel, config.table));
+  const { desired, actual: state } = await computeDesired(kernel, snapshot, config, read, options.ipipSupported);
+  return reconcileDesired(kernel, desired, state, config, options, started);
+}
+
+/**
+ * The node wanted from a snapshot and the kernel as read, with the IPIP question answered: the
+ * state comes back re-read where asking made tunl0.
+ */
+export async function computeDesired(
+  kernel: Kernel,
+  snapshot: ClusterSnapshot,
+  config: DataplaneConfig,
+  read: KernelState,
+  ipipProbe: PassOptions['ipipSupported'],
+): Promise<{ desired: DesiredNode; actual: KernelState }> {
+  let state = read;
   // The node's way out must be known to keep pools off it: the main table's default routes.
   const gatewayRoutes = config.table === MAIN_TABLE ? state.routes : await kernel.readRoutes(MAIN_TABLE);
   const computed = desiredNode(snapshot, state.links, config, gatewayRoutes);
-  const probe = options.ipipSupported;
-  const ipipSupported = typeof probe === 'function' ? (computed.ipip.spec === undefined ? undefined : await probe()) : probe;
+  const ipipSupported = typeof ipipProbe === 'function' ? (computed.ipip.spec === undefined ? undefined : await ipipProbe()) : ipipProbe;
   // Asking may have made tunl0: plan against the links as they are now.
-  if (typeof probe === 'function' && ipipSupported === true && !state.links.some((l) => l.name === IPIP_DEVICE)) state = { ...state, links: await kernel.readLinks() };
-  const desired = ipipSupported === false ? withoutIpipDevice(computed) : computed;
-  return reconcileDesired(kernel, desired, state, config, options, started);
+  if (typeof ipipProbe === 'function' && ipipSupported === true && !state.links.some((l) => l.name === IPIP_DEVICE)) state = { ...state, links: await kernel.readLinks() };
+  return { desired: ipipSupported === false ? withoutIpipDevice(computed) : computed, actual: state };
 }
 
 /** The second half of a pass: a desired node against a kernel state already read. */
@@ -77,7 +91,7 @@ export async function reconcileDesired(
   options: PassOptions,
   started = performance.now(),
 ): Promise<PassReport> {
-  const planned = planNode(desired, state, { proto: config.proto, allowDeletes: options.allowDeletes, graceIfaces: options.graceIfaces, isWorkloadIface: config.isWorkloadIface });
+  const planned = planNode(desired, state, { proto: config.proto, table: config.table, allowDeletes: options.allowDeletes, graceIfaces: options.graceIfaces, isWorkloadIface: config.isWorkloadIface });
   const applied = options.dryRun || countOps(planned.plan) === 0 ? undefined : await kernel.apply(planned.plan);
   const desiredByClass = Object.fromEntries(ROUTE_CLASSES.map((c) => [c, 0])) as Record<RouteClass, number>;
   for (const r of desired.routes) desiredByClass[r.class] += 1;

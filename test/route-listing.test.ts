@@ -2,9 +2,9 @@
 // monitor's echoes, or an earlier check) are not parsed, and a listing that is exactly what the
 // view holds is recognised by its digest alone.
 import { describe, expect, it } from 'vitest';
-import { KernelView } from '../agent/kernel-view.js';
-import { bytesDigest, lineDigest, addDigest, EMPTY_DIGEST } from '../agent/line-digest.js';
-import { RouteListing } from '../agent/route-listing.js';
+import { RouteView } from '../kernel/route-table/route-view.js';
+import { bytesDigest, lineDigest, addDigest, EMPTY_DIGEST } from '../kernel/route-table/line-digest.js';
+import { RouteListing } from '../kernel/route-table/route-listing.js';
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import { MAIN_TABLE, type Route } from '../kernel/state.js';
 
@@ -20,14 +20,14 @@ const listed = (lines: readonly string[]) => Buffer.from(`${lines.join('\n')}\n`
 const none = new Set<string>();
 
 /** A view read from the kernel (no lines known yet). */
-function viewOf(lines: readonly string[]): KernelView {
-  const view = new KernelView({ routes: lines.map(route), links: [] }, MAIN_TABLE);
+function viewOf(lines: readonly string[]): RouteView {
+  const view = new RouteView(lines.map(route), MAIN_TABLE);
   view.takeChanged();
   return view;
 }
 
 /** A view that saw the monitor echo every line. */
-function echoedView(lines: readonly string[]): KernelView {
+function echoedView(lines: readonly string[]): RouteView {
   const view = viewOf([]);
   for (const line of lines) view.observe(parseRouteEvent(`[ROUTE]${line}`)!);
   view.takeChanged();
@@ -124,7 +124,7 @@ describe('route listing check', () => {
   });
 
   it('reads a listing of another table as that table', () => {
-    const view = new KernelView({ routes: LINES.map((l) => ({ ...route(l), table: 100 })), links: [] }, 100);
+    const view = new RouteView(LINES.map((l) => ({ ...route(l), table: 100 })), 100);
     view.takeChanged();
     const listing = new RouteListing();
     expect(listing.check(listed(LINES), view)).toEqual({ drifted: none, parsed: LINES.length, scanned: true });

@@ -1,5 +1,5 @@
-// What the agent believes the kernel holds between full reads: wren's table by route key, and
-// the links. It starts from a full read, follows every batch the agent applies, and follows
+// What the agent believes the kernel holds in one route table between full reads, by route key.
+// It starts from a full read, follows every batch the agent applies, and follows
 // `ip monitor`'s route events, so a change or a repair needs no read of 100,000 routes.
 //
 // Events are folded in as they come, the agent's own echoes included: the kernel reports in the
@@ -12,17 +12,17 @@
 // there (from the monitor's echo, or from a listing): the periodic check recognises such a line
 // without parsing it (route-listing.ts). Any write to a key forgets its line until the kernel
 // prints it again.
-import type { OpFailure } from '../kernel/kernel.js';
-import type { RouteEvent } from '../kernel/monitor-route.js';
-import type { Op } from '../kernel/plan.js';
-import type { KernelState, Link, Route } from '../kernel/state.js';
-import { MAIN_TABLE, routeKey, sameRoute } from '../kernel/state.js';
-import type { IfaceName } from '../kernel/values.js';
+import type { OpFailure } from '../kernel.js';
+import type { RouteEvent } from '../monitor-route.js';
+import type { Op } from '../plan.js';
+import type { Route } from '../state.js';
+import { MAIN_TABLE, routeKey, sameRoute } from '../state.js';
+import type { IfaceName } from '../values.js';
+import { isGone } from './gone.js';
 import { addDigest, bytesDigest, EMPTY_DIGEST, lineDigest, subtractDigest, type LinesDigest } from './line-digest.js';
 
-export class KernelView {
+export class RouteView {
   readonly routes = new Map<string, Route>();
-  private linksByName = new Map<IfaceName, Link>();
   /** Keys whose entry changed since the last takeChanged(): those that raced a listing being read. */
   private changed = new Set<string>();
   /** Keys the monitor reported while a batch was in flight: the kernel's word on them is newer. */
@@ -35,26 +35,8 @@ export class KernelView {
   /** The digest of the lines in lineOfKey (line-digest.ts). */
   private known: LinesDigest = EMPTY_DIGEST;
 
-  constructor(state: Pick<KernelState, 'routes' | 'links'>, readonly table: number) {
-    for (const route of state.routes) this.routes.set(routeKey(route), route);
-    this.setLinks(state.links);
-  }
-
-  get links(): readonly Link[] {
-    return [...this.linksByName.values()];
-  }
-
-  link(name: IfaceName): Link | undefined {
-    return this.linksByName.get(name);
-  }
-
-  setLinks(links: readonly Link[]): void {
-    this.linksByName = new Map(links.map((l) => [l.name, l]));
-  }
-
-  private setMtu(name: IfaceName, mtu: number): void {
-    const link = this.linksByName.get(name);
-    if (link !== undefined) this.linksByName.set(name, { ...link, mtu });
+  constructor(routes: readonly Route[], readonly table: number) {
+    for (const route of routes) this.routes.set(routeKey(route), route);
   }
 
   /** Call with a batch's operations before applying it, and `applied` after it. */
@@ -77,13 +59,12 @@ export class KernelView {
     this.inFlight.clear();
     const failed = new Map(failures.map((f) => [f.op, f]));
     for (const op of ops) {
-      if (op.op === 'link-mtu' && !failed.has(op)) this.setMtu(op.name, op.mtu);
       if (op.op !== 'route-replace' && op.op !== 'route-delete') continue;
       const key = routeKey(op.route);
       if (reported.has(key)) continue;
       const failure = failed.get(op);
       if (op.op === 'route-replace' && failure === undefined) this.set(key, op.route);
-      else if (op.op === 'route-delete' && (failure === undefined || gone(failure))) this.set(key, undefined);
+      else if (op.op === 'route-delete' && (failure === undefined || isGone(failure))) this.set(key, undefined);
     }
   }
 
@@ -185,9 +166,4 @@ export class KernelView {
     }
     return keys;
   }
-}
-
-/** A delete of a route that is not there has the effect it wanted. */
-function gone(failure: OpFailure): boolean {
-  return /No such process/i.test(failure.error);
 }

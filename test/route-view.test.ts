@@ -2,7 +2,7 @@
 // own writes (nothing to look at) and which tell of a change someone else made (a key the loop
 // must decide again). An echo often arrives before the batch that caused it is acknowledged.
 import { describe, expect, it } from 'vitest';
-import { KernelView } from '../agent/kernel-view.js';
+import { RouteView } from '../kernel/route-table/route-view.js';
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import type { Op } from '../kernel/plan.js';
 import { MAIN_TABLE, routeKey, type Route } from '../kernel/state.js';
@@ -43,7 +43,7 @@ const CASES: readonly Case[] = [
 
 describe('kernel view: echoes and news', () => {
   it.each(CASES)('$name', ({ held, batch, line, news, after }) => {
-    const view = new KernelView({ routes: held.map(route), links: [] }, MAIN_TABLE);
+    const view = new RouteView(held.map(route), MAIN_TABLE);
     if (batch !== undefined) view.applying(batch);
     const seen = event(line);
     const key = routeKey(seen.route);
@@ -53,7 +53,7 @@ describe('kernel view: echoes and news', () => {
   });
 
   it('keeps the line an early echo printed, so the next check recognises that route without parsing it', () => {
-    const view = new KernelView({ routes: [], links: [] }, MAIN_TABLE);
+    const view = new RouteView([], MAIN_TABLE);
     const batch = [replace(OURS)];
     view.applying(batch);
     view.observe(event(OURS));
@@ -63,7 +63,7 @@ describe('kernel view: echoes and news', () => {
   });
 
   it('after the batch, a later identical line is nothing new, and a change by hand is news', () => {
-    const view = new KernelView({ routes: [], links: [] }, MAIN_TABLE);
+    const view = new RouteView([], MAIN_TABLE);
     const batch = [replace(OURS)];
     view.applying(batch);
     view.applied(batch, []);

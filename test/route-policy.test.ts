@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { MAIN_TABLE, type Route } from '../kernel/state.js';
 import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
-import { diffRoutes, type RouteDiffOptions } from '../routing/route-diff.js';
+import { diffRoutes, type RouteDiffOptions } from '../kernel/route-table/route-policy.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
+import { isDefaultWorkloadIface } from '../routing/workload-iface.js';
 
 const WREN = 199;
 const base = { table: MAIN_TABLE, metric: 0, onlink: false, proto: WREN } as const;
@@ -18,7 +19,7 @@ const links = new Map<IfaceName, { up: boolean }>([
   ['cali0000000000b' as IfaceName, { up: true }],
   ['cali0000000000d' as IfaceName, { up: false }],
 ]);
-const options: RouteDiffOptions = { proto: WREN, links, allowDeletes: true };
+const options: RouteDiffOptions = { proto: WREN, links, allowDeletes: true, isWorkloadIface: isDefaultWorkloadIface };
 
 /** Each case: one key, and the diff's answer written as counts and the lines it would touch. */
 const cases: Array<{ name: string; desired?: DesiredRoute; current?: Route; options?: Partial<RouteDiffOptions>; expect: string }> = [

@@ -1,15 +1,18 @@
-// Desired routes against the kernel's table → what to write. Pure.
+// The route table's policy: what one kernel key needs, from the route wren wants there and the
+// route the kernel has. Pure, and generic over the desired route's extra fields (routing/ adds
+// the class and source object; the kernel layer does not need them).
 //
 // Ownership is the route's protocol number: a route carrying wren's number is wren's, and only
 // wren's routes are ever replaced or deleted. A foreign route on a key wren wants is a conflict,
 // reported and left alone — with one exception: the route Calico's CNI plugin adds for a pod
 // (`<ip> dev cali… scope link`, no protocol) forwards exactly as wren's would, so wren adopts it
 // by replacing it in place, as Felix does; nothing changes for the pod's packets.
-import type { Route } from '../kernel/state.js';
-import { routeKey, sameRoute } from '../kernel/state.js';
-import type { IfaceName } from '../kernel/values.js';
-import { isDefaultWorkloadIface, type WorkloadIfaceTest } from './workload-iface.js';
-import type { DesiredRoute } from './route-classes.js';
+import type { Route } from '../state.js';
+import { routeKey, sameRoute } from '../state.js';
+import type { IfaceName } from '../values.js';
+
+/** Whether an interface is a workload's (Calico's `cali…`, or `--interface-prefix`). */
+export type WorkloadIfaceTest = (name: string) => boolean;
 
 export interface RouteDiffOptions {
   readonly proto: number;
@@ -19,35 +22,35 @@ export interface RouteDiffOptions {
   readonly allowDeletes: boolean;
   /** Workload devices inside their grace period: wren's routes on them are not deleted yet. */
   readonly graceIfaces?: ReadonlySet<IfaceName>;
-  /** Which interfaces are workloads' (the CNI plugin's route on one is adopted); Calico's `cali` when absent. */
-  readonly isWorkloadIface?: WorkloadIfaceTest;
+  /** Which interfaces are workloads' (the CNI plugin's route on one is adopted). */
+  readonly isWorkloadIface: WorkloadIfaceTest;
 }
 
-export interface RouteConflict {
-  readonly desired: DesiredRoute;
+export interface RouteConflict<D extends Route = Route> {
+  readonly desired: D;
   readonly foreign: Route;
 }
 
-export interface HeldRoute {
-  readonly route: DesiredRoute;
+export interface HeldRoute<D extends Route = Route> {
+  readonly route: D;
   readonly reason: string;
 }
 
-export interface RouteDiff {
-  readonly replace: DesiredRoute[];
+export interface RouteDiff<D extends Route = Route> {
+  readonly replace: D[];
   readonly remove: Route[];
-  readonly conflicts: RouteConflict[];
+  readonly conflicts: RouteConflict<D>[];
   /** Routes whose device is missing or down: applied when it appears. */
-  readonly held: HeldRoute[];
+  readonly held: HeldRoute<D>[];
   /** Counted as the diff is built. */
   unchanged: number;
 }
 
-export function diffRoutes(desired: readonly DesiredRoute[], actual: readonly Route[], options: RouteDiffOptions): RouteDiff {
+export function diffRoutes<D extends Route>(desired: readonly D[], actual: readonly Route[], options: RouteDiffOptions): RouteDiff<D> {
   // Whatever is left in `unclaimed` once every desired route has taken its key is not wanted.
   const unclaimed = new Map<string, Route>();
   for (const route of actual) unclaimed.set(routeKey(route), route);
-  const diff = emptyDiff();
+  const diff = emptyDiff<D>();
   for (const route of desired) {
     const key = routeKey(route);
     const current = unclaimed.get(key);
@@ -59,20 +62,20 @@ export function diffRoutes(desired: readonly DesiredRoute[], actual: readonly Ro
 }
 
 /** What one kernel key needs, from the route wren wants there and the route the kernel has. */
-export type RouteDecision =
+export type RouteDecision<D extends Route = Route> =
   | { readonly kind: 'unchanged' | 'none' }
-  | { readonly kind: 'replace'; readonly route: DesiredRoute }
+  | { readonly kind: 'replace'; readonly route: D }
   | { readonly kind: 'remove'; readonly route: Route }
-  | { readonly kind: 'held'; readonly held: HeldRoute; readonly stale?: Route }
-  | { readonly kind: 'conflict'; readonly conflict: RouteConflict };
+  | { readonly kind: 'held'; readonly held: HeldRoute<D>; readonly stale?: Route }
+  | { readonly kind: 'conflict'; readonly conflict: RouteConflict<D> };
 
 // The common answers carry no data: one shared object each, not one allocation per route.
-const UNCHANGED: RouteDecision = { kind: 'unchanged' };
-const NONE: RouteDecision = { kind: 'none' };
+const UNCHANGED = { kind: 'unchanged' } as const;
+const NONE = { kind: 'none' } as const;
 
-export function decideRoute(desired: DesiredRoute | undefined, current: Route | undefined, options: RouteDiffOptions): RouteDecision {
+export function decideRoute<D extends Route>(desired: D | undefined, current: Route | undefined, options: RouteDiffOptions): RouteDecision<D> {
   if (desired === undefined) return removable(current, options) ? { kind: 'remove', route: current } : NONE;
-  if (current !== undefined && current.proto !== options.proto && !adoptable(desired, current, options.isWorkloadIface ?? isDefaultWorkloadIface)) {
+  if (current !== undefined && current.proto !== options.proto && !adoptable(desired, current, options.isWorkloadIface)) {
     return { kind: 'conflict', conflict: { desired, foreign: current } };
   }
   if (current !== undefined && sameRoute(desired, current)) return UNCHANGED;
@@ -86,11 +89,11 @@ export function decideRoute(desired: DesiredRoute | undefined, current: Route | 
   return { kind: 'replace', route: desired };
 }
 
-export function emptyDiff(): RouteDiff {
+export function emptyDiff<D extends Route>(): RouteDiff<D> {
   return { replace: [], remove: [], conflicts: [], held: [], unchanged: 0 };
 }
 
-export function addDecision(diff: RouteDiff, decision: RouteDecision): void {
+export function addDecision<D extends Route>(diff: RouteDiff<D>, decision: RouteDecision<D>): void {
   switch (decision.kind) {
     case 'unchanged':
       diff.unchanged += 1;
@@ -119,9 +122,14 @@ function removable(current: Route | undefined, options: RouteDiffOptions): curre
   return current.dev === undefined || !(options.graceIfaces?.has(current.dev) ?? false);
 }
 
-function adoptable(desired: DesiredRoute, foreign: Route, isWorkloadIface: WorkloadIfaceTest): boolean {
+/**
+ * The CNI plugin's route for a pod: a direct route on the workload interface wren routes the pod
+ * through (only a local workload's route is direct on such an interface).
+ */
+function adoptable(desired: Route, foreign: Route, isWorkloadIface: WorkloadIfaceTest): boolean {
   return (
-    desired.class === 'workload' &&
+    desired.type === 'unicast' &&
+    desired.via === undefined &&
     foreign.type === 'unicast' &&
     foreign.dev === desired.dev &&
     foreign.via === undefined &&

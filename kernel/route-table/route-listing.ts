@@ -9,9 +9,9 @@
 // listing — 6.6 MB of text at 100,000 routes, every resync, would be most of an idle agent's
 // garbage. Otherwise each line is looked up among the known ones; only unknown lines are parsed
 // and compared, and keys the view holds that no line showed have gone.
-import { parseRouteEvent } from '../kernel/monitor-route.js';
-import { MAIN_TABLE, routeKey, sameRoute, type Route } from '../kernel/state.js';
-import type { KernelView } from './kernel-view.js';
+import { parseRouteEvent } from '../monitor-route.js';
+import { MAIN_TABLE, routeKey, sameRoute, type Route } from '../state.js';
+import type { RouteView } from './route-view.js';
 import { addDigest, bytesDigest, DigestSum, EMPTY_DIGEST, lineDigest, sameDigest, type LinesDigest } from './line-digest.js';
 
 export interface ListingCheck {
@@ -33,7 +33,7 @@ export class RouteListing {
    * read (multipath, the default route) are not wren's and are left out of the view. The view's
    * changed keys must have been taken just before the listing was read.
    */
-  check(listing: Buffer, view: KernelView): ListingCheck {
+  check(listing: Buffer, view: RouteView): ListingCheck {
     // Keys the view changed while the listing was being read: the monitor's word on them is newer
     // than the listing's, so they are left to the next check.
     const racing = view.takeChanged();
@@ -57,7 +57,7 @@ export class RouteListing {
    * into the old generation was what made the first check after a start cost a full garbage
    * collection. Undefined, with nothing changed, when the known lines do not add up.
    */
-  private scanKnownFirst(listing: Buffer, view: KernelView, racing: ReadonlySet<string>): ListingCheck | undefined {
+  private scanKnownFirst(listing: Buffer, view: RouteView, racing: ReadonlySet<string>): ListingCheck | undefined {
     const matched = new DigestSum();
     const unknown: string[] = [];
     let start = 0;
@@ -88,7 +88,7 @@ export class RouteListing {
   }
 
   /** Every line against the view, keys tracked in a set: when known lines went missing or repeat. */
-  private scanAll(listing: Buffer, view: KernelView, racing: ReadonlySet<string>): ListingCheck {
+  private scanAll(listing: Buffer, view: RouteView, racing: ReadonlySet<string>): ListingCheck {
     const drifted = new Set<string>();
     const seen = new Set<string>();
     let parsed = 0;
@@ -116,7 +116,7 @@ export class RouteListing {
    * default route; or a second route on a key `taken` says is held by another line already —
    * the kernel can hold several where wren writes one, like IPv6 fe80::/64 on every veth).
    */
-  private look(line: string, view: KernelView, racing: ReadonlySet<string>, drifted: Set<string>, taken: (key: string) => boolean): string | undefined {
+  private look(line: string, view: RouteView, racing: ReadonlySet<string>, drifted: Set<string>, taken: (key: string) => boolean): string | undefined {
     const event = parseRouteEvent(line);
     if (event === undefined) return undefined;
     // A listing of one table does not print the table.
@@ -134,7 +134,7 @@ export class RouteListing {
 }
 
 /** Keys of the view the listing did not show (`listed` says which it did): gone from the kernel. */
-function dropUnlisted(view: KernelView, drifted: Set<string>, listed: (key: string) => boolean): void {
+function dropUnlisted(view: RouteView, drifted: Set<string>, listed: (key: string) => boolean): void {
   // Walked, not copied: a copy of 100,000 keys would land in the old generation. Deleting the
   // entry being visited is safe while iterating a Map.
   for (const key of view.routes.keys()) {
