@@ -6,6 +6,7 @@
 // the input is whole again.
 //
 // Pure: bytes, a parsed file or a cluster's outline in, the reason out.
+import type { Logger } from 'pino';
 import type { ClusterSnapshot } from '../routing/cluster.js';
 import type { ClusterSource } from './cluster-source.js';
 import { ClusterRefusedError, type ClusterRefusal } from '../calico/objects/cluster-refusal.js';
@@ -71,4 +72,10 @@ export function clusterRefusal(outline: ClusterOutline, nodeName: string): Clust
   if (outline.pools === 0) return { code: 'no-ippool', message: 'the cluster has no IPPool' };
   if (!outline.hasNode(nodeName)) return { code: 'no-node', message: `node ${JSON.stringify(nodeName)} is not in the cluster` };
   return undefined;
+}
+
+/** Logs a change of refusal: refused now (error), or whole again (info). */
+export function logRefusal(log: Logger, now: ClusterRefusal | undefined, was: ClusterRefusal | undefined): void {
+  if (now === undefined) log.info({ was: was?.message }, 'cluster whole again; passes resume');
+  else log.error({ reason: now.code, detail: now.message }, 'cluster refused; nothing withdrawn until it is whole');
 }

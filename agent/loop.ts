@@ -15,7 +15,7 @@ import type { RouteEvent } from '../kernel/monitor-route.js';
 import { isDefaultWorkloadIface } from '../routing/workload-iface.js';
 import { Backoff } from '../util/backoff.js';
 import type { ClusterSource } from './cluster-source.js';
-import { sourceRefusal, type ClusterRefusal } from './cluster-wholeness.js';
+import { logRefusal, sourceRefusal, type ClusterRefusal } from './cluster-wholeness.js';
 import { GracePeriod } from './grace-period.js';
 import type { LoopReport } from './loop-report.js';
 import { DEFAULT_LOOP_OPTIONS, type LoopOptions, type LoopStatus, type PassObserver, type PassTrigger } from './loop-types.js';
@@ -23,9 +23,6 @@ import { MtuFileKeeper } from './mtu-file-keeper.js';
 import { NodePass, type PassMode, type ResyncRead } from './node-pass.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { Refusals } from './refusals.js';
-
-export type { NeighborEvent } from '../kernel/monitor-events.js';
-export { DEFAULT_LOOP_OPTIONS, type LoopOptions, type LoopStatus, type PassObserver, type PassTrigger } from './loop-types.js';
 
 /** Reasons the dataplane can follow key by key; any other asks for a full pass. */
 const FOLLOWED: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link', 'kernel-neigh', 'grace']);
@@ -133,10 +130,7 @@ export class ReconcileLoop {
   /** Input that cannot be a whole cluster (cluster-wholeness.ts) would withdraw every route: no pass runs on it. */
   private clusterRefused(): boolean {
     const refusal = sourceRefusal(this.source, this.config.nodeName);
-    if (refusal?.message !== this.clusterRefusal?.message) {
-      if (refusal === undefined) this.log.info({ was: this.clusterRefusal?.message }, 'cluster whole again; passes resume');
-      else this.log.error({ reason: refusal.code, detail: refusal.message }, 'cluster refused; nothing withdrawn until it is whole');
-    }
+    if (refusal?.message !== this.clusterRefusal?.message) logRefusal(this.log, refusal, this.clusterRefusal);
     this.clusterRefusal = refusal;
     return refusal !== undefined;
   }

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PROBLEM_REASONS } from '../routing/cluster.js';
 import type { RouteClass } from '../routing/route-classes.js';
 import type { ProblemSummary } from './problem-summary.js';
-import type { PassObserver, PassTrigger } from './loop.js';
+import type { PassObserver, PassTrigger } from './loop-types.js';
 import type { LoopReport } from './loop-report.js';
 import type { MtuFileStatus } from './mtu-file-keeper.js';
 

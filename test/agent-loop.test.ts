@@ -2,7 +2,8 @@
 // `ip monitor`, retrying after failures, and leaving every route in place when stopped.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LOOP_OPTIONS, ReconcileLoop, type PassTrigger } from '../agent/loop.js';
+import { ReconcileLoop } from '../agent/loop.js';
+import { DEFAULT_LOOP_OPTIONS, type PassTrigger } from '../agent/loop-types.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
 import { IpKernel } from '../kernel/kernel.js';
 import { startMonitor } from '../kernel/monitor.js';
