@@ -4,7 +4,7 @@
 import { BATCH_END_LINE } from './batches.js';
 import { readBatchStderr, type BatchLineFailure } from './batch-failures.js';
 import { run } from './command.js';
-import { KernelError, kernelErrorCode } from './kernel-error.js';
+import { KernelError } from './kernel-error.js';
 import type { Tool } from './plan.js';
 
 export interface BatchRunOptions {
@@ -31,6 +31,6 @@ export async function runBatchLines(tool: Tool, netns: string | undefined, lines
   if (result.exitCode === 0 && options.force !== true) return [];
   const { failures, unclosed } = readBatchStderr(result.stderr);
   const reachedEnd = options.force === true ? failures.some((f) => f.lineNumber === lines.length + 1) : failures.length > 0;
-  if (!reachedEnd) throw new KernelError([tool, ...argv], result.exitCode, result.stderr, { code: kernelErrorCode(unclosed) });
+  if (!reachedEnd) throw new KernelError([tool, ...argv], result.exitCode, result.stderr, { reason: unclosed });
   return failures.filter((f) => f.lineNumber <= lines.length);
 }

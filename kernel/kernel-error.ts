@@ -58,16 +58,19 @@ export function kernelErrorCode(messages: string): KernelErrorCode {
 
 /**
  * An iproute2 command (or a whole batch) the kernel refused, or that died before saying which
- * line failed. `code` is read from its stderr unless the caller knows better (a dead batch's
- * cause is the message after its last reported line). A CommandError still, for callers that
- * only tell commands from other failures.
+ * line failed. `reason` is the message that says why and `code` what it means: by default its
+ * stderr's first line and code, unless the caller knows better (a dead batch's cause is the
+ * message after its last reported line). A CommandError still, for callers that only tell
+ * commands from other failures.
  */
 export class KernelError extends CommandError {
   override readonly name: string = 'KernelError';
+  readonly reason: string;
   readonly code: KernelErrorCode;
 
-  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, options?: { code?: KernelErrorCode; cause?: unknown }) {
+  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, options?: { reason?: string; cause?: unknown }) {
     super(argv, exitCode, stderr, options);
-    this.code = options?.code ?? kernelErrorCode(stderr);
+    this.reason = options?.reason || (stderr.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? `exit ${exitCode ?? 'signal'}`);
+    this.code = kernelErrorCode(options?.reason || stderr);
   }
 }

@@ -1,28 +1,22 @@
 // lab/topology on the real kernel: clusters of node namespaces on an underlay, pods wired the
 // way Calico's CNI plugin wires them. The routes between nodes are wren's job, so these tests
 // add them by hand with plain `ip route` to prove the plumbing carries traffic. TTLs are read
-// from ping's own output: 64 leaves a pod, each routing hop takes one.
-import { createHash, randomBytes } from 'node:crypto';
+// from ping's own output: 64 leaves a pod, each routing hop takes one. Two subnets and a router:
+// topology-router.test.ts; failures and clean-up: topology-failures.test.ts.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCidr } from '../kernel/values.js';
-import type { LabRunner, Pod, PodSpec, Topology, TopologyNode } from '../lab/topology/index.js';
-import {
-  createTopology, destroyByPrefix, execIn, hostRouteLines, ipBatch, kernelRunner, linkCounters, listNetns, ping, TopologySpecError,
-} from '../lab/topology/index.js';
+import type { Pod, Topology } from '../lab/topology/index.js';
+import { createTopology, destroyByPrefix, execIn, ipBatch, linkCounters, ping } from '../lab/topology/index.js';
+import { directRoutes, namespacesUnder, pingAll, podSpec } from './support/topology-kit.js';
 
 /** Unique per run: the clean-up below can never take another run's namespaces. */
 const RUN = `wren-t-topo-${randomBytes(2).toString('hex')}`;
-const ours = async (prefix = RUN) => (await listNetns()).filter((n) => n === prefix || n.startsWith(`${prefix}-`));
+const ours = (prefix = RUN) => namespacesUnder(prefix);
 
 afterAll(async () => {
   await destroyByPrefix(RUN);
   expect(await ours()).toEqual([]);
-});
-
-/** Calico's host-side name (calico.md §7): cali + 11 hex of SHA-1("<namespace>.<pod>"). */
-const cali = (namespace: string, pod: string) => `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`;
-const podSpec = (node: string, name: string, ip: string | string[], extra: Partial<PodSpec> = {}): PodSpec => ({
-  node, namespace: 'default', name, ip, iface: cali('default', name), ...extra,
 });
 
 const SEED = [
@@ -30,25 +24,6 @@ const SEED = [
   { name: 'minikube-m02', ip: '172.16.30.7', pods: ['10.244.205.193', '10.244.205.194'] },
   { name: 'minikube-m03', ip: '172.16.30.8', pods: ['10.244.151.1', '10.244.151.2'] },
 ] as const;
-
-/** Each node: its own pods via their cali (what the CNI adds), others' via their node. */
-function directRoutes(node: TopologyNode, pods: readonly Pod[], nodes: readonly TopologyNode[], via = (n: TopologyNode) => n.ip): string[] {
-  return pods.flatMap((pod) => {
-    if (pod.node === node.name) return hostRouteLines(pod);
-    const owner = nodes.find((n) => n.name === pod.node);
-    return owner === undefined ? [] : [`route replace ${hostCidr(pod.ip)} via ${via(owner)} dev eth0`];
-  });
-}
-
-async function pingAll(pods: readonly Pod[], nodeOf: (pod: Pod) => string) {
-  const pairs = pods.flatMap((from) => pods.filter((to) => to !== from).map((to) => ({ from, to })));
-  return Promise.all(
-    pairs.map(async ({ from, to }) => {
-      const result = await ping(from.netns, to.ip);
-      return { pair: `${from.name}@${nodeOf(from)} → ${to.name}@${nodeOf(to)}`, sameNode: from.node === to.node, ok: result.ok, ttl: result.ttl, output: result.output };
-    }),
-  );
-}
 
 describe('one subnet, 3 nodes × 2 pods, direct routing added by hand', () => {
   let topology: Topology;
@@ -195,168 +170,6 @@ describe('MTU', () => {
       // 8950 − 20 (IPv4) − 8 (ICMP) = 8922 bytes of payload fit; one more does not leave the pod.
       expect((await ping(a.netns, pod.ip, { size: 8922, dontFragment: true })).ttl).toBe(64);
       expect(await ping(pod.netns, a.ip, { size: 8923, dontFragment: true, timeoutMs: 300 })).toMatchObject({ ok: false, reportedMtu: 8950 });
-    } finally {
-      await topology.destroy();
-    }
-  });
-});
-
-describe('two subnets joined by a router', () => {
-  let topology: Topology;
-  let pods: Pod[];
-  const subnetOf = (pod: Pod) => topology.node(pod.node).subnet;
-
-  beforeAll(async () => {
-    topology = await createTopology({
-      prefix: RUN,
-      subnets: [{ cidr: '172.16.30.0/24', ipv6: 'fd00:30::/64' }, { cidr: '172.16.31.0/24', ipv6: 'fd00:31::/64' }],
-      nodes: [
-        { name: 'a1', subnet: '172.16.30.0/24', ip: '172.16.30.6' },
-        { name: 'a2', subnet: '172.16.30.0/24', ip: '172.16.30.7' },
-        { name: 'b1', subnet: '172.16.31.0/24', ip: '172.16.31.6' },
-      ],
-    });
-    pods = await topology.addPods([
-      podSpec('a1', 'a1-p', ['10.244.1.1', 'fd00:10:244:1::1']),
-      podSpec('a1', 'a1-q', ['10.244.1.2', 'fd00:10:244:1::2']),
-      podSpec('a2', 'a2-p', '10.244.2.1'),
-      podSpec('b1', 'b1-p', '10.244.3.1'),
-    ]);
-    // Same-subnet peers: direct. Other subnet: nothing on the node (its default route leads to
-    // the router); the router is a plain router here, so it learns the pods' /32s by hand.
-    await Promise.all(
-      topology.nodes.map((node) => {
-        const peers = topology.nodes.filter((n) => n.subnet === node.subnet);
-        return ipBatch(node.netns, directRoutes(node, pods.filter((p) => peers.some((n) => n.name === p.node)), peers));
-      }),
-    );
-    await ipBatch(topology.routerNetns ?? '', pods.map((p) => `route add ${hostCidr(p.ip)} via ${topology.node(p.node).ip}`));
-  });
-
-  afterAll(async () => {
-    await topology?.destroy();
-  });
-
-  it('has a router with a leg and the gateway on each subnet', async () => {
-    expect(topology.routerNetns).toBeDefined();
-    const addrs = (await execIn(topology.routerNetns ?? '', ['ip', '-o', 'addr', 'show'])).stdout;
-    expect(addrs).toMatch(/eth0 +inet 172\.16\.30\.1\/24/);
-    expect(addrs).toMatch(/eth1 +inet 172\.16\.31\.1\/24/);
-    expect(topology.nodes.map((n) => [n.name, n.gateway, n.ipv6, n.gateway6])).toEqual([
-      ['a1', '172.16.30.1', 'fd00:30::6', 'fd00:30::1'],
-      ['a2', '172.16.30.1', 'fd00:30::7', 'fd00:30::1'],
-      ['b1', '172.16.31.1', 'fd00:31::6', 'fd00:31::1'],
-    ]);
-  });
-
-  it('nodes reach each other across the router, over IPv4 and the IPv6 underlay (one hop: 63)', async () => {
-    const [a1, b1] = [topology.node('a1'), topology.node('b1')];
-    expect((await ping(a1.netns, b1.ip)).ttl).toBe(63);
-    const v6 = await ping(a1.netns, b1.ipv6 ?? '');
-    expect(v6.ok, v6.output).toBe(true);
-    expect(v6.ttl).toBe(63);
-  });
-
-  it('pods: 63 on one node, 62 direct on one subnet, 61 through the router', async () => {
-    const results = await pingAll(pods, (p) => p.node);
-    const expected = (from: Pod, to: Pod) => (from.node === to.node ? 63 : subnetOf(from) === subnetOf(to) ? 62 : 61);
-    for (const r of results) {
-      const [from, to] = r.pair.split(' → ').map((s) => pods.find((p) => s.startsWith(`${p.name}@`)) as Pod);
-      expect(r.ok, `${r.pair}\n${r.output}`).toBe(true);
-      expect(r.ttl, r.pair).toBe(expected(from as Pod, to as Pod));
-    }
-  });
-
-  it('IPv6 pods route via the cali link-local (fe80::ecee:eeff:feee:eeee) with proxy_ndp set', async () => {
-    const [p, q] = [pods[0] as Pod, pods[1] as Pod];
-    expect((await execIn(p.netns, ['ip', '-6', 'route', 'show', 'default'])).stdout).toContain('default via fe80::ecee:eeff:feee:eeee dev eth0');
-    const node = topology.node(p.node);
-    expect((await execIn(node.netns, ['sysctl', '-n', `net.ipv6.conf.${p.iface}.proxy_ndp`, `net.ipv6.conf.${p.iface}.accept_dad`])).stdout.split('\n').filter(Boolean)).toEqual(['1', '0']);
-    const v6 = await ping(p.netns, q.ips[1] ?? '');
-    expect(v6.ok, v6.output).toBe(true);
-    expect(v6.ttl).toBe(63);
-  });
-});
-
-/** The real kernel, failing on purpose at the n-th call of one kind. */
-function failingRunner(kind: 'batch' | 'sysctl', nth: number): LabRunner & { calls: number } {
-  const runner = {
-    ...kernelRunner,
-    calls: 0,
-    async batch(netns: Parameters<LabRunner['batch']>[0], lines: readonly string[], options?: { force?: boolean }) {
-      if (kind === 'batch' && ++runner.calls === nth) throw new Error(`injected failure in ${netns}`);
-      return kernelRunner.batch(netns, lines, options);
-    },
-    async sysctl(netns: Parameters<LabRunner['sysctl']>[0], settings: Parameters<LabRunner['sysctl']>[1]) {
-      if (kind === 'sysctl' && ++runner.calls === nth) throw new Error(`injected failure in ${netns}`);
-      return kernelRunner.sysctl(netns, settings);
-    },
-  };
-  return runner;
-}
-
-describe('failure and clean-up', () => {
-  it('a build that fails halfway removes everything it had made', async () => {
-    const prefix = `${RUN}-half`;
-    const runner = failingRunner('batch', 3);
-    await expect(
-      createTopology({ prefix, subnets: ['172.16.30.0/24', '172.16.31.0/24'], nodes: [{ name: 'a' }, { name: 'b', subnet: '172.16.31.0/24' }] }, { runner }),
-    ).rejects.toThrow(/injected failure/);
-    expect(runner.calls).toBe(4); // the third failed while the fourth ran beside it
-    expect(await ours(prefix)).toEqual([]);
-  });
-
-  it('pods that fail halfway leave the topology as it was', async () => {
-    const runner = failingRunner('sysctl', 2);
-    const topology = await createTopology({ prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a' }] }, { runner });
-    try {
-      await expect(topology.addPods([podSpec('a', 'x', '10.244.0.1'), podSpec('a', 'y', '10.244.0.2')])).rejects.toThrow(/injected failure/);
-      expect(topology.pods).toEqual([]);
-      expect((await ours(topology.stem)).sort()).toEqual([`${topology.stem}-n1`, `${topology.stem}-ul`]);
-      const pod = await topology.addPod(podSpec('a', 'x', '10.244.0.1', { hostRoute: true }));
-      expect((await ping(topology.node('a').netns, pod.ip)).ttl).toBe(64);
-    } finally {
-      await topology.destroy();
-    }
-    expect(await ours(topology.stem)).toEqual([]);
-  });
-
-  it('destroyByPrefix cleans up after a run that never called destroy (a crash)', async () => {
-    const prefix = `${RUN}-crash`;
-    const lost = await createTopology({ prefix, subnets: ['172.16.30.0/24', '172.16.31.0/24'], nodes: [{ name: 'a' }] });
-    await lost.addPod(podSpec('a', 'p', '10.244.0.1'));
-    const removed = await destroyByPrefix(prefix);
-    expect(removed.sort()).toEqual([...lost.namespaces].sort());
-    expect(await ours(prefix)).toEqual([]);
-  });
-
-  it.each([
-    ['prefix', { prefix: 'Bad Prefix!', subnets: ['172.16.30.0/24'] }],
-    ['subnets[1].cidr', { prefix: RUN, subnets: ['172.16.30.0/24', '172.16.30.128/25'] }],
-    ['subnets[0].cidr', { prefix: RUN, subnets: ['172.16.30.1/24'] }],
-    ['nodes[0].ip', { prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a', ip: '172.16.31.5' }] }],
-    ['nodes[1].ip', { prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a', ip: '172.16.30.5' }, { name: 'b', ip: '172.16.30.5' }] }],
-    ['nodes[0].ip', { prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a', ip: '172.16.30.1' }] }],
-    ['nodes[1].name', { prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a' }, { name: 'a' }] }],
-    ['nodes[0].subnet', { prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a', subnet: '10.0.0.0/8' }] }],
-    ['mtu', { prefix: RUN, subnets: ['172.16.30.0/24'], mtu: 70000 }],
-  ])('a bad spec (%s) is refused before any namespace exists', async (field, spec) => {
-    const before = await ours();
-    await expect(createTopology(spec)).rejects.toMatchObject({ name: 'TopologySpecError', field });
-    expect(await ours()).toEqual(before);
-  });
-
-  it('bad pods are refused with the field named, nothing created', async () => {
-    const topology = await createTopology({ prefix: RUN, subnets: ['172.16.30.0/24'], nodes: [{ name: 'a' }] });
-    try {
-      const before = await ours(topology.stem);
-      await expect(topology.addPod({ ...podSpec('a', 'p', '10.244.0.1'), iface: 'cali0123456789abc' })).rejects.toBeInstanceOf(TopologySpecError);
-      await expect(topology.addPod({ ...podSpec('a', 'p', '10.244.0.1'), iface: 'cali1; reboot' })).rejects.toMatchObject({ field: 'pod.iface' });
-      await expect(topology.addPod(podSpec('nope', 'p', '10.244.0.1'))).rejects.toMatchObject({ field: 'pod.node' });
-      await expect(topology.addPods([podSpec('a', 'p', '10.244.0.1'), podSpec('a', 'p', '10.244.0.2')])).rejects.toMatchObject({ field: 'pods[1].iface' });
-      await expect(topology.addPods([podSpec('a', 'p', '10.244.0.1'), podSpec('a', 'q', '10.244.0.1')])).rejects.toMatchObject({ field: 'pods[1].ip' });
-      await expect(topology.setNodeAddress('a', '172.16.31.9')).rejects.toBeInstanceOf(TopologySpecError);
-      expect(await ours(topology.stem)).toEqual(before);
     } finally {
       await topology.destroy();
     }

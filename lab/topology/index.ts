@@ -10,6 +10,7 @@ export { execIn, ipBatch, linkCounters, parseLinkCounters } from './probe.js';
 export type { LinkCounters } from './probe.js';
 export { CALI_MAC, POD_GATEWAY_V4, POD_GATEWAY_V6, hostRouteLines } from './lines.js';
 export { NetnsCommandError, TopologySpecError } from './errors.js';
+export type { RefusedLine } from './errors.js';
 export { kernelRunner, listNetns } from './runner.js';
 export type { LabRunner, Sysctl } from './runner.js';
 export type { NetnsName } from './names.js';

@@ -1,12 +1,14 @@
 // Every process a topology starts, behind one small interface so a test can inject a failure
 // at any step (P13: effects through parameters, not module mocks).
 //
-// Configuration goes through `ip -n NS -batch -`: one process per namespace per step, and
-// without `-force` iproute2 stops at the first failing line, so nothing is built on top of a
-// half-applied step. Its "Command failed -:N" tells which line; the error quotes it.
+// Configuration goes through `ip -n NS -batch -` (kernel/batch-run.ts): one process per namespace
+// per step, and without `-force` iproute2 stops at the first failing line, so nothing is built
+// on top of a half-applied step. kernel/ says which line failed and why; the error quotes it.
 // Sysctls need a process inside the namespace (/proc/sys/net is per network namespace and is
 // resolved against the reader's namespace), so they go as one `sysctl -w` per namespace.
+import { runBatchLines } from '../../kernel/batch-run.js';
 import { run } from '../../kernel/exec.js';
+import { KernelError } from '../../kernel/kernel-error.js';
 import { NetnsCommandError } from './errors.js';
 import type { NetnsName } from './names.js';
 
@@ -24,20 +26,23 @@ export interface LabRunner {
   listNetns(): Promise<string[]>;
   /**
    * `ip -n netns -batch -` with these lines; throws NetnsCommandError naming the failing line.
-   * `force` runs every line even after one fails (for clean-up of things that may be gone).
+   * `force` runs every line even after one fails (for clean-up of things that may be gone), and
+   * the error then names each that failed.
    */
   batch(netns: NetnsName, lines: readonly string[], options?: { force?: boolean }): Promise<void>;
   sysctl(netns: NetnsName, settings: readonly Sysctl[]): Promise<void>;
 }
 
 async function ipBatch(netns: NetnsName | undefined, lines: readonly string[], force = false): Promise<void> {
-  if (lines.length === 0) return;
-  const argv = [...(netns === undefined ? [] : ['-n', netns]), ...(force ? ['-force'] : []), '-batch', '-'];
-  const result = await run('ip', argv, `${lines.join('\n')}\n`);
-  if (result.exitCode === 0) return;
-  const failed = /Command failed -:(\d+)/.exec(result.stderr);
-  const line = failed === null ? undefined : lines[Number(failed[1]) - 1];
-  throw new NetnsCommandError(netns, ['ip', ...argv], result.stderr, line);
+  const failures = await runBatchLines('ip', netns, lines, { force }).catch((error: unknown) => {
+    // The process ended without naming a line (it could not parse one, say).
+    if (error instanceof KernelError) throw new NetnsCommandError(netns, error.argv, error.reason, [], { cause: error });
+    throw error;
+  });
+  if (failures.length === 0) return;
+  const refused = failures.map((f) => ({ line: lines[f.lineNumber - 1] ?? '', error: f.error, code: f.code }));
+  const argv = ['ip', ...(netns === undefined ? [] : ['-n', netns]), ...(force ? ['-force'] : []), '-batch', '-'];
+  throw new NetnsCommandError(netns, argv, refused.map((r) => r.error).join('; '), refused);
 }
 
 export async function listNetns(): Promise<string[]> {

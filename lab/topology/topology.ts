@@ -272,7 +272,8 @@ export class Topology {
    */
   private async unplug(node: TopologyNode, pods: readonly Pod[]): Promise<void> {
     await this.runner.batch(node.netns, pods.map((p) => `link del ${p.iface}`), { force: true }).catch((error: unknown) => {
-      if (!(error instanceof NetnsCommandError && onlyMissingDevices(error.stderr))) throw error;
+      // "Cannot find device" on every refused line: all of them were gone already.
+      if (!(error instanceof NetnsCommandError && error.refused.length > 0 && error.refused.every((r) => r.code === 'ENODEV'))) throw error;
     });
   }
 
@@ -318,11 +319,6 @@ async function settled(steps: readonly Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(steps);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
-}
-
-/** With -force a batch reports every failed line; "Cannot find device" alone means "already gone". */
-function onlyMissingDevices(stderr: string): boolean {
-  return stderr.split('\n').filter((l) => l.trim() !== '' && !/^Command failed /.test(l)).every((l) => /Cannot find device/.test(l));
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
