@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpGet } from '../util/http-client.js';
-import { spawn, type Spawned } from '../kernel/exec.js';
-import { wrenMain } from '../lab/agents.js';
+import { httpGet } from '../util/index.js';
+import { spawn, type Spawned } from '../kernel/index.js';
+import { wrenMain } from '../lab/index.js';
 import { loggedPass, PassLogTail, type LoggedPass } from './pass-log.js';
 
 export type { LoggedPass } from './pass-log.js';

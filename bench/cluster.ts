@@ -4,11 +4,10 @@
 //
 // Addresses are plain integers turned into text: block i is 10.0.0.0 + 64·i in a 10.0.0.0/8 pool
 // (room for 262,144 blocks); nodes sit on 172.16.0.0/16 (local .0.2, remote from .0.10 up).
-import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
-import { ipv4ToNumber } from '../kernel/values.js';
-import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, Workload } from '../routing/cluster.js';
-import { derivedVtepMac } from '../tunnels/vtep-mac.js';
-import { block, node, pool, workload } from '../test/support/seed-cluster.js';
+import { ipv4ToNumber, type Cidr, type IfaceName, type IpAddr } from '../kernel/index.js';
+import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, Workload } from '../routing/index.js';
+import { derivedVtepMac } from '../tunnels/index.js';
+import { block, node, pool, workload } from '../test/support/index.js';
 
 export type Encap = 'vxlan' | 'none';
 

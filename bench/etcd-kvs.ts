@@ -1,12 +1,10 @@
 // The cluster in Calico's etcd v3 layout, as key/value pairs: what calico-node, Calico's IPAM
 // and its CNI plugin would have written. Blocks hold their fields at the root of the value,
 // affinities are `{"state":"confirmed","deleted":false}`, resources are projectcalico.org/v3.
-import { snapshotObjects } from '../calico/objects/snapshot-render.js';
-import { affinityKey, blockKey, resourceKey } from '../calico/objects/etcd-keys.js';
-import type { Cidr } from '../kernel/values.js';
-import type { ClusterSnapshot, IpamBlock, Workload } from '../routing/cluster.js';
-import { EMPTY_SNAPSHOT } from '../routing/cluster.js';
-import { derivedVtepMac } from '../tunnels/vtep-mac.js';
+import { affinityKey, blockKey, resourceKey, snapshotObjects } from '../calico/index.js';
+import type { Cidr } from '../kernel/index.js';
+import { EMPTY_SNAPSHOT, type ClusterSnapshot, type IpamBlock, type Workload } from '../routing/index.js';
+import { derivedVtepMac } from '../tunnels/index.js';
 
 export interface Kv {
   readonly key: string;

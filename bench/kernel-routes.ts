@@ -1,6 +1,6 @@
 // Reading a namespace's main table after the fact: how many IPv4 routes carry a protocol, to
 // check that a contender really converged (right count) and that nothing else crept in.
-import { runOk } from '../kernel/exec.js';
+import { runOk } from '../kernel/index.js';
 
 export async function countRoutes(netns: string, proto: number | 'bird'): Promise<number> {
   const out = await runOk('ip', ['-n', netns, '-4', 'route', 'show', 'table', 'main', 'proto', String(proto)]);

@@ -1,6 +1,6 @@
 // The machine a run was measured on, for the README next to its figures.
 import { cpus, release, totalmem } from 'node:os';
-import { run } from '../kernel/exec.js';
+import { run } from '../kernel/index.js';
 
 async function firstLine(file: string, args: readonly string[]): Promise<string> {
   const result = await run(file, args).catch(() => undefined);

@@ -3,7 +3,7 @@
 // targets say: the targets are reported, not enforced.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../agent/cli/args.js';
+import { UsageError } from '../agent/index.js';
 import { installInterruptHandlers } from './interrupt.js';
 import { parseOptions, USAGE } from './options.js';
 import { stderrProgress } from './progress.js';

@@ -2,8 +2,7 @@
 // address and carrier (a veth whose peer stays in the namespace), and one `cali…` veth per
 // local pod, up, as Calico's CNI plugin leaves them (the pod ends stay here too: only the
 // host-side device matters to routing). Built with one `ip -batch`.
-import { run, runOk } from '../kernel/exec.js';
-import type { Cidr, IfaceName } from '../kernel/values.js';
+import { run, runOk, type Cidr, type IfaceName } from '../kernel/index.js';
 
 export interface NodeNs {
   readonly name: string;

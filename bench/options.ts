@@ -1,6 +1,6 @@
 // `npm run bench -- [flags]`: what to run and how long to spend. Defaults are the full run
 // (well under 20 minutes on 2 cores); `--quick` cuts it to a couple of minutes.
-import { intFlag, parseFlags, UsageError } from '../agent/cli/args.js';
+import { intFlag, parseFlags, UsageError } from '../agent/index.js';
 import { AGENT_RESYNC_S } from './agent-process.js';
 import { BLOCKS_PER_NODE, type Encap } from './cluster.js';
 

@@ -2,7 +2,7 @@
 // resident set), for one process or a process and everything it started (an agent's `ip
 // monitor` and `ip -batch` children count towards its idle cost).
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { runOk } from '../kernel/exec.js';
+import { runOk } from '../kernel/index.js';
 
 let ticksPerSecond: number | undefined;
 

@@ -9,8 +9,7 @@
 // ready() proves the monitor is subscribed before anything is timed against it: it adds and
 // removes a probe route (TEST-NET-1, its own protocol number) and waits to see both.
 import { createInterface } from 'node:readline';
-import { runOk, spawn } from '../kernel/exec.js';
-import { MONITOR_RCVBUF } from '../kernel/monitor.js';
+import { MONITOR_RCVBUF, runOk, spawn } from '../kernel/index.js';
 
 export interface MonitorLine {
   /** The line as `ip monitor` prints it, without its timestamp. */

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { destroyByPrefix } from '../lab/topology/index.js';
+import { destroyByPrefix } from '../lab/index.js';
 import { AGENT_RESYNC_S } from './agent-process.js';
 import { localBlockCount } from './cluster.js';
 import { birdInstalled } from './contenders/bird.js';

@@ -1,7 +1,7 @@
 // Runs a command to completion and times it from just before the spawn to its exit, sampling
 // its peak resident set (VmHWM) while it runs: the last sample before it exits is a lower bound
 // of its real peak, within one sampling period.
-import { spawn } from '../kernel/exec.js';
+import { spawn } from '../kernel/index.js';
 import { memory } from './proc.js';
 
 export interface TimedRun {

@@ -2,16 +2,9 @@
 // with wren's own planner against that namespace's kernel, in the order wren's kernel adapter
 // writes them (route replaces grouped by device and gateway). The floor and BIRD contenders are
 // fed from these, so all contenders program the same routes.
-import { dataplaneConfig } from '../agent/cli/dataplane-flags.js';
-import type { DataplaneConfig } from '../agent/node-plan.js';
-import { desiredNode, planNode } from '../agent/node-plan.js';
-import { readKernel } from '../agent/reconciler.js';
-import { kernelOrder } from '../kernel/batches.js';
-import { IpKernel } from '../kernel/kernel.js';
-import type { Op, Phase } from '../kernel/plan.js';
-import { renderOp } from '../kernel/plan.js';
-import type { ClusterSnapshot } from '../routing/cluster.js';
-import type { DesiredRoute } from '../routing/route-classes.js';
+import { dataplaneConfig, desiredNode, planNode, readKernel, type DataplaneConfig } from '../agent/index.js';
+import { IpKernel, kernelOrder, renderOp, type Op, type Phase } from '../kernel/index.js';
+import type { ClusterSnapshot, DesiredRoute } from '../routing/index.js';
 
 export interface PlannedPhase {
   readonly name: Phase['name'];

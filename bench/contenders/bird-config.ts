@@ -7,7 +7,7 @@
 // An interface name with characters other than letters and digits is quoted ('vxlan.calico').
 // The kernel protocol writes with metric 0 like wren; scan times stay at BIRD's defaults (60 s),
 // which is what its idle cost is measured with.
-import type { DesiredRoute } from '../../routing/route-classes.js';
+import type { DesiredRoute } from '../../routing/index.js';
 
 export function birdStaticRoute(route: DesiredRoute): string {
   if (route.type === 'blackhole') return `route ${route.dst} blackhole;`;

@@ -9,8 +9,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandExists, runOk, spawn, type Spawned } from '../../kernel/exec.js';
-import type { DesiredRoute } from '../../routing/route-classes.js';
+import { commandExists, runOk, spawn, type Spawned } from '../../kernel/index.js';
+import type { DesiredRoute } from '../../routing/index.js';
 import { memory, type Memory } from '../proc.js';
 import type { RouteMonitor } from '../route-monitor.js';
 import type { PlannedPhase } from '../wren-lines.js';

@@ -1,7 +1,7 @@
 // Contender 4: a naive agent, one `ip` process per route. Measured on a sample of wren's route
 // lines (devices, FDB and neighbours are set up first, untimed) and extrapolated per route:
 // running it on 100,000 routes would take minutes and say nothing more.
-import { run, runOk } from '../../kernel/exec.js';
+import { run, runOk } from '../../kernel/index.js';
 import type { PlannedPhase } from '../wren-lines.js';
 
 export interface NaiveRun {

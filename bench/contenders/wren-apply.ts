@@ -1,7 +1,7 @@
 // Contender 1: `wren apply`, the CLI process, from a JSON snapshot file to a converged kernel.
 // The wall time covers all of it — Node's start, loading the modules, reading and validating the
 // file, reading the kernel, planning, and the batches — because that is what an operator waits for.
-import { wrenMain } from '../../lab/agents.js';
+import { wrenMain } from '../../lab/index.js';
 import { timedRun } from '../timed-run.js';
 
 export interface ApplySummary {

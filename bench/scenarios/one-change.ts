@@ -2,8 +2,8 @@
 // agent. Latency is from just before the etcd write is issued to the route's line on `ip monitor`
 // (a long-lived one, started before), timed by the monitor's own stamp. Between changes the agent
 // is left to go idle, so every sample starts from a quiet agent.
-import { blockKey } from '../../calico/objects/etcd-keys.js';
-import { block } from '../../test/support/seed-cluster.js';
+import { blockKey } from '../../calico/index.js';
+import { block } from '../../test/support/index.js';
 import type { AgentEnv } from '../agent-env.js';
 import { remoteName, spareBlockCidr } from '../cluster.js';
 import { blockKv } from '../etcd-kvs.js';

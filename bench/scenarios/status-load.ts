@@ -9,8 +9,8 @@
 // With --only status-load the agent is started for this alone (`statusLoadSuite`); a full run
 // measures it at the end of the agent scenarios, on the same agent.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpGet } from '../../util/http-client.js';
-import { STATUS_MAX_AGE_MS } from '../../agent/status-endpoint.js';
+import { httpGet } from '../../util/index.js';
+import { STATUS_MAX_AGE_MS } from '../../agent/index.js';
 import { startAgentEnv, type AgentEnv } from '../agent-env.js';
 import { buildCluster } from '../cluster.js';
 import { memory, resetPeakMemory, treeRssKb } from '../proc.js';

@@ -8,10 +8,10 @@
 // (millisecond timestamps); its CPU is the agent process tree's across the pass. "Writes
 // nothing" is checked twice: no line of wren's protocol on `ip monitor`, and no change in
 // wren_kernel_changes_total.
-import { blockKey } from '../../calico/objects/etcd-keys.js';
+import { blockKey } from '../../calico/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nthAddress } from '../../kernel/values.js';
-import { workload } from '../../test/support/seed-cluster.js';
+import { nthAddress } from '../../kernel/index.js';
+import { workload } from '../../test/support/index.js';
 import type { AgentEnv } from '../agent-env.js';
 import { caliName } from '../cluster.js';
 import { blockKv, workloadKv } from '../etcd-kvs.js';
