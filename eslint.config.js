@@ -1,12 +1,24 @@
-// Lint enforces the layering (DEVELOPERS.md): agent → routing/tunnels → kernel adapter.
-// Only kernel/ may spawn processes; routing/ and tunnels/ are pure and may not do I/O.
+// Lint enforces the layering (README.md, "Design"): agent → routing/tunnels → kernel adapter, with
+// calico/ (Calico's objects, IPAM, etcd writes) under agent/ and lab/, and util/ of no layer.
+// Only kernel/ may spawn processes; routing/ and tunnels/ are pure and may not do I/O. Between
+// folders: lab/ never imports agent/, agent/ imports lab/ only from agent/cli/, and bench/ reaches
+// every other folder through its index.ts alone.
 import tseslint from 'typescript-eslint';
+
+const runsProcesses = { group: ['execa', 'node:child_process', 'child_process'], message: 'Run commands through kernel/exec.ts.' };
+const notBench = { group: ['**/bench/**'], message: 'Nothing imports bench/: it measures the others.' };
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+/** bench/ at `depth` folders down (one block per depth below): an import leaving bench/ must name a folder's index.js. */
+const entryPointsOnly = (depth) => ({
+  regex: `^(\\.\\./){${depth}}(?!.*/index\\.js$)`,
+  message: 'bench/ uses other folders through their public entry point (index.ts) only.',
+});
 
 const noIo = {
   patterns: [
     { group: ['execa', 'node:child_process', 'child_process'], message: 'Only kernel/ runs processes.' },
     { group: ['node:fs', 'node:fs/promises', 'fs', 'node:net', 'node:http'], message: 'routing/ and tunnels/ are pure: no I/O.' },
-    { group: ['**/agent/**', '**/lab/**'], message: 'Arrows go one way: agent → routing/tunnels → kernel.' },
+    { group: ['**/agent/**', '**/lab/**', '**/calico/**', '**/bench/**'], message: 'Arrows go one way: agent → routing/tunnels → kernel.' },
   ],
 };
 
@@ -32,18 +44,23 @@ export default tseslint.config(
   { files: ['routing/**/*.ts', 'tunnels/**/*.ts'], rules: { 'no-restricted-imports': ['error', noIo] } },
   {
     files: ['kernel/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/agent/**', '**/routing/**', '**/tunnels/**', '**/lab/**'], message: 'kernel/ is the bottom layer.' }],
-      }],
-    },
+    rules: restrict({ group: ['**/agent/**', '**/routing/**', '**/tunnels/**', '**/lab/**', '**/calico/**', '**/bench/**'], message: 'kernel/ is the bottom layer.' }),
   },
   {
-    files: ['agent/**/*.ts', 'lab/**/*.ts', 'bench/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['execa', 'node:child_process', 'child_process'], message: 'Run commands through kernel/exec.ts.' }],
-      }],
-    },
+    files: ['agent/**/*.ts'],
+    ignores: ['agent/cli/**'],
+    rules: restrict(runsProcesses, notBench, { group: ['**/lab/**'], message: 'Only agent/cli/ may import lab/.' }),
   },
+  { files: ['agent/cli/**/*.ts'], rules: restrict(runsProcesses, notBench) },
+  {
+    files: ['lab/**/*.ts'],
+    rules: restrict(runsProcesses, notBench, { group: ['**/agent/**'], message: 'lab/ never imports agent/: what both need lives in calico/ or util/.' }),
+  },
+  {
+    files: ['calico/**/*.ts'],
+    rules: restrict(runsProcesses, { group: ['**/agent/**', '**/lab/**', '**/bench/**'], message: 'calico/ sits under agent/ and lab/: it imports kernel/ values, routing/, tunnels/ and util/ only.' }),
+  },
+  { files: ['util/**/*.ts'], rules: restrict(runsProcesses, { regex: '^\\.\\./', message: 'util/ imports nothing of the project.' }) },
+  { files: ['bench/*.ts'], rules: restrict(runsProcesses, entryPointsOnly(1)) },
+  { files: ['bench/*/*.ts'], rules: restrict(runsProcesses, entryPointsOnly(2)) },
 );
