@@ -20,7 +20,7 @@ import { Dataplane, type PlanContext } from './dataplane/dataplane.js';
 import { linkEffects, sameItems } from './dataplane/link-table.js';
 import { GracePeriod } from './grace-period.js';
 import type { LoopReport } from './loop-report.js';
-import { planNode, summarise, type DataplaneConfig, type DesiredNode } from './node-plan.js';
+import { planNode, type DataplaneConfig, type DesiredNode } from './node-plan.js';
 import { computeDesired, readKernel } from './reconciler.js';
 
 export type PassMode = 'full' | 'resync' | 'incremental';
@@ -131,8 +131,7 @@ export class NodePass {
       this.desired = desired;
       this.synced = true;
       this.generation += 1;
-      const routes = summarise(planned, this.dataplane).routes;
-      return { ...this.report('full', started, desired, planned.plan, applied, kernelMs), replaced: routes.replace.length, removed: routes.remove.length, keys: desired.routes.length, problems: desired.problems };
+      return { ...this.report('full', started, desired, planned.plan, applied, kernelMs), replaced: planned.routes.replaced, removed: planned.routes.removed, keys: desired.routes.length, problems: desired.problems };
     } finally {
       this.inFull = false;
     }
