@@ -12,8 +12,14 @@ import { kernelRunner } from './runner.js';
 export async function destroyByPrefix(prefix: string, runner: LabRunner = kernelRunner): Promise<string[]> {
   if (parsePrefix(prefix) === undefined) throw new TopologySpecError('prefix', `${JSON.stringify(prefix)} is not 3–40 of [a-z0-9-]`);
   const doomed = (await runner.listNetns()).filter((n) => underPrefix(n, prefix)) as NetnsName[];
-  await runner.deleteNetns(doomed);
-  const left = (await runner.listNetns()).filter((n) => underPrefix(n, prefix));
-  if (left.length > 0) throw new NetnsCommandError(undefined, ['ip', 'netns', 'del'], `still present: ${left.join(', ')}`);
+  await removeNamespaces(doomed, runner);
   return doomed;
+}
+
+/** Deletes namespaces and checks they are gone, naming any that is not. */
+export async function removeNamespaces(names: readonly NetnsName[], runner: LabRunner = kernelRunner): Promise<void> {
+  await runner.deleteNetns(names);
+  const present = new Set(await runner.listNetns());
+  const left = names.filter((n) => present.has(n));
+  if (left.length > 0) throw new NetnsCommandError(undefined, ['ip', 'netns', 'del'], `still present: ${left.join(', ')}`);
 }

@@ -9,13 +9,14 @@
 // Deleting a namespace does not end processes started in it (they keep it alive, nameless):
 // stop those first.
 import { familyOf, prefixLength } from '../../kernel/values.js';
-import { NetnsCommandError, TopologySpecError } from './errors.js';
+import { plugPods, unplugPods } from './cni.js';
+import { TopologySpecError } from './errors.js';
 import {
-  bridgeGatewayLines, bridgeLines, caliSysctls, hostRouteLines, nodeLines, nodePortLines, nodeSysctls, podLines, podVethLines, readdressLines,
-  routerLines, routerPortLines, routerSysctls,
+  bridgeGatewayLines, bridgeLines, hostRouteLines, nodeLines, nodePortLines, nodeSysctls, readdressLines, routerLines, routerPortLines, routerSysctls,
 } from './lines.js';
 import type { NetnsName } from './names.js';
 import { netnsNames, parsePrefix, topologyStem } from './names.js';
+import { NetnsLedger, settled } from './netns-ledger.js';
 import { DEFAULT_MTU, checkMtu, resolveNewAddress, resolveNode, resolvePod, resolveSubnets } from './resolve.js';
 import type { LabRunner } from './runner.js';
 import { kernelRunner } from './runner.js';
@@ -64,7 +65,7 @@ export class Topology {
   private readonly nodeMap = new Map<string, TopologyNode>();
   private readonly podMap = new Map<string, Pod>();
   /** Every namespace ever asked for, created or not: what destroy() removes. */
-  private readonly made = new Set<NetnsName>();
+  private readonly ledger: NetnsLedger;
   private nextNodeId = 1;
   private nextPodId = 1;
 
@@ -75,7 +76,9 @@ export class Topology {
     readonly subnets: readonly Subnet[],
     readonly mtu: number,
     private readonly runner: LabRunner,
+    made: readonly NetnsName[] = [],
   ) {
+    this.ledger = new NetnsLedger(runner, made);
     this.underlayNetns = netnsNames.underlay(stem);
     this.routerNetns = subnets.length > 1 ? netnsNames.router(stem) : undefined;
   }
@@ -96,10 +99,9 @@ export class Topology {
 
   /** The topology a previous process built and saved with toState(). */
   static restore(state: TopologyState, options: TopologyOptions = {}): Topology {
-    const topology = new Topology(state.stem, state.subnets, state.mtu, options.runner ?? kernelRunner);
+    const topology = new Topology(state.stem, state.subnets, state.mtu, options.runner ?? kernelRunner, state.made);
     for (const node of state.nodes) topology.nodeMap.set(node.name, node);
     for (const pod of state.pods) topology.podMap.set(pod.netns, pod);
-    for (const name of state.made) topology.made.add(name);
     topology.nextNodeId = state.nextNodeId;
     topology.nextPodId = state.nextPodId;
     return topology;
@@ -115,7 +117,7 @@ export class Topology {
 
   /** Namespaces this topology created (or tried to). */
   get namespaces(): readonly NetnsName[] {
-    return [...this.made];
+    return this.ledger.names;
   }
 
   node(ref: NodeRef): TopologyNode {
@@ -127,10 +129,10 @@ export class Topology {
 
   /** Underlay, router and the first nodes in one pass (createTopology calls this once). */
   async build(specs: readonly NodeSpec[]): Promise<void> {
-    if (this.made.size > 0 || this.nodeMap.size > 0) throw new TopologySpecError('build', `topology ${this.stem} is already built: use addNodes`);
+    if (this.ledger.names.length > 0 || this.nodeMap.size > 0) throw new TopologySpecError('build', `topology ${this.stem} is already built: use addNodes`);
     const router = this.routerNetns;
     const nodes = this.resolveNodes(specs);
-    await this.createNetns([this.underlayNetns, ...(router ? [router] : []), ...nodes.map((n) => n.netns)]);
+    await this.ledger.create([this.underlayNetns, ...(router ? [router] : []), ...nodes.map((n) => n.netns)]);
     // Sysctls before interfaces, so every interface inherits the namespace defaults.
     await settled([
       ...(router ? [this.runner.sysctl(router, routerSysctls())] : []),
@@ -155,13 +157,13 @@ export class Topology {
     const nodes = this.resolveNodes(specs);
     const netns = nodes.map((n) => n.netns);
     try {
-      await this.createNetns(netns);
+      await this.ledger.create(netns);
       await settled(nodes.map((n) => this.runner.sysctl(n.netns, nodeSysctls())));
       await this.runner.batch(this.underlayNetns, nodes.flatMap((n) => nodePortLines(n, this.subnetOf(n))));
       await settled(nodes.map((n) => this.runner.batch(n.netns, nodeLines(n))));
     } catch (error) {
       // Best effort: whatever stays behind is still recorded, and destroy() removes it.
-      await this.forget(netns).catch(() => undefined);
+      await this.ledger.remove(netns).catch(() => undefined);
       throw error;
     }
     for (const node of nodes) this.nodeMap.set(node.name, node);
@@ -172,7 +174,7 @@ export class Topology {
   async removeNode(ref: NodeRef): Promise<void> {
     const node = this.node(ref);
     const pods = this.pods.filter((p) => p.node === node.name);
-    await this.forget([node.netns, ...pods.map((p) => p.netns)]);
+    await this.ledger.remove([node.netns, ...pods.map((p) => p.netns)]);
     for (const pod of pods) this.podMap.delete(pod.netns);
     this.nodeMap.delete(node.name);
   }
@@ -217,23 +219,14 @@ export class Topology {
       if (spec.hostRoute === true) routed.add(pod);
     });
     const netns = pods.map((p) => p.netns);
-    const byNode = groupBy(pods, (p) => p.node);
+    const byNode = groupBy(pods, (p) => this.node(p.node));
     try {
-      await this.createNetns(netns);
-      // The pod end is born in the pod's netns; the host end must be up before a route can use it.
-      await settled(
-        [...byNode].map(([name, onNode]) =>
-          this.runner.batch(this.node(name).netns, onNode.flatMap((p) => [...podVethLines(p), ...(routed.has(p) ? hostRouteLines(p) : [])])),
-        ),
-      );
-      await settled([
-        ...[...byNode].map(([name, onNode]) => this.runner.sysctl(this.node(name).netns, onNode.flatMap(caliSysctls))),
-        ...pods.map((p) => this.runner.batch(p.netns, podLines(p))),
-      ]);
+      await this.ledger.create(netns);
+      await plugPods(this.runner, byNode, routed);
     } catch (error) {
       // Best effort: whatever stays behind is still recorded, and destroy() removes it.
-      await settled([...byNode].map(([name, onNode]) => this.unplug(this.node(name), onNode))).catch(() => undefined);
-      await this.forget(netns).catch(() => undefined);
+      await settled([...byNode].map(([node, onNode]) => unplugPods(this.runner, node, onNode))).catch(() => undefined);
+      await this.ledger.remove(netns).catch(() => undefined);
       throw error;
     }
     for (const pod of pods) this.podMap.set(pod.netns, pod);
@@ -253,28 +246,16 @@ export class Topology {
   async removePod(ref: PodRef): Promise<void> {
     const pod = this.pod(ref);
     const node = this.nodeMap.get(pod.node);
-    if (node !== undefined) await this.unplug(node, [pod]);
-    await this.forget([pod.netns]);
+    if (node !== undefined) await unplugPods(this.runner, node, [pod]);
+    await this.ledger.remove([pod.netns]);
     this.podMap.delete(pod.netns);
   }
 
   /** Removes every namespace this topology made. Idempotent; safe on a half-built topology. */
   async destroy(): Promise<void> {
-    await this.forget([...this.made]);
+    await this.ledger.remove(this.ledger.names);
     this.podMap.clear();
     this.nodeMap.clear();
-  }
-
-  /**
-   * Deletes pods' cali veths in the node. Needed before reusing a name: a deleted namespace's
-   * devices are destroyed later, by the kernel's asynchronous netns clean-up, so the cali would
-   * linger for a moment. A device already gone is not an error.
-   */
-  private async unplug(node: TopologyNode, pods: readonly Pod[]): Promise<void> {
-    await this.runner.batch(node.netns, pods.map((p) => `link del ${p.iface}`), { force: true }).catch((error: unknown) => {
-      // "Cannot find device" on every refused line: all of them were gone already.
-      if (!(error instanceof NetnsCommandError && error.refused.length > 0 && error.refused.every((r) => r.code === 'ENODEV'))) throw error;
-    });
   }
 
   private pod(ref: PodRef): Pod {
@@ -297,32 +278,10 @@ export class Topology {
     });
     return nodes;
   }
-
-  private async createNetns(names: readonly NetnsName[]): Promise<void> {
-    for (const name of names) this.made.add(name);
-    await this.runner.addNetns(names);
-  }
-
-  /** Deletes namespaces and checks they are gone, naming any that is not. */
-  private async forget(names: readonly NetnsName[]): Promise<void> {
-    await this.runner.deleteNetns(names);
-    const present = new Set(await this.runner.listNetns());
-    const left = names.filter((n) => present.has(n));
-    if (left.length > 0) throw new NetnsCommandError(undefined, ['ip', 'netns', 'del'], `still present: ${left.join(', ')}`);
-    for (const name of names) this.made.delete(name);
-  }
 }
 
-/** Like Promise.all, but waits for every step to finish before failing: no `ip` process may
- *  still be at work in a namespace that the clean-up after a failure is about to delete. */
-async function settled(steps: readonly Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
   return groups;
 }
