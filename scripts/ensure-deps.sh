@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what wren's demo, tests and benchmark need on a fresh Debian machine, and nothing
 # that is already there: Debian packages for the commands we run (iproute2's ip and bridge,
-# ping, etcd, BIRD for the benchmark's comparison, openssl for the TLS tests' certificates) and
-# the npm packages from the lock file.
+# nftables' nft for natOutgoing, ping, etcd, BIRD for the benchmark's comparison, openssl for
+# the TLS tests' certificates) and the npm packages from the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v bridge >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
