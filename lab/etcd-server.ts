@@ -11,11 +11,14 @@
 // (a fresh lab namespace has nothing else listening). The launcher must exec the command, as
 // `ip netns exec` does, so that the pid we signal is etcd's own.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, runOk, spawn, type Spawned } from '../kernel/exec.js';
+import { etcdctlAccess, etcdFlags, type EtcdServerTls } from './etcd-flags.js';
+import { twoFreePorts } from './free-ports.js';
+
+export type { EtcdServerTls } from './etcd-flags.js';
 
 export interface EtcdServerOptions {
   /** Member name (`--name`); also prefixes the temp dir. */
@@ -45,16 +48,6 @@ export interface EtcdServerOptions {
    * checks, revision, compaction) then connects with `etcdctl`'s identity. PEM file paths.
    */
   readonly tls?: EtcdServerTls;
-}
-
-export interface EtcdServerTls {
-  readonly cert: string;
-  readonly key: string;
-  /** The CA that signed `cert`, for etcdctl to trust. */
-  readonly ca: string;
-  readonly clientCa?: string;
-  /** etcdctl's own client certificate and key, needed when `clientCa` is set. */
-  readonly etcdctl?: { readonly cert: string; readonly key: string };
 }
 
 export interface EtcdServer {
@@ -204,13 +197,8 @@ class EtcdProcess implements EtcdServer {
     this.etcdctlUser = user;
   }
 
-  /** etcdctl's TLS identity and etcd user, as configured. */
   private etcdctlAccess(): string[] {
-    const tls = this.config.tls;
-    const user = this.etcdctlUser === undefined ? [] : [`--user=${this.etcdctlUser}`];
-    if (tls === undefined) return user;
-    const identity = tls.etcdctl === undefined ? [] : [`--cert=${tls.etcdctl.cert}`, `--key=${tls.etcdctl.key}`];
-    return [`--cacert=${tls.ca}`, ...identity, ...user];
+    return etcdctlAccess(this.config.tls, this.etcdctlUser);
   }
 
   async revision(): Promise<number> {
@@ -242,32 +230,8 @@ class EtcdProcess implements EtcdServer {
   }
 
   private flags(): string[] {
-    const { name, ports, logLevel } = this.config;
-    return [
-      `--name=${name}`,
-      `--data-dir=${this.dataDir}`,
-      `--listen-client-urls=${this.endpoint}${this.socketEndpoint === undefined ? '' : ',unix://etcd.sock:1'}`,
-      `--advertise-client-urls=${this.endpoint}`,
-      `--listen-peer-urls=${this.peerUrl}`,
-      `--initial-advertise-peer-urls=${this.peerUrl}`,
-      `--initial-cluster=${name}=${this.peerUrl}`,
-      '--initial-cluster-state=new',
-      `--initial-cluster-token=${name}-${ports.client}`,
-      // One member on one host: a short election timeout cuts start-up from ~1 s to ~0.2 s.
-      '--heartbeat-interval=25',
-      '--election-timeout=250',
-      '--logger=zap',
-      `--log-outputs=${this.logFile}`,
-      `--log-level=${logLevel ?? 'warn'}`,
-      ...this.serverTls(),
-    ];
-  }
-
-  private serverTls(): string[] {
-    const tls = this.config.tls;
-    if (tls === undefined) return [];
-    const clients = tls.clientCa === undefined ? [] : ['--client-cert-auth', `--trusted-ca-file=${tls.clientCa}`];
-    return [`--cert-file=${tls.cert}`, `--key-file=${tls.key}`, ...clients];
+    const { name, ports, logLevel, tls } = this.config;
+    return etcdFlags({ name, clientPort: ports.client, logLevel, tls, endpoint: this.endpoint, peerUrl: this.peerUrl, socketEndpoint: this.socketEndpoint, dataDir: this.dataDir, logFile: this.logFile });
   }
 
   /** Healthy, and answered by our process: another etcd already on the port would pass too. */
@@ -294,17 +258,6 @@ async function portsFor(host: string, options: EtcdServerOptions): Promise<{ cli
   if (options.launcher !== undefined) {
     return { client: options.clientPort ?? DEFAULT_PORTS.client, peer: options.peerPort ?? DEFAULT_PORTS.peer };
   }
-  // Both sockets are held at once so the two ports differ.
-  const servers = await Promise.all([listenOnFreePort(host), listenOnFreePort(host)]);
-  const [client, peer] = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return { client: options.clientPort ?? client ?? 0, peer: options.peerPort ?? peer ?? 0 };
-}
-
-function listenOnFreePort(host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (error) => reject(new Error(`etcd: cannot find a free port on ${host}: ${error.message}`)));
-    server.listen(0, host, () => resolve(server));
-  });
+  const free = await twoFreePorts(host);
+  return { client: options.clientPort ?? free.first, peer: options.peerPort ?? free.second };
 }
