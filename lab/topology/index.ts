@@ -14,3 +14,5 @@ export type { RefusedLine } from './errors.js';
 export { kernelRunner, listNetns } from './runner.js';
 export type { LabRunner, Sysctl } from './runner.js';
 export type { NetnsName } from './names.js';
+export { EXTERNAL_DEFAULTS } from './external.js';
+export type { ExternalHost, ExternalSpec } from './external.js';

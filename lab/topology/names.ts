@@ -36,6 +36,8 @@ export function underPrefix(netns: string, prefix: string): boolean {
 export const netnsNames = {
   underlay: (stem: string) => `${stem}-ul` as NetnsName,
   router: (stem: string) => `${stem}-rt` as NetnsName,
+  /** The host outside the cluster (external.ts). */
+  external: (stem: string) => `${stem}-ex` as NetnsName,
   node: (stem: string, id: number) => `${stem}-n${id}` as NetnsName,
   pod: (stem: string, id: number) => `${stem}-p${id}` as NetnsName,
 };
@@ -59,4 +61,6 @@ export const ifaceNames = {
   routerPort: (s: number) => counted('rt', s),
   /** The router's own leg into subnet `s`. */
   routerLeg: (s: number) => counted('eth', s),
+  /** The upstream end (router or underlay) of the outside host's link. */
+  externalPort: 'ext0' as IfaceName,
 };

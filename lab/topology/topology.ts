@@ -11,6 +11,7 @@
 import { familyOf, prefixLength } from '../../kernel/values.js';
 import { plugPods, unplugPods } from './cni.js';
 import { TopologySpecError } from './errors.js';
+import { buildExternal, resolveExternal, type ExternalHost, type ExternalSpec } from './external.js';
 import {
   bridgeGatewayLines, bridgeLines, hostRouteLines, nodeLines, nodePortLines, nodeSysctls, readdressLines, routerLines, routerPortLines, routerSysctls,
 } from './lines.js';
@@ -38,6 +39,7 @@ export interface TopologyState {
   readonly made: readonly NetnsName[];
   readonly nextNodeId: number;
   readonly nextPodId: number;
+  readonly external?: ExternalHost;
 }
 export type PodRef = Pod | { readonly netns: string };
 
@@ -48,7 +50,7 @@ export async function createTopology(spec: TopologySpec, options: TopologyOption
   const mtu = checkMtu(spec.mtu ?? DEFAULT_MTU, 'mtu', false);
   const topology = new Topology(topologyStem(prefix), resolveSubnets(spec.subnets), mtu, options.runner ?? kernelRunner);
   try {
-    await topology.build(spec.nodes ?? []);
+    await topology.build(spec.nodes ?? [], spec.external);
   } catch (error) {
     await topology.destroy().catch((cleanup: unknown) => {
       throw new AggregateError([error, cleanup], `topology ${topology.stem}: build failed and cleanup left namespaces behind`);
@@ -68,6 +70,7 @@ export class Topology {
   private readonly ledger: NetnsLedger;
   private nextNodeId = 1;
   private nextPodId = 1;
+  private externalHost: ExternalHost | undefined;
 
   /** Use createTopology. */
   constructor(
@@ -94,6 +97,7 @@ export class Topology {
       made: this.namespaces,
       nextNodeId: this.nextNodeId,
       nextPodId: this.nextPodId,
+      ...(this.externalHost ? { external: this.externalHost } : {}),
     };
   }
 
@@ -104,6 +108,7 @@ export class Topology {
     for (const pod of state.pods) topology.podMap.set(pod.netns, pod);
     topology.nextNodeId = state.nextNodeId;
     topology.nextPodId = state.nextPodId;
+    topology.externalHost = state.external;
     return topology;
   }
 
@@ -113,6 +118,11 @@ export class Topology {
 
   get pods(): readonly Pod[] {
     return [...this.podMap.values()];
+  }
+
+  /** The host outside the cluster, when the spec asked for one. */
+  get external(): ExternalHost | undefined {
+    return this.externalHost;
   }
 
   /** Namespaces this topology created (or tried to). */
@@ -127,11 +137,12 @@ export class Topology {
     return node;
   }
 
-  /** Underlay, router and the first nodes in one pass (createTopology calls this once). */
-  async build(specs: readonly NodeSpec[]): Promise<void> {
+  /** Underlay, router, the first nodes and the outside host in one pass (createTopology calls this once). */
+  async build(specs: readonly NodeSpec[], external?: ExternalSpec): Promise<void> {
     if (this.ledger.names.length > 0 || this.nodeMap.size > 0) throw new TopologySpecError('build', `topology ${this.stem} is already built: use addNodes`);
     const router = this.routerNetns;
     const nodes = this.resolveNodes(specs);
+    const host = external && resolveExternal(external, { netns: netnsNames.external(this.stem), upstreamNetns: router ?? this.underlayNetns, subnets: this.subnets, nodes, mtu: this.mtu });
     await this.ledger.create([this.underlayNetns, ...(router ? [router] : []), ...nodes.map((n) => n.netns)]);
     // Sysctls before interfaces, so every interface inherits the namespace defaults.
     await settled([
@@ -144,7 +155,9 @@ export class Topology {
       ...nodes.flatMap((n) => nodePortLines(n, this.subnetOf(n))),
     ]);
     await settled([...(router ? [this.runner.batch(router, routerLines(this.subnets))] : []), ...nodes.map((n) => this.runner.batch(n.netns, nodeLines(n)))]);
+    if (host !== undefined) await buildExternal(host, this.underlayNetns, this.runner, (names) => this.ledger.create(names));
     for (const node of nodes) this.nodeMap.set(node.name, node);
+    this.externalHost = host;
   }
 
   async addNode(spec: NodeSpec): Promise<TopologyNode> {

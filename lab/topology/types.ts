@@ -1,6 +1,7 @@
 // The shapes a topology is described with (specs, plain strings from the caller) and the
 // shapes it hands back (validated values only, safe to put on an `ip` line).
 import type { Cidr, IfaceName, IpAddr } from '../../kernel/values.js';
+import type { ExternalSpec } from './external.js';
 import type { NetnsName } from './names.js';
 
 export interface SubnetSpec {
@@ -32,6 +33,8 @@ export interface TopologySpec {
   readonly nodes?: readonly NodeSpec[];
   /** Underlay MTU; default 1500. */
   readonly mtu?: number;
+  /** A host outside the cluster, behind the router (or the underlay's gateway); none by default. */
+  readonly external?: ExternalSpec;
 }
 
 export interface PodSpec {
@@ -62,17 +65,21 @@ export interface Subnet {
   readonly bridge: IfaceName;
 }
 
-export interface TopologyNode {
-  readonly name: string;
-  readonly netns: NetnsName;
-  readonly iface: IfaceName;
+/** A host's addresses on its one uplink (eth0), and the next hops of its default routes. */
+export interface UplinkAddresses {
   readonly ip: IpAddr;
-  /** The address with its subnet length, as the node's eth0 holds it: `172.16.30.7/24`. */
+  /** The address with its subnet length, as eth0 holds it: `172.16.30.7/24`. */
   readonly cidr: Cidr;
   readonly gateway: IpAddr;
   readonly ipv6?: IpAddr;
   readonly cidr6?: Cidr;
   readonly gateway6?: IpAddr;
+}
+
+export interface TopologyNode extends UplinkAddresses {
+  readonly name: string;
+  readonly netns: NetnsName;
+  readonly iface: IfaceName;
   /** The subnet the node sits on (host bits zero). */
   readonly subnet: Cidr;
   readonly mtu: number;
