@@ -1,14 +1,15 @@
 // Real etcd servers for tests (lab/etcd-server.ts does the work): each one is destroyed (killed,
 // temp dir removed) when the test or suite that started it ends, pass or fail, and a process-exit
 // hook kills any that a crashed worker left, so `pgrep etcd` is empty after a run.
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { EtcdClient, type EtcdClientOptions } from '../../calico/etcd/etcd-client.js';
+import { cleanUpOnExit } from './exit-cleanup.js';
 import { startEtcdServer, type EtcdServer, type EtcdServerOptions } from '../../lab/etcd-server.js';
 
 export type { EtcdServer } from '../../lab/etcd-server.js';
 
-const live = new Set<EtcdServer>();
+/** Each running server and the call that unregisters its exit clean-up. */
+const live = new Map<EtcdServer, () => void>();
 
 /** Starts an etcd that is destroyed when the current test finishes. Call inside a test. */
 export async function startTestEtcd(options: EtcdServerOptions = {}): Promise<EtcdServer> {
@@ -44,33 +45,13 @@ export function testClient(endpoints: string, options: Omit<EtcdClientOptions, '
 }
 
 async function startTracked(options: EtcdServerOptions): Promise<EtcdServer> {
-  installExitHook();
   const server = await startEtcdServer({ name: 'wren-test-etcd', ...options });
-  live.add(server);
+  live.set(server, cleanUpOnExit({ pids: () => [server.pid], dirs: () => [server.dir] }));
   return server;
 }
 
 async function release(server: EtcdServer): Promise<void> {
+  live.get(server)?.();
   live.delete(server);
   await server.destroy();
-}
-
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers must be synchronous: signal and remove, without waiting.
-  process.on('exit', () => {
-    for (const server of live) {
-      if (server.pid !== undefined) {
-        try {
-          process.kill(server.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      rmSync(server.dir, { recursive: true, force: true });
-    }
-  });
 }
