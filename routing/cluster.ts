@@ -14,6 +14,11 @@ export interface IpPool {
   readonly vxlanMode: EncapMode;
   /** Disabled pools hand out no new addresses; their existing blocks are still routed. */
   readonly disabled: boolean;
+  /**
+   * `spec.natOutgoing`: traffic from the pool to anywhere outside every pool is masqueraded
+   * (routing/nat.ts). Absent means false, Calico's API default.
+   */
+  readonly natOutgoing?: boolean;
   /** `metadata.creationTimestamp` (ISO 8601), when known: of two overlapping pools, the older keeps its space. */
   readonly created?: string;
 }

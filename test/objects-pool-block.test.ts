@@ -31,6 +31,21 @@ describe('IPPool', () => {
       value: { name: 'v6', cidr: 'fd00:10::/64', blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never', disabled: false },
     },
     {
+      name: 'natOutgoing, as Calico\'s installer sets it on the default pool',
+      raw: rawPool({ natOutgoing: true }),
+      value: { name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false, natOutgoing: true },
+    },
+    {
+      name: 'natOutgoing false or null: the API default, left out',
+      raw: rawPool({ natOutgoing: null }, 'p'),
+      value: { name: 'p', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false },
+    },
+    {
+      name: 'natOutgoing on an IPv6 pool',
+      raw: rawPool({ cidr: 'fd00:10::/64', ipipMode: 'Never', blockSize: 122, natOutgoing: true }, 'v6'),
+      value: { name: 'v6', cidr: 'fd00:10::/64', blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never', disabled: false, natOutgoing: true },
+    },
+    {
       name: 'block size equal to the pool',
       raw: rawPool({ cidr: '10.9.0.0/26', blockSize: 26 }, 'small'),
       value: { name: 'small', cidr: '10.9.0.0/26', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false },
@@ -54,11 +69,22 @@ describe('IPPool', () => {
     { name: 'fractional block size', spec: { blockSize: 26.5 }, field: 'spec.blockSize', message: /integer/ },
     { name: 'huge block size', spec: { blockSize: 1e300 }, field: 'spec.blockSize', message: /between 20 and 32/ },
     { name: 'missing CIDR', spec: { cidr: undefined }, field: 'spec.cidr', message: /^is required$/ },
+    { name: 'natOutgoing as text', spec: { natOutgoing: 'true' }, field: 'spec.natOutgoing', message: /boolean/ },
     { name: 'hostile CIDR', spec: { cidr: '10.0.0.0/8\nip route flush all' }, field: 'spec.cidr', message: /"10\.0\.0\.0\/8\\nip route flush all"/ },
   ])('rejects $name', ({ spec, field, message }) => {
     const result = parseObject(rawPool(spec, 'p'));
     expect(result).toEqual(problem('IPPool', 'p', field, message));
     expect(result.status === 'invalid' && result.problem.message).not.toContain('\n');
+  });
+
+  it('a natOutgoing change is a change (the NAT tables follow it); false and absent are the same', () => {
+    const parsed = (spec: Record<string, unknown>) => {
+      const result = parseObject(rawPool(spec, 'p'));
+      if (result.status !== 'ok') throw new Error('pool refused');
+      return result.object;
+    };
+    expect(sameObject(parsed({}), parsed({ natOutgoing: true }))).toBe(false);
+    expect(sameObject(parsed({}), parsed({ natOutgoing: false }))).toBe(true);
   });
 
   it('rejects a pool without a spec, naming the field', () => {

@@ -43,11 +43,11 @@ describe('the seed cluster dump (kubectl get … -A -o yaml)', () => {
       ['nginx', 'minikube-m02', ['10.244.205.193'], 'calic440f455693'],
       ['nginx-manual', 'minikube-m03', ['10.244.151.1'], 'califba6dd09590'],
     ]);
-    expect(snapshot.pools).toEqual([{ name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false, created: expect.stringMatching(/^2022-/) }]);
+    expect(snapshot.pools).toEqual([{ name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', disabled: false, natOutgoing: true, created: expect.stringMatching(/^2022-/) }]);
   });
 
   it('is the cluster the routing tests build by hand (test/support/seed-cluster.ts), and routes as it does', () => {
-    const seed = seedCluster({ ipip: 'Always' });
+    const seed = seedCluster({ ipip: 'Always', nat: true });
     const blocks = (s: ClusterSnapshot) => s.blocks.map((b) => ({ ...b, allocations: b.allocations.filter((a) => a.node !== b.affinityNode) })).sort((a, b) => (a.name < b.name ? -1 : 1));
     expect(parsed.snapshot.pools.map(({ created: _, ...p }) => p)).toEqual(seed.pools);
     // The dump knows when each node was made, and each pod's container; the hand-built seed does not.
@@ -168,7 +168,8 @@ describe('renderSnapshotFile', () => {
   it('round-trips everything a snapshot can hold', () => {
     const snapshot = parseSnapshotText(
       JSON.stringify([
-        rawPool({ cidr: 'fd00:10::/64', blockSize: 122, ipipMode: 'Never', vxlanMode: 'Always', disabled: true }, 'v6'),
+        rawPool({ cidr: 'fd00:10::/64', blockSize: 122, ipipMode: 'Never', vxlanMode: 'Always', disabled: true, natOutgoing: true }, 'v6'),
+        rawPool({ cidr: '10.250.0.0/16', natOutgoing: false }, 'v4'),
         rawBlock({ affinity: null, allocations: Array.from({ length: 64 }, (_, i) => (i === 5 ? 0 : i === 9 ? 1 : null)), attributes: [{ secondary: { node: 'minikube' } }, { handle_id: 'h' }] }, 'released'),
         rawNode({
           'projectcalico.org/IPv4Address': '172.16.30.7/24',
@@ -183,7 +184,7 @@ describe('renderSnapshotFile', () => {
         { apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: 'w', namespace: 'kube-system' }, spec: { node: 'bare', pod: 'coredns-1', interfaceName: 'tap0123456789a', ipNetworks: ['10.244.9.3/32', 'fd00:10::3/128'] } },
       ]),
     ).snapshot;
-    expect(snapshot.pools).toHaveLength(1);
+    expect(snapshot.pools.map((p) => [p.name, p.natOutgoing ?? false])).toEqual([['v4', false], ['v6', true]]);
     expect(snapshot.blocks[0]?.allocations).toHaveLength(2);
     expect(snapshot.workloads).toHaveLength(1);
     expect(parseSnapshotText(renderSnapshotFile(snapshot))).toEqual({ snapshot, problems: [], ignored: 0 });

@@ -43,6 +43,7 @@ export function samePool(a: IpPool, b: IpPool): boolean {
     a.ipipMode === b.ipipMode &&
     a.vxlanMode === b.vxlanMode &&
     a.disabled === b.disabled &&
+    (a.natOutgoing ?? false) === (b.natOutgoing ?? false) &&
     a.created === b.created
   );
 }

@@ -20,6 +20,7 @@ export interface IpPoolSpecRaw {
   ipipMode?: EncapMode | null;
   vxlanMode?: EncapMode | null;
   disabled?: boolean | null;
+  natOutgoing?: boolean | null;
 }
 
 export interface IpPoolRaw {
@@ -39,6 +40,7 @@ export const IP_POOL_SCHEMA: JSONSchemaType<IpPoolRaw> = {
         ipipMode: ENCAP,
         vxlanMode: ENCAP,
         disabled: { type: 'boolean', nullable: true },
+        natOutgoing: { type: 'boolean', nullable: true },
       },
       required: ['cidr'],
     },
@@ -84,6 +86,8 @@ export function parseIpPool(raw: KubeObject): ParseResult {
   }
 
   const created = creationTimestamp(raw.metadata);
-  const value: IpPool = { name: meta.name, cidr, blockSize, ipipMode, vxlanMode, disabled: spec.disabled ?? false, ...(created === undefined ? {} : { created }) };
+  // natOutgoing only when set: false is the API's default, and most pools are compared without it.
+  const nat = spec.natOutgoing === true ? { natOutgoing: true } : {};
+  const value: IpPool = { name: meta.name, cidr, blockSize, ipipMode, vxlanMode, disabled: spec.disabled ?? false, ...nat, ...(created === undefined ? {} : { created }) };
   return ok({ kind: 'IPPool', key: ref.key, value });
 }

@@ -35,7 +35,7 @@ export function renderSnapshotFile(snapshot: ClusterSnapshot): string {
 function poolObject(pool: IpPool): Json {
   const { cidr, blockSize, ipipMode, vxlanMode, disabled } = pool;
   const metadata = pool.created === undefined ? { name: pool.name } : { name: pool.name, creationTimestamp: pool.created };
-  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, disabled } };
+  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, natOutgoing: pool.natOutgoing ?? false, disabled } };
 }
 
 function blockObject(block: IpamBlock): Json {

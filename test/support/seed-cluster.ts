@@ -14,8 +14,9 @@ export function node(name: string, address: string, extra: Partial<ClusterNode> 
   return { name, ipv4: { ip: ip(addr ?? ''), cidr: cidr(address) }, ...extra };
 }
 
-export function pool(mode: { ipip?: EncapMode; vxlan?: EncapMode } = {}, poolCidr = '10.244.0.0/16'): IpPool {
-  return { name: 'default-ipv4-ippool', cidr: cidr(poolCidr), blockSize: 26, ipipMode: mode.ipip ?? 'Never', vxlanMode: mode.vxlan ?? 'Never', disabled: false };
+/** `nat`: the pool's natOutgoing (the seed's pool has it, as Calico's installer sets it). */
+export function pool(mode: { ipip?: EncapMode; vxlan?: EncapMode; nat?: boolean } = {}, poolCidr = '10.244.0.0/16'): IpPool {
+  return { name: 'default-ipv4-ippool', cidr: cidr(poolCidr), blockSize: 26, ipipMode: mode.ipip ?? 'Never', vxlanMode: mode.vxlan ?? 'Never', disabled: false, ...(mode.nat === true ? { natOutgoing: true } : {}) };
 }
 
 /** A block with the given ordinals allocated, each to `owner` (default: the affine node). */
@@ -35,7 +36,7 @@ export function workload(namespace: string, name: string, nodeName: string, ips:
 export const SEED_NODES = ['minikube', 'minikube-m02', 'minikube-m03'] as const;
 
 /** The seed's cluster; `tunnels` adds VXLAN tunnel addresses (ordinal 0 of each node's block). */
-export function seedCluster(mode: { ipip?: EncapMode; vxlan?: EncapMode }, addresses = ['172.16.30.6/24', '172.16.30.7/24', '172.16.30.8/24']): ClusterSnapshot {
+export function seedCluster(mode: { ipip?: EncapMode; vxlan?: EncapMode; nat?: boolean }, addresses = ['172.16.30.6/24', '172.16.30.7/24', '172.16.30.8/24']): ClusterSnapshot {
   const blocks = ['10.244.120.64/26', '10.244.205.192/26', '10.244.151.0/26'];
   const nodes = SEED_NODES.map((name, i) =>
     node(name, addresses[i] ?? '', {
