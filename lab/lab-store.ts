@@ -29,9 +29,9 @@ export class LabStore {
     this.client.close();
   }
 
-  async writePool(cidr: Cidr, blockSize: number, encap: Encap, crossSubnet: boolean): Promise<void> {
+  async writePool(cidr: Cidr, blockSize: number, encap: Encap, crossSubnet: boolean, natOutgoing: boolean): Promise<void> {
     const mode: EncapMode = crossSubnet ? 'CrossSubnet' : 'Always';
-    const spec = { cidr, blockSize, ipipMode: encap === 'ipip' ? mode : 'Never', vxlanMode: encap === 'vxlan' ? mode : 'Never', natOutgoing: false, nodeSelector: 'all()' };
+    const spec = { cidr, blockSize, ipipMode: encap === 'ipip' ? mode : 'Never', vxlanMode: encap === 'vxlan' ? mode : 'Never', natOutgoing, nodeSelector: 'all()' };
     const key = resourceKey('ippools', POOL_NAME);
     const value = JSON.stringify({ kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: POOL_NAME, creationTimestamp: new Date().toISOString() }, spec });
     const existing = await this.client.get(key);

@@ -57,6 +57,7 @@ export class Lab {
 
   async addPod(name: string, nodeName: string, namespace = 'default'): Promise<LabPod> {
     if (this.state.pods.some((p) => p.name === name && p.namespace === namespace)) throw new LabError(`pod ${namespace}/${name} already exists`);
+    this.refuseOutsideName(name);
     const node = this.node(nodeName);
     const iface = calicoInterfaceName(namespace, name);
     const mtu = await this.podMtu(nodeName);
@@ -84,6 +85,7 @@ export class Lab {
 
   async addNode(name: string): Promise<void> {
     if (this.topology.nodes.some((n) => n.name === name)) throw new LabError(`node ${name} already exists`);
+    this.refuseOutsideName(name);
     const subnets = this.topology.subnets;
     const subnet = subnets[this.topology.nodes.length % subnets.length]?.cidr;
     const node = await this.topology.addNode({ name, subnet });
@@ -125,6 +127,11 @@ export class Lab {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+  }
+
+  /** `wren lab ping` and `exec` find the outside host by its name: no pod or node may take it. */
+  private refuseOutsideName(name: string): void {
+    if (name === this.topology.external?.name) throw new LabError(`${name} is the name of the lab's host outside the cluster`);
   }
 
   /** The MTU the node's agent wrote for the CNI plugin, as Calico's plugin reads it. */

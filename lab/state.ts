@@ -36,6 +36,8 @@ export interface LabState {
   readonly crossSubnet: boolean;
   readonly pool: string;
   readonly blockSize: number;
+  /** The pool's natOutgoing; absent in a lab saved before it was asked for (then false). */
+  readonly natOutgoing?: boolean;
   readonly topology: TopologyState;
   readonly etcd: { readonly pid: number; readonly endpoint: string; readonly socket: string; readonly dir: string };
   readonly agents: Readonly<Record<string, LabAgent>>;

@@ -8,7 +8,11 @@ export interface LabStatus {
   readonly encap: string;
   readonly crossSubnet: boolean;
   readonly pool: string;
+  /** The pool's natOutgoing as the lab wrote it. */
+  readonly natOutgoing: boolean;
   readonly etcd: string;
+  /** The host outside the cluster; null in a lab saved before it had one. */
+  readonly external: { name: string; ip: string; netns: string } | null;
   readonly nodes: {
     name: string;
     netns: string;
@@ -23,6 +27,7 @@ export interface LabStatus {
 }
 
 export async function labStatus(lab: Lab): Promise<LabStatus> {
+  const outside = lab.topology.external;
   const nodes = await Promise.all(
     lab.topology.nodes.map(async (n) => {
       const record = await lab.store.node(n.name).catch(() => undefined);
@@ -45,7 +50,9 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     encap: lab.state.encap,
     crossSubnet: lab.state.crossSubnet,
     pool: lab.state.pool,
+    natOutgoing: lab.state.natOutgoing ?? false,
     etcd: lab.state.etcd.endpoint,
+    external: outside === undefined ? null : { name: outside.name, ip: outside.ip, netns: outside.netns },
     nodes,
     pods: lab.state.pods.map(({ name, namespace, node, netns, ip, interface: iface }) => ({ name, namespace, node, netns, ip, interface: iface })),
   };

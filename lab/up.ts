@@ -22,6 +22,8 @@ export interface UpOptions {
   readonly podsPerNode: number;
   readonly pool: string;
   readonly blockSize: number;
+  /** The pool's natOutgoing; default true, as Calico's installer writes its default pool. */
+  readonly natOutgoing?: boolean;
 }
 
 export const SUBNETS = ['172.16.30.0/24', '172.16.31.0/24'];
@@ -52,14 +54,17 @@ export async function labUp(o: UpOptions, progress: Progress): Promise<Lab> {
 }
 
 async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab> {
+  const natOutgoing = o.natOutgoing ?? true;
   progress.step(`building ${o.nodes} node(s) on ${o.crossSubnet ? `two subnets joined by a router (${SUBNETS.join(', ')})` : `one subnet (${SUBNETS[0]})`}`);
   const subnets = o.crossSubnet ? SUBNETS : SUBNETS.slice(0, 1);
   const topology = await createTopology({
     prefix: `wl-${o.name}`,
     subnets,
     nodes: Array.from({ length: o.nodes }, (_, i) => ({ name: `node-${i + 1}`, subnet: subnets[o.crossSubnet && i >= Math.ceil(o.nodes / 2) ? 1 : 0] })),
+    external: {},
   });
-  progress.done(`${topology.namespaces.length} namespaces`);
+  const outside = topology.external;
+  progress.done(`${topology.namespaces.length} namespaces${outside ? `; outside the cluster: ${outside.name} at ${outside.ip}` : ''}`);
 
   progress.step('starting etcd on the underlay');
   const host = topology.subnets[0]?.gateway ?? '';
@@ -74,6 +79,7 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
     crossSubnet: o.crossSubnet,
     pool,
     blockSize: o.blockSize,
+    natOutgoing,
     topology: topology.toState(),
     etcd: { pid: etcd.pid ?? 0, endpoint: etcd.endpoint, socket: etcd.socketEndpoint ?? '', dir: etcd.dir },
     agents: {},
@@ -82,10 +88,10 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
   await saveLab(state);
   progress.done(etcd.endpoint);
 
-  progress.step(`writing the IP pool ${pool} (${o.encap === 'none' ? 'no encapsulation' : `${o.encap}${o.crossSubnet ? ' CrossSubnet' : ' Always'}`}, /${o.blockSize} blocks)`);
+  progress.step(`writing the IP pool ${pool} (${o.encap === 'none' ? 'no encapsulation' : `${o.encap}${o.crossSubnet ? ' CrossSubnet' : ' Always'}`}, /${o.blockSize} blocks, natOutgoing ${natOutgoing})`);
   const store = new LabStore(state.etcd.socket);
   try {
-    await store.writePool(pool, o.blockSize, o.encap, o.crossSubnet);
+    await store.writePool(pool, o.blockSize, o.encap, o.crossSubnet, natOutgoing);
   } finally {
     store.close();
   }

@@ -15,10 +15,13 @@ export const LAB_USAGE = `usage: wren lab <command> [--name NAME]   (NAME defaul
 
   up [--nodes 3] [--encap vxlan|ipip|none] [--cross-subnet] [--pods-per-node 2]
      [--pool 10.244.0.0/16] [--block-size 26]      build the lab (replaces one of the same name)
-  status [--json]                                   nodes, agents and pods
+     [--no-nat-outgoing]                            the pool without natOutgoing: pods reach
+                                                    the outside host with their own address
+  status [--json]                                   nodes, agents, pods and the outside host
   verify [--json]                                   ping every pod from every pod: TTL and path
-  ping SRC DST [-c N]                               ping from a pod or node to a pod, node or IP
-  exec NODE|POD -- CMD ...                          run a command in that namespace
+  ping SRC DST [-c N]                               ping from a pod, node or the outside host
+                                                    to a pod, node, the outside host or an IP
+  exec NODE|POD|outside -- CMD ...                  run a command in that namespace
   pod add NAME --node NODE [--namespace NS]         create a pod as Calico's CNI plugin would
   pod del NAME [--namespace NS]                     delete it and release its address
   node add NAME | node del NAME                     grow or shrink the cluster
@@ -81,6 +84,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
     'pods-per-node': { type: 'string' },
     pool: { type: 'string', default: '10.244.0.0/16' },
     'block-size': { type: 'string' },
+    'no-nat-outgoing': { type: 'boolean' },
   });
   if (!['vxlan', 'ipip', 'none'].includes(values.encap)) throw new UsageError(`--encap must be vxlan, ipip or none, got "${values.encap}"`);
   const [{ labUp }, { labStatus }] = await Promise.all([import('../../../lab/up.js'), import('../../../lab/status.js')]);
@@ -93,6 +97,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
       podsPerNode: intFlag(values['pods-per-node'], 'pods-per-node', 0, 20) ?? 2,
       pool: values.pool,
       blockSize: intFlag(values['block-size'], 'block-size', 1, 32) ?? 26,
+      natOutgoing: values['no-nat-outgoing'] !== true,
     },
     consoleProgress(io.out),
   );
@@ -122,7 +127,8 @@ async function status(argv: readonly string[], io: Output): Promise<number> {
 }
 
 export function printStatus(s: LabStatus, io: Output): void {
-  io.out(style.bold(`lab "${s.name}": ${s.nodes.length} node(s), ${s.pods.length} pod(s), ${s.encap}${s.crossSubnet ? ' cross-subnet' : ''}, pool ${s.pool}, etcd ${s.etcd}`));
+  io.out(style.bold(`lab "${s.name}": ${s.nodes.length} node(s), ${s.pods.length} pod(s), ${s.encap}${s.crossSubnet ? ' cross-subnet' : ''}, pool ${s.pool}${s.natOutgoing ? ' natOutgoing' : ''}, etcd ${s.etcd}`));
+  if (s.external !== null) io.out(`outside the cluster: ${s.external.name} ${s.external.ip} (netns ${s.external.netns})`);
   io.out('');
   const health = (h: string) => (h === 'ready' ? style.green(h) : style.red(h));
   for (const line of table([
@@ -169,28 +175,33 @@ async function pingCommand(argv: readonly string[], io: Output): Promise<number>
   const count = intFlag(values.count, 'count', 1, 1000) ?? 3;
   const state = await requireLab(values.name);
   const netns = netnsOf(state, src);
-  const target = parseIp(dst) ?? (state.topology.nodes.find((n) => n.name === dst)?.ip ?? podOf(state, dst).ip);
+  const target = parseIp(dst) ?? (state.topology.nodes.find((n) => n.name === dst)?.ip ?? outsideOf(state, dst)?.ip ?? podOf(state, dst).ip);
   io.out(style.dim(`# ${src} → ${dst}: ip netns exec ${netns} ping -c ${count} ${target}`));
   return inherit(['ip', 'netns', 'exec', netns, 'ping', '-c', String(count), '-i', '0.2', target]);
 }
 
-/** A node's or pod's namespace, from the saved state alone. */
+/** A node's, the outside host's or a pod's namespace, from the saved state alone. */
 function netnsOf(state: LabState, target: string): string {
-  return state.topology.nodes.find((n) => n.name === target)?.netns ?? podOf(state, target).netns;
+  return state.topology.nodes.find((n) => n.name === target)?.netns ?? outsideOf(state, target)?.netns ?? podOf(state, target).netns;
+}
+
+function outsideOf(state: LabState, name: string) {
+  const outside = state.topology.external;
+  return outside?.name === name ? outside : undefined;
 }
 
 function podOf(state: LabState, name: string) {
   const pods = state.pods.filter((p) => p.name === name);
-  if (pods.length !== 1) throw new LabError(pods.length === 0 ? `lab ${state.name} has no node or pod named ${name}` : `pod name ${name} is in several namespaces`);
+  if (pods.length !== 1) throw new LabError(pods.length === 0 ? `lab ${state.name} has no node, outside host or pod named ${name}` : `pod name ${name} is in several namespaces`);
   return pods[0] as LabState['pods'][number];
 }
 
 async function execCommand(argv: readonly string[], _io: Output): Promise<number> {
   const split = argv.indexOf('--');
-  if (split < 0 || split === argv.length - 1) throw new UsageError('usage: wren lab exec NODE|POD [--name NAME] -- CMD ...');
+  if (split < 0 || split === argv.length - 1) throw new UsageError('usage: wren lab exec NODE|POD|outside [--name NAME] -- CMD ...');
   const { values, positionals } = parseFlags(argv.slice(0, split), NAME, true);
   const [target] = positionals;
-  if (target === undefined) throw new UsageError('usage: wren lab exec NODE|POD [--name NAME] -- CMD ...');
+  if (target === undefined) throw new UsageError('usage: wren lab exec NODE|POD|outside [--name NAME] -- CMD ...');
   const netns = netnsOf(await requireLab(values.name), target);
   return inherit(['ip', 'netns', 'exec', netns, ...argv.slice(split + 1)]);
 }
