@@ -1,9 +1,12 @@
-// The real reconcile loop on the kernel double (test/support/kernel-double.ts), fault by fault:
-// a failed read retried with capped backoff; one refused line among many, reported against its
-// object while the rest lands and the agent stays ready; a batch process killed mid-batch; a
-// refusal that never clears, which must not make the loop spin; nothing deleted before the
-// datastore is in sync; and the agent's own writes, echoed by the monitor, causing no pass.
-// Each test checks that the fault it injected was hit.
+// The real reconcile loop on the kernel double (test/support/kernel-double.ts). First the five
+// loop cases of issue #15 as one table, each a story with its own checks and the same closing ones
+// (every pass's reasons and mode, the routes wren ends with, what the kernel accepted, the fault
+// hit as often as armed, foreign routes untouched, the agent ready): a failed read retried with
+// capped backoff; one refused line among many, reported against its object while the rest lands;
+// a monitor overrun, whose full pass repairs drift the monitor never reported; nothing deleted
+// before the datastore is in sync; the agent's own writes, echoed by the monitor, causing no pass.
+// Then what does not fit a table: a batch process killed mid-batch (how many passes it takes
+// depends on when the echoes of the lines before the kill arrive), and refusals that never clear.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followKernelLine } from '../agent/kernel-events.js';
@@ -11,11 +14,12 @@ import type { LoopReport } from '../agent/loop-report.js';
 import { ReconcileLoop } from '../agent/loop.js';
 import type { LoopOptions } from '../agent/loop-types.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
-import type { Op } from '../kernel/plan.js';
+import type { Op, Plan } from '../kernel/plan.js';
 import { MAIN_TABLE, type Link, type Route } from '../kernel/state.js';
 import type { ClusterSource } from '../agent/cluster-source.js';
 import type { ClusterSnapshot } from '../routing/cluster.js';
 import { KernelDouble } from './support/kernel-double.js';
+import type { Fault } from './support/kernel-double-faults.js';
 import { MemorySource } from './support/memory-source.js';
 import { block, cidr, iface, ip, node, pool, seedCluster } from './support/seed-cluster.js';
 import { blockObject, StoreSource } from './support/store-source.js';
@@ -34,6 +38,9 @@ function cluster(others = 20): ClusterSnapshot {
 const DESIRED = ['10.244.0.0/26', ...Array.from({ length: 20 }, (_, i) => `10.244.${i + 1}.0/26`)].sort();
 const eth0: Link = { name: iface('eth0'), index: 2, kind: 'veth', mtu: 1500, up: true, addresses: [cidr('172.16.30.10/24')] };
 const routeTo = (dst: string) => (op: Op) => op.op === 'route-replace' && op.route.dst === dst;
+const mine = (dst: string, last: number): Route => ({ dst: cidr(dst), table: MAIN_TABLE, metric: 0, type: 'unicast', dev: iface('eth0'), via: ip(`172.16.30.${last}`), onlink: true, scope: 'global', proto: 199 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Pass {
   readonly at: number;
@@ -47,14 +54,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function harness(source: ClusterSource, double: KernelDouble, options: Partial<LoopOptions> = {}) {
+function harness<S extends ClusterSource>(source: S, double: KernelDouble, options: Partial<LoopOptions> = {}) {
   const passes: Pass[] = [];
   const loopOptions: LoopOptions = { resyncIntervalMs: 600_000, graceMs: 0, retryInitialMs: 20, retryMaxMs: 160, ...options };
   const loop = new ReconcileLoop(double, source, config, quiet, loopOptions, {
     onPass: (report, error, trigger) => passes.push({ at: performance.now(), report, error, reasons: [...trigger.reasons] }),
   });
-  // The agent's wiring: every echo and change goes through the same reader of monitor lines.
-  double.onMonitorLine((line) => followKernelLine(loop, line));
+  // The agent's wiring: every echo and change goes through the same reader of monitor lines,
+  // unless the test has the monitor lose them (an overrun: the kernel dropped events).
+  const monitor = { losing: false };
+  double.onMonitorLine((line) => monitor.losing || followKernelLine(loop, line));
   cleanups.push(() => loop.stop());
   const owned = () => double.routes(MAIN_TABLE).filter((r) => r.proto === 199).map((r) => r.dst as string).sort();
   const idle = () => until(() => passes.length > 0 && !loop.status().running, 10_000, 'an idle loop');
@@ -63,52 +72,158 @@ function harness(source: ClusterSource, double: KernelDouble, options: Partial<L
     const s = loop.status();
     return s.inSync && s.lastSuccessAt !== undefined && s.lastError === undefined;
   };
-  return { loop, passes, owned, idle, ready };
+  /** Someone else's batch, whose monitor lines are lost: the loop is not told. */
+  const behindItsBack = async (plan: Plan) => {
+    monitor.losing = true;
+    await double.apply(plan);
+    await sleep(20); // the double's echoes go out on the next turn of the event loop
+    monitor.losing = false;
+  };
+  return { loop, passes, owned, idle, ready, source, double, behindItsBack };
 }
+type Harness = ReturnType<typeof harness<StoreSource>>;
 
 const refusedProblems = (pass: Pass | undefined) => (pass?.report?.problems ?? []).filter((p) => p.reason === 'kernel-refused');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface LoopCase {
+  readonly name: string;
+  /** Routes in the kernel at the start, besides eth0. */
+  readonly routes?: Route[];
+  /** What the datastore has listed at the start, and whether that is all of it. */
+  readonly listed?: { readonly blocks: number; readonly inSync: boolean };
+  /** The fault armed before the start, and how often it must fire. */
+  readonly fault?: (double: KernelDouble) => Fault;
+  readonly hits?: number;
+  /** What happens after the start, with the checks only this story has. */
+  readonly story: (h: Harness) => Promise<void>;
+  /** Every pass's reasons (sorted, joined by +) and mode (undefined: failed). */
+  readonly reasons: string[];
+  readonly modes: (LoopReport['mode'] | undefined)[];
+  /** The routes wren ends with, if not DESIRED; what the kernel accepted since the story last reset the counts. */
+  readonly owned?: string[];
+  readonly applied: Partial<Record<Op['op'], number>>;
+}
+
+const LOOP_CASES: LoopCase[] = [
+  {
+    name: 'a failing read is retried with capped backoff: the delays grow, cap, and the loop converges once it clears',
+    fault: (double) => double.failNextRead('links', 'Cannot open netlink socket: Too many open files', 6),
+    hits: 6,
+    story: async ({ passes, owned, ready }) => {
+      await until(() => owned().length === DESIRED.length && ready(), 10_000, 'convergence');
+      expect(passes.slice(0, 6).map((p) => String(p.error))).toEqual(Array(6).fill(expect.stringContaining('Too many open files')));
+      const gaps = passes.slice(1, 7).map((p, i) => p.at - (passes[i]?.at ?? 0));
+      const wanted = [20, 40, 80, 160, 160, 160];
+      gaps.forEach((gap, i) => {
+        expect(gap).toBeGreaterThanOrEqual((wanted[i] ?? 0) - 2);
+        expect(gap).toBeLessThan((wanted[i] ?? 0) + 100);
+      });
+    },
+    reasons: ['start', ...Array<string>(6).fill('retry')],
+    modes: [...Array<undefined>(6).fill(undefined), 'full'],
+    applied: { 'route-replace': DESIRED.length },
+  },
+  {
+    name: 'one refused line among many: only its block is missing, the problem names the block, the agent stays ready, and the retry lands it',
+    fault: (double) => double.failNext(routeTo('10.244.7.0/26'), REFUSED, 3),
+    hits: 3,
+    story: async ({ passes, owned, idle, ready }) => {
+      await idle();
+      expect(owned()).toEqual(DESIRED.filter((d) => d !== '10.244.7.0/26'));
+      expect(refusedProblems(passes[0])).toEqual([
+        { kind: 'IPAMBlock', name: '10-244-7-0-26', field: 'route', reason: 'kernel-refused', message: `the kernel refused "route replace 10.244.7.0/26 via 172.16.30.17 dev eth0 table 254 metric 0 proto 199 onlink": ${REFUSED}` },
+      ]);
+      expect(ready()).toBe(true);
+      await until(() => owned().length === DESIRED.length, 5_000, 'the refused route');
+      await idle();
+      expect(refusedProblems(passes.at(-1))).toEqual([]);
+    },
+    // Retries only: the echoes of the passes' own writes started none.
+    reasons: ['start', 'retry', 'retry', 'retry'],
+    modes: ['full', 'full', 'full', 'full'],
+    applied: { 'route-replace': DESIRED.length },
+  },
+  {
+    name: 'a monitor overrun: the full pass it asks for re-reads the kernel and repairs drift the monitor never reported',
+    story: async ({ loop, passes, owned, idle, double, behindItsBack }) => {
+      await until(() => owned().length === DESIRED.length, 5_000, 'convergence');
+      await idle();
+      const ops: Op[] = [
+        { op: 'route-delete', route: mine('10.244.3.0/26', 13) },
+        { op: 'route-replace', route: mine('10.244.4.0/26', 99) },
+        { op: 'route-replace', route: mine('10.244.99.0/26', 99) },
+      ];
+      await behindItsBack([{ name: 'routes', tool: 'ip', ops }]);
+      await sleep(200);
+      expect(passes).toHaveLength(1); // nothing told the loop
+      expect(owned()).not.toEqual(DESIRED);
+      double.resetCounts();
+      loop.markDirty('monitor-overrun'); // what agent.ts does when `ip monitor` reports an overrun
+      await until(() => passes.length === 2 && !loop.status().running, 5_000, 'the overrun pass');
+      expect(double.counts().reads).toBeGreaterThan(0);
+      expect(double.routes(MAIN_TABLE).find((r) => r.dst === '10.244.4.0/26')?.via).toBe('172.16.30.14');
+    },
+    reasons: ['start', 'monitor-overrun'],
+    modes: ['full', 'full'],
+    applied: { 'route-replace': 2, 'route-delete': 1 },
+  },
+  {
+    name: 'deletes nothing before the datastore is in sync, then removes only its own stale route',
+    routes: [mine('10.244.99.0/26', 99), { ...mine('10.244.98.0/26', 98), proto: 3 }, mine('10.244.1.0/26', 11)],
+    listed: { blocks: 2, inSync: false },
+    story: async ({ passes, owned, double, source }) => {
+      await sleep(300);
+      expect(passes).toEqual([]);
+      expect(double.counts().applies).toBe(0);
+      expect(owned()).toEqual(['10.244.1.0/26', '10.244.99.0/26']);
+      for (const b of cluster().blocks.slice(2)) source.put(blockObject(b));
+      source.listed();
+      await until(() => owned().length === DESIRED.length && !owned().includes('10.244.99.0/26'), 5_000, 'convergence');
+    },
+    reasons: ['datastore+start'],
+    modes: ['full'],
+    applied: { 'route-replace': DESIRED.length - 1, 'route-delete': 1 },
+  },
+  {
+    name: 'its own writes, echoed back by the monitor, cause no pass',
+    story: async ({ passes, owned, idle, source }) => {
+      await until(() => owned().length === DESIRED.length, 5_000, 'convergence');
+      await idle();
+      await sleep(200);
+      expect(passes).toHaveLength(1);
+      source.put(blockObject(block('10.244.50.0/26', 'node-3')));
+      await until(() => owned().includes('10.244.50.0/26'), 5_000, 'the new block');
+      await idle();
+      await sleep(200);
+    },
+    reasons: ['start', 'datastore'],
+    modes: ['full', 'incremental'],
+    owned: [...DESIRED, '10.244.50.0/26'].sort(),
+    applied: { 'route-replace': DESIRED.length + 1 },
+  },
+];
+
+describe('reconcile loop: the issue #15 cases (kernel double)', () => {
+  it.each(LOOP_CASES)('$name', async ({ routes = [], listed, fault, hits, story, reasons, modes, owned: ends = DESIRED, applied }) => {
+    const double = new KernelDouble({ links: [eth0], routes });
+    const armed = fault?.(double);
+    const whole = cluster();
+    const source = new StoreSource({ ...whole, blocks: whole.blocks.slice(0, listed?.blocks) }, { inSync: listed?.inSync });
+    const h = harness(source, double);
+    h.loop.start();
+    await story(h);
+    await h.idle();
+    expect(h.passes.map((p) => [...p.reasons].sort().join('+'))).toEqual(reasons);
+    expect(h.passes.map((p) => p.report?.mode)).toEqual(modes);
+    expect(h.owned()).toEqual(ends);
+    expect(double.counts().applied).toEqual(applied);
+    expect([armed?.hits, armed?.remaining]).toEqual(fault === undefined ? [undefined, undefined] : [hits, 0]);
+    expect(double.routes(MAIN_TABLE).filter((r) => r.proto !== 199)).toEqual(routes.filter((r) => r.proto !== 199));
+    expect(h.ready()).toBe(true);
+  });
+});
 
 describe('reconcile loop under kernel faults (kernel double)', () => {
-  it('a failing read is retried with capped backoff: the delays grow, cap, and the loop converges once it clears', async () => {
-    const double = new KernelDouble({ links: [eth0] });
-    const fault = double.failNextRead('links', 'Cannot open netlink socket: Too many open files', 6);
-    const { loop, passes, owned, ready } = harness(new StoreSource(cluster()), double);
-    loop.start();
-    await until(() => owned().length === DESIRED.length && ready(), 10_000, 'convergence');
-    expect(fault).toMatchObject({ hits: 6, remaining: 0 });
-    expect(passes.slice(0, 6).map((p) => String(p.error))).toEqual(Array(6).fill(expect.stringContaining('Too many open files')));
-    expect(passes[6]?.error).toBeUndefined();
-    const gaps = passes.slice(1, 7).map((p, i) => p.at - (passes[i]?.at ?? 0));
-    const wanted = [20, 40, 80, 160, 160, 160];
-    gaps.forEach((gap, i) => {
-      expect(gap).toBeGreaterThanOrEqual((wanted[i] ?? 0) - 2);
-      expect(gap).toBeLessThan((wanted[i] ?? 0) + 100);
-    });
-    expect(owned()).toEqual(DESIRED);
-  });
-
-  it('one refused line among many: only its block is missing, the problem names the block, the agent stays ready, and the retry lands it', async () => {
-    const double = new KernelDouble({ links: [eth0] });
-    const fault = double.failNext(routeTo('10.244.7.0/26'), REFUSED, 3);
-    const { loop, passes, owned, idle, ready } = harness(new StoreSource(cluster()), double);
-    loop.start();
-    await idle();
-    expect(owned()).toEqual(DESIRED.filter((d) => d !== '10.244.7.0/26'));
-    expect(refusedProblems(passes[0])).toEqual([
-      { kind: 'IPAMBlock', name: '10-244-7-0-26', field: 'route', reason: 'kernel-refused', message: `the kernel refused "route replace 10.244.7.0/26 via 172.16.30.17 dev eth0 table 254 metric 0 proto 199 onlink": ${REFUSED}` },
-    ]);
-    expect(ready()).toBe(true);
-    await until(() => owned().length === DESIRED.length, 5_000, 'the refused route');
-    await idle();
-    expect(fault).toMatchObject({ hits: 3, remaining: 0 });
-    expect(passes.every((p) => p.error === undefined)).toBe(true);
-    // Retries only: the echoes of the pass's own writes started none.
-    expect(passes.map((p) => p.reasons.join())).toEqual(['start', 'retry', 'retry', 'retry']);
-    expect(refusedProblems(passes.at(-1))).toEqual([]);
-    expect(double.counts().applied['route-replace']).toBe(DESIRED.length);
-  });
-
   it('a batch process killed mid-batch: that pass failed, the next converges, and no line is applied twice', async () => {
     const double = new KernelDouble({ links: [eth0] });
     const fault = double.killMidBatch(5);
@@ -169,26 +284,6 @@ describe('reconcile loop under kernel faults (kernel double)', () => {
     expect(gaps.reduce((a, b) => Math.max(a, b), 0)).toBeGreaterThanOrEqual(350);
   });
 
-  it('deletes nothing before the datastore is in sync, then removes only its own stale route', async () => {
-    const mine = (dst: string, last: number): Route => ({ dst: cidr(dst), table: MAIN_TABLE, metric: 0, type: 'unicast', dev: iface('eth0'), via: ip(`172.16.30.${last}`), onlink: true, scope: 'global', proto: 199 });
-    const stale = mine('10.244.99.0/26', 99);
-    const foreign: Route = { ...mine('10.244.98.0/26', 98), proto: 3 };
-    const double = new KernelDouble({ links: [eth0], routes: [stale, foreign, mine('10.244.1.0/26', 11)] });
-    const partial = { ...cluster(), blocks: cluster().blocks.slice(0, 2) };
-    const source = new MemorySource(partial, false);
-    const { loop, passes, owned, idle } = harness(source, double);
-    loop.start();
-    await sleep(300);
-    expect(passes).toEqual([]);
-    expect(double.counts().applies).toBe(0);
-    expect(owned()).toEqual(['10.244.1.0/26', '10.244.99.0/26']);
-    source.set(cluster(), true);
-    await until(() => owned().length === DESIRED.length && !owned().includes('10.244.99.0/26'), 5_000, 'convergence');
-    await idle();
-    expect(double.counts().applied).toEqual({ 'route-replace': DESIRED.length - 1, 'route-delete': 1 });
-    expect(double.routes().filter((r) => r.proto === 3)).toEqual([foreign]);
-  });
-
   it('two nodes claiming one VTEP address, read from a file (no change feed: every echo asks for a full pass), do not make passes flap', async () => {
     // Before the diff settled duplicate keys by value, this ran 1,134 passes in a second, each
     // rewriting the neighbour entry the one before had written.
@@ -201,22 +296,5 @@ describe('reconcile loop under kernel faults (kernel double)', () => {
     await sleep(1000);
     expect(passes.length).toBeLessThanOrEqual(3);
     expect(double.counts().applied['neigh-replace'] ?? 0).toBeLessThanOrEqual(1);
-  });
-
-  it('its own writes, echoed back by the monitor, cause no pass', async () => {
-    const double = new KernelDouble({ links: [eth0] });
-    const source = new StoreSource(cluster());
-    const { loop, passes, owned, idle } = harness(source, double);
-    loop.start();
-    await until(() => owned().length === DESIRED.length, 5_000, 'convergence');
-    await idle();
-    await sleep(200);
-    expect(passes.map((p) => p.report?.mode)).toEqual(['full']);
-    source.put(blockObject(block('10.244.50.0/26', 'node-3')));
-    await until(() => owned().includes('10.244.50.0/26'), 5_000, 'the new block');
-    await idle();
-    await sleep(200);
-    expect(passes.map((p) => p.report?.mode)).toEqual(['full', 'incremental']);
-    expect(double.counts().applied).toEqual({ 'route-replace': DESIRED.length + 1 });
   });
 });

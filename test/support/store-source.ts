@@ -1,5 +1,6 @@
 // A cluster source backed by a real SnapshotStore, fed with domain values from a test: the agent
-// loop sees per-object changes (a ChangeFeed) exactly as it does from etcd or Kubernetes.
+// loop sees per-object changes (a ChangeFeed) exactly as it does from etcd or Kubernetes. Started
+// with `inSync: false`, it is a datastore still in its first listing until `listed()`.
 import type { ChangeFeed, ClusterSource } from '../../agent/cluster-source.js';
 import { ChangeSignal } from '../../agent/change-signal.js';
 import type { ParsedObject } from '../../calico/objects/api.js';
@@ -9,8 +10,10 @@ import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, Wo
 export class StoreSource implements ClusterSource {
   readonly store = new SnapshotStore();
   private readonly changed = new ChangeSignal();
+  private synced: boolean;
 
-  constructor(initial: ClusterSnapshot) {
+  constructor(initial: ClusterSnapshot, options: { readonly inSync?: boolean } = {}) {
+    this.synced = options.inSync ?? true;
     this.store.onChange(() => this.changed.emit());
     for (const p of initial.pools) this.put(pool(p));
     for (const n of initial.nodes) this.put(nodeObject(n));
@@ -35,7 +38,12 @@ export class StoreSource implements ClusterSource {
     return this.store.snapshot();
   }
   inSync(): boolean {
-    return true;
+    return this.synced;
+  }
+  /** The first listing is complete: the source is in sync. */
+  listed(): void {
+    this.synced = true;
+    this.changed.emit();
   }
   onChange(listener: () => void): () => void {
     return this.changed.subscribe(listener);
