@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAIN_TABLE, type Route } from '../kernel/state.js';
 import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
-import { diffRoutes, type RouteDiffOptions } from '../kernel/route-table/route-policy.js';
+import { addDecision, decideRoute, emptyDiff, type RouteDiffOptions } from '../kernel/route-table/route-policy.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
 import { isDefaultWorkloadIface } from '../routing/workload-iface.js';
 
@@ -54,7 +54,8 @@ const cases: Array<{ name: string; desired?: DesiredRoute; current?: Route; opti
 
 describe('route diff', () => {
   it.each(cases)('$name', ({ desired, current, options: extra, expect: answer }) => {
-    const diff = diffRoutes(desired === undefined ? [] : [desired], current === undefined ? [] : [current], { ...options, ...extra });
+    const diff = emptyDiff<DesiredRoute>();
+    addDecision(diff, decideRoute(desired, current, { ...options, ...extra }));
     const parts = [
       ...(diff.unchanged > 0 ? ['unchanged'] : []),
       ...diff.replace.map((r) => `replace ${r.dst}`),

@@ -8,7 +8,7 @@
 // (`<ip> dev cali… scope link`, no protocol) forwards exactly as wren's would, so wren adopts it
 // by replacing it in place, as Felix does; nothing changes for the pod's packets.
 import type { Route } from '../state.js';
-import { routeKey, sameRoute } from '../state.js';
+import { sameRoute } from '../state.js';
 import type { IfaceName } from '../values.js';
 
 /** Whether an interface is a workload's (Calico's `cali…`, or `--interface-prefix`). */
@@ -44,21 +44,6 @@ export interface RouteDiff<D extends Route = Route> {
   readonly held: HeldRoute<D>[];
   /** Counted as the diff is built. */
   unchanged: number;
-}
-
-export function diffRoutes<D extends Route>(desired: readonly D[], actual: readonly Route[], options: RouteDiffOptions): RouteDiff<D> {
-  // Whatever is left in `unclaimed` once every desired route has taken its key is not wanted.
-  const unclaimed = new Map<string, Route>();
-  for (const route of actual) unclaimed.set(routeKey(route), route);
-  const diff = emptyDiff<D>();
-  for (const route of desired) {
-    const key = routeKey(route);
-    const current = unclaimed.get(key);
-    if (current !== undefined) unclaimed.delete(key);
-    addDecision(diff, decideRoute(route, current, options));
-  }
-  for (const route of unclaimed.values()) addDecision(diff, decideRoute(undefined, route, options));
-  return diff;
 }
 
 /** What one kernel key needs, from the route wren wants there and the route the kernel has. */
