@@ -133,6 +133,8 @@ class KubeApiServerProcess implements KubeApiServer {
       `--tls-private-key-file=${pki.keyFile}`,
       `--token-auth-file=${pki.tokenFile}`,
       '--authorization-mode=RBAC',
+      // As kubeadm sets it: calico-node's pods are privileged, and a dump of a cluster holds them.
+      '--allow-privileged=true',
       `--service-account-key-file=${pki.serviceAccountPubFile}`,
       `--service-account-signing-key-file=${pki.serviceAccountKeyFile}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',

@@ -21,7 +21,8 @@ export class KubeObjects {
   constructor(private readonly admin: KubeAdminApi) {}
 
   /** Creates the object, or replaces the one of that name; then its status, if it has one and a status subresource. */
-  async put(object: Json): Promise<Json> {
+  async put(given: Json): Promise<Json> {
+    const object = fresh(given);
     const { kind, metadata } = object as { kind: TestKind; metadata: { name: string; namespace?: string } };
     const collection = collectionPath(kind, metadata.namespace);
     let written: Json;
@@ -61,4 +62,10 @@ export class KubeObjects {
     const collections = [...CALICO_KINDS.map((kind) => collectionPath(kind)), collectionPath('Node'), ...POD_NAMESPACES.map((ns) => collectionPath('Pod', ns))];
     for (const collection of collections) await this.admin.call('DELETE', `${collection}?gracePeriodSeconds=0`);
   }
+}
+
+/** The object without what the server sets (a kubectl dump carries it; a create must not). */
+function fresh(object: Json): Json {
+  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, generation: _g, selfLink: _s, ...metadata } = object.metadata as Json;
+  return { ...object, metadata };
 }
