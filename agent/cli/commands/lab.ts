@@ -176,8 +176,9 @@ async function pingCommand(argv: readonly string[], io: Output): Promise<number>
   const state = await requireLab(values.name);
   const netns = netnsOf(state, src);
   const target = parseIp(dst) ?? (state.topology.nodes.find((n) => n.name === dst)?.ip ?? outsideOf(state, dst)?.ip ?? podOf(state, dst).ip);
-  io.out(style.dim(`# ${src} → ${dst}: ip netns exec ${netns} ping -c ${count} ${target}`));
-  return inherit(['ip', 'netns', 'exec', netns, 'ping', '-c', String(count), '-i', '0.2', target]);
+  io.out(style.dim(`# ${src} → ${dst}: ip netns exec ${netns} ping -c ${count} -W 2 ${target}`));
+  // -W 2: a reply that cannot come back (a pod's own address outside) fails in 2 s, not ping's 10.
+  return inherit(['ip', 'netns', 'exec', netns, 'ping', '-c', String(count), '-i', '0.2', '-W', '2', target]);
 }
 
 /** A node's, the outside host's or a pod's namespace, from the saved state alone. */
