@@ -12,6 +12,7 @@ import { hostSpaceOf } from '../routing/forbidden-space.js';
 import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workload-iface.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { desiredRoutes, type RoutingOptions } from '../routing/desired-routes.js';
+import { desiredNat, type DesiredNat } from '../routing/nat.js';
 import type { RouteEngine } from '../routing/route-engine.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
 import { detectHostMtu, interfaceCarrying } from '../tunnels/host-facts.js';
@@ -52,6 +53,8 @@ export interface DesiredNode {
   readonly routeEngine: RouteEngine;
   /** The meaning checks the engine's input passed, which the agent keeps to check later changes. */
   readonly admission: Admission;
+  /** wren's NAT tables: the admitted pools' natOutgoing (a refused pool gets no rule). */
+  readonly nat: DesiredNat;
 }
 
 /**
@@ -99,7 +102,7 @@ export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], co
   // interface, a bridge or a tunnel never gets the pod MTU.
   const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
   for (const p of [admission.problems(), routes.problems, ...vxlan.map((v) => v.problems), ipip.problems].flat()) problems.push(p);
-  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine, admission };
+  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine, admission, nat: desiredNat(snapshot.pools) };
 }
 
 export interface PlanOptions {

@@ -12,6 +12,8 @@
 // has now written.
 import type { OpFailure } from '../kernel/kernel.js';
 import type { Op } from '../kernel/plan.js';
+import { natOpFamily } from '../kernel/nat/nat-render.js';
+import { NAT_TABLE, nftFamily } from '../kernel/nat/nat-state.js';
 import { fdbKey, neighborKey, routeKey } from '../kernel/state.js';
 import { familyOf } from '../kernel/values.js';
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
@@ -62,6 +64,10 @@ function opKey(op: Op): string {
     case 'addr-add':
     case 'addr-delete':
       return `addr ${op.dev} ${op.cidr}`;
+    case 'nat-replace':
+    case 'nat-set':
+    case 'nat-delete':
+      return `nat ${natOpFamily(op)}`;
     default:
       return `${op.op} ${op.name}`;
   }
@@ -101,6 +107,11 @@ export function refusalProblem(failure: OpFailure, snapshot: ClusterSnapshot | u
     case 'addr-add':
     case 'addr-delete':
       return problem('Device', op.dev, 'address');
+    case 'nat-replace':
+    case 'nat-set':
+    case 'nat-delete':
+      // The whole transaction was refused: the table is the natOutgoing pools' together.
+      return problem('NatTable', `${nftFamily(natOpFamily(op))} ${NAT_TABLE}`, 'spec.natOutgoing');
     default: {
       // An MTU or up-state on a pod's interface: the workload's; on a tunnel device: the device's.
       const workload = snapshot?.workloads.find((w) => w.iface === op.name);

@@ -5,7 +5,7 @@ import { BATCH_END_LINE } from './batches.js';
 import { readBatchStderr, type BatchLineFailure } from './batch-failures.js';
 import { run } from './command.js';
 import { KernelError } from './kernel-error.js';
-import type { Tool } from './plan.js';
+import type { BatchTool } from './plan.js';
 
 export interface BatchRunOptions {
   /**
@@ -23,7 +23,7 @@ export interface BatchRunOptions {
  * 'usage'), and then which lines ran is unknown. With -force the batch ends with
  * BATCH_END_LINE, whose own failure shows the process got to the end.
  */
-export async function runBatchLines(tool: Tool, netns: string | undefined, lines: readonly string[], options: BatchRunOptions = {}): Promise<BatchLineFailure[]> {
+export async function runBatchLines(tool: BatchTool, netns: string | undefined, lines: readonly string[], options: BatchRunOptions = {}): Promise<BatchLineFailure[]> {
   if (lines.length === 0) return [];
   const argv = [...(netns === undefined ? [] : ['-n', netns]), ...(options.force === true ? ['-force'] : []), '-batch', '-'];
   const input = options.force === true ? [...lines, BATCH_END_LINE] : lines;

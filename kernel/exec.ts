@@ -55,3 +55,23 @@ export function spawn(
   if (options.detached === true) child.unref();
   return { pid: child.pid, process: child };
 }
+
+/**
+ * For a process that should run until stopped (a monitor): `onExit` with why, when it ends by
+ * itself; the returned stop ends it (SIGTERM) without calling `onExit`.
+ */
+export function untilStopped(child: Spawned, name: string, onExit: (reason: string) => void, detail: () => string = () => ''): () => void {
+  let stopping = false;
+  child.process.then(
+    (result) => {
+      if (!stopping) onExit(`${name} exited (${result.exitCode ?? result.signal ?? 'unknown'})${detail()}`);
+    },
+    (error: unknown) => {
+      if (!stopping) onExit(`${name} failed: ${(error as Error).message}`);
+    },
+  );
+  return () => {
+    stopping = true;
+    child.process.kill('SIGTERM');
+  };
+}

@@ -6,14 +6,19 @@
 // does not stop the lines after it. iproute2 reports each failure as "Command failed -:N" after
 // the kernel's message (batch-failures.ts reads them); those are mapped back to the plan's
 // operations so the caller can tell exactly what did not happen and re-read the kernel.
+//
+// wren's NAT tables are read with `nft -j list table` and written with one `nft -f -` per plan:
+// one transaction (kernel/nat/).
 import type { BatchLineFailure } from './batch-failures.js';
 import { runBatchLines } from './batch-run.js';
 import type { BatchSession } from './batch-session.js';
 import { DEFAULT_LAYOUT, layoutPhase, type LayoutOptions } from './batches.js';
 import { CommandError, run, runBytes, runLarge, runLargeBytes } from './command.js';
 import { KernelError, kernelErrorCode, type KernelErrorCode } from './kernel-error.js';
+import type { NatRead } from './nat/nat-state.js';
+import { readNatTables, runNftTransaction } from './nat/nft.js';
 import { parseFdb, parseLinks, parseNeighbors, parseRoutes } from './parse.js';
-import type { Op, Phase, Plan, Tool } from './plan.js';
+import type { BatchTool, Op, Phase, Plan } from './plan.js';
 import { renderOp } from './plan.js';
 import type { FdbEntry, Link, Neighbor, Route } from './state.js';
 import type { IfaceName } from './values.js';
@@ -47,6 +52,11 @@ export interface Kernel {
   readRouteListing?(table: number): Promise<Buffer>;
   readNeighbors(dev: IfaceName): Promise<readonly Neighbor[]>;
   readFdb(dev: IfaceName): Promise<readonly FdbEntry[]>;
+  /**
+   * wren's NAT tables (`ip wren-nat`, `ip6 wren-nat`) as plain data, or why this node can have
+   * none (no nft, no nf_tables). Optional: a kernel without it has no NAT, and none is planned.
+   */
+  readNat?(): Promise<NatRead>;
   apply(plan: Plan): Promise<ApplyResult>;
   /**
    * Whether this kernel can have an IPIP device. Loading the ipip module puts a `tunl0` in every
@@ -152,6 +162,10 @@ export class IpKernel implements Kernel {
     return this.readParsed('bridge', [...this.nsArgs, '-j', 'fdb', 'show', 'dev', dev], (text) => parseFdb(text, dev), []);
   }
 
+  async readNat(): Promise<NatRead> {
+    return readNatTables(this.netns);
+  }
+
   async supportsIpip(): Promise<boolean> {
     if ((await run('ip', [...this.nsArgs, 'link', 'show', 'dev', 'tunl0'])).exitCode === 0) return true;
     const result = await run('ip', [...this.nsArgs, 'link', 'add', 'name', 'tunl0', 'type', 'ipip']);
@@ -166,12 +180,22 @@ export class IpKernel implements Kernel {
     let processes = 0;
     const failures: OpFailure[] = [];
     for (const phase of plan) {
+      const tool = phase.tool;
+      if (tool === 'nft') {
+        // One transaction: all of it applied, or all of it refused.
+        const lines = phase.ops.map(renderOp);
+        const refused = await runNftTransaction(this.netns, lines);
+        processes += lines.length === 0 ? 0 : 1;
+        if (refused === undefined) applied += lines.length;
+        else for (const [i, op] of phase.ops.entries()) failures.push({ phase: phase.name, op, line: lines[i] ?? '', error: refused, code: kernelErrorCode(refused) });
+        continue;
+      }
       for (const round of layoutPhase(phase.ops, this.layout)) {
         // Settled, not Promise.all: no batch of the round may still be running when this throws.
         const results = await Promise.allSettled(
           round.map(async (ops, slot) => {
             const lines = ops.map(renderOp);
-            const failed = await this.runBatch(phase.tool, lines, slot).catch((error: unknown) => (ops.every(isNeighborOp) ? this.runLineByLine(phase.tool, lines) : Promise.reject(error)));
+            const failed = await this.runBatch(tool, lines, slot).catch((error: unknown) => (ops.every(isNeighborOp) ? this.runLineByLine(tool, lines) : Promise.reject(error)));
             return { ops, lines, failed };
           }),
         );
@@ -199,7 +223,7 @@ export class IpKernel implements Kernel {
    * are few of them (one per remote VTEP that changed). Each refusal is then a line's own, and
    * the rest of the pass goes on.
    */
-  private async runLineByLine(tool: Tool, lines: readonly string[]): Promise<BatchLineFailure[]> {
+  private async runLineByLine(tool: BatchTool, lines: readonly string[]): Promise<BatchLineFailure[]> {
     const failed: BatchLineFailure[] = [];
     for (const [index, line] of lines.entries()) {
       try {
@@ -215,7 +239,7 @@ export class IpKernel implements Kernel {
   }
 
   /** `slot`: which of a round's parallel batches this is; each slot has its own persistent process. */
-  private async runBatch(tool: Tool, lines: readonly string[], slot: number): Promise<BatchLineFailure[]> {
+  private async runBatch(tool: BatchTool, lines: readonly string[], slot: number): Promise<BatchLineFailure[]> {
     if (this.options.persistent) {
       // Loaded here: it runs on execa, whose import `wren apply` (never persistent) need not pay.
       const { BatchSession } = await import('./batch-session.js');

@@ -8,7 +8,7 @@
 // a monitor can die or fall behind; the caller pairs this with a periodic full resync and treats
 // the monitor's exit as a reason to resync and restart it.
 import { createInterface } from 'node:readline';
-import { spawn } from './exec.js';
+import { spawn, untilStopped } from './exec.js';
 
 export interface MonitorFilter {
   readonly table: number;
@@ -43,7 +43,6 @@ export function startMonitor(
   // echo of a cold start's 100,000 writes arrives faster than a pipe drains it.
   const args = [...(netns === undefined ? [] : ['-n', netns]), '-rcvbuf', String(MONITOR_RCVBUF), '-o', '-N', 'monitor', 'label', 'route', 'link', 'address', 'neigh'];
   const child = spawn('ip', args, { stdout: 'pipe', stderr: 'pipe' });
-  let stopping = false;
   // iproute2 reports a netlink overrun (ENOBUFS: events were dropped) on stderr and carries on;
   // whatever was dropped is found by a resync.
   const stderr = child.process.stderr;
@@ -59,18 +58,5 @@ export function startMonitor(
       if (isRelevant(line, filter)) onChange(line);
     });
   }
-  child.process.then(
-    (result) => {
-      if (!stopping) onExit(`ip monitor exited (${result.exitCode ?? result.signal ?? 'unknown'})`);
-    },
-    (error: unknown) => {
-      if (!stopping) onExit(`ip monitor failed: ${(error as Error).message}`);
-    },
-  );
-  return {
-    stop: () => {
-      stopping = true;
-      child.process.kill('SIGTERM');
-    },
-  };
+  return { stop: untilStopped(child, 'ip monitor', onExit) };
 }

@@ -1,4 +1,5 @@
-// A reconcile plan and its rendering into `ip -batch` / `bridge -batch` lines.
+// A reconcile plan and its rendering into `ip -batch` / `bridge -batch` lines (and, for wren's
+// NAT table, `nft -f` commands: kernel/nat/nat-render.ts).
 //
 // The plan is plain data built by the pure diff functions (routing/, tunnels/); rendering is pure
 // too, so the same plan always renders byte-identical lines and an empty plan renders none.
@@ -8,9 +9,11 @@
 //   1. setup    (ip)     create or fix devices and their addresses;
 //   2. fdb      (bridge) VXLAN forwarding entries, which need the device;
 //   3. routes   (ip)     neighbours, then route replaces, then route deletes, then stale neighbours;
-//   4. teardown (ip)     devices wren no longer wants, after the routes that used them are gone.
+//   4. teardown (ip)     devices wren no longer wants, after the routes that used them are gone;
+//   5. nat      (nft)    wren's NAT tables, all in one transaction.
 import type { Cidr, IfaceName, IpAddr, Mac } from './values.js';
 import type { FdbEntry, Neighbor, Route } from './state.js';
+import { renderNatOp, type NatOp } from './nat/nat-render.js';
 
 export interface VxlanDeviceSpec {
   readonly name: IfaceName;
@@ -35,13 +38,16 @@ export type Op =
   | { readonly op: 'link-mtu'; readonly name: IfaceName; readonly mtu: number }
   | { readonly op: 'link-up'; readonly name: IfaceName }
   | { readonly op: 'addr-add'; readonly dev: IfaceName; readonly cidr: Cidr }
-  | { readonly op: 'addr-delete'; readonly dev: IfaceName; readonly cidr: Cidr };
+  | { readonly op: 'addr-delete'; readonly dev: IfaceName; readonly cidr: Cidr }
+  | NatOp;
 
-export type Tool = 'ip' | 'bridge';
+/** The tools that run `-batch` lines; nft takes its phase as one transaction instead. */
+export type BatchTool = 'ip' | 'bridge';
+export type Tool = BatchTool | 'nft';
 
 export interface Phase {
   /** Neighbours have phases of their own: `ip neigh` ends its batch on a refusal (kernel.ts). */
-  readonly name: 'setup' | 'fdb' | 'neighbors' | 'routes' | 'stale-neighbors' | 'teardown';
+  readonly name: 'setup' | 'fdb' | 'neighbors' | 'routes' | 'stale-neighbors' | 'teardown' | 'nat';
   readonly tool: Tool;
   readonly ops: readonly Op[];
 }
@@ -52,7 +58,7 @@ export function countOps(plan: Plan): number {
   return plan.reduce((n, phase) => n + phase.ops.length, 0);
 }
 
-/** Renders one operation as a batch line for its phase's tool. */
+/** Renders one operation as a batch line for its phase's tool (a NAT operation: its nft commands, a line each). */
 export function renderOp(op: Op): string {
   switch (op.op) {
     case 'route-replace':
@@ -88,6 +94,10 @@ export function renderOp(op: Op): string {
       return `addr replace ${op.cidr} dev ${op.dev}`;
     case 'addr-delete':
       return `addr del ${op.cidr} dev ${op.dev}`;
+    case 'nat-replace':
+    case 'nat-set':
+    case 'nat-delete':
+      return renderNatOp(op).join('\n');
   }
 }
 

@@ -6,6 +6,7 @@
 // (type, device, gateway, flags, protocol) is the route's value, which `route replace` swaps
 // atomically without a gap in forwarding.
 import type { Cidr, IfaceName, IpAddr, Mac } from './values.js';
+import type { NatRead } from './nat/nat-state.js';
 
 export const MAIN_TABLE = 254;
 /** The kernel's metric for IPv6 routes added without one; IPv4 uses 0. */
@@ -103,4 +104,6 @@ export interface KernelState {
   readonly links: readonly Link[];
   readonly neighbors: readonly Neighbor[];
   readonly fdb: readonly FdbEntry[];
+  /** wren's NAT tables (kernel/nat/); absent when not read (a kernel without NAT plans none). */
+  readonly nat?: NatRead;
 }

@@ -36,8 +36,13 @@ export type LineOutcome =
 
 const NO_DEVICE = (name: string) => `Cannot find device "${name}"`;
 
+/** One `ip`/`bridge` batch line; NAT operations are kernel-double-nat.ts's. */
 export function applyLine(state: DoubleState, op: Op): LineOutcome {
   switch (op.op) {
+    case 'nat-replace':
+    case 'nat-set':
+    case 'nat-delete':
+      return refused('Error: a NAT operation in an ip batch');
     case 'route-replace':
       return replaceRoute(state, op.route);
     case 'route-delete':

@@ -14,17 +14,21 @@
 //   - a failed read of routes or links throws a CommandError; of neighbours or FDB, reads as none.
 // Every accepted change is echoed as an `ip -o -N monitor` line to `onMonitorLine` listeners,
 // after the batch (a real echo may come before or after the acknowledgement; the loop takes both).
-// Fault switches: kernel-double-faults.ts.
+// Fault switches: kernel-double-faults.ts. wren's NAT tables, and nodes without nft or
+// nf_tables: kernel-double-nat.ts (`nat`).
 import { layoutPhase, DEFAULT_LAYOUT, type LayoutOptions } from '../../kernel/batches.js';
 import { CommandError } from '../../kernel/command.js';
 import type { ApplyResult, Kernel, OpFailure } from '../../kernel/kernel.js';
 import { kernelErrorCode } from '../../kernel/kernel-error.js';
-import { renderOp, type Op, type Plan, type Tool } from '../../kernel/plan.js';
+import { renderOp, type BatchTool, type Op, type Plan } from '../../kernel/plan.js';
 import type { FdbEntry, KernelState, Link, Neighbor, Route } from '../../kernel/state.js';
 import { fdbKey, neighborKey, routeKey } from '../../kernel/state.js';
 import type { IfaceName } from '../../kernel/values.js';
 import { DoubleFaults, type Fault, type ReadKind } from './kernel-double-faults.js';
 import { applyLine, dropRoutesOf, removeLink, routeLine, type DoubleState } from './kernel-double-ops.js';
+import { NatDouble, type NatSupport } from './kernel-double-nat.js';
+import type { NatRead } from '../../kernel/nat/nat-state.js';
+import type { NatOp } from '../../kernel/nat/nat-render.js';
 
 /** Delta counters since the last resetCounts(): what was written, refused and read. */
 export interface DoubleCounts {
@@ -44,9 +48,12 @@ export class KernelDouble implements Kernel {
   private readonly faults = new DoubleFaults();
   private readonly listeners: ((line: string) => void)[] = [];
   private tally = { applied: {} as Partial<Record<Op['op'], number>>, refused: 0, applies: 0, processes: 0, reads: 0 };
+  /** wren's NAT tables, and whether this node can have them (`nat` option). */
+  readonly nat: NatDouble;
 
   /** `peers`: veth pairs among the initial links, each end naming the other. */
-  constructor(initial: Partial<KernelState> = {}, private readonly options: { layout?: LayoutOptions; ipip?: boolean; peers?: Record<string, string> } = {}) {
+  constructor(initial: Partial<KernelState> = {}, private readonly options: { layout?: LayoutOptions; ipip?: boolean; peers?: Record<string, string>; nat?: NatSupport } = {}) {
+    this.nat = new NatDouble(options.nat);
     const links = initial.links ?? [];
     this.state = {
       routes: new Map((initial.routes ?? []).map((r) => [routeKey(r), r])),
@@ -168,6 +175,11 @@ export class KernelDouble implements Kernel {
     return this.fdbEntries().filter((f) => f.dev === dev);
   }
 
+  async readNat(): Promise<NatRead> {
+    this.tally.reads += 1;
+    return this.nat.read();
+  }
+
   async supportsIpip(): Promise<boolean> {
     if (this.state.links.has('tunl0')) return true;
     if (!this.state.ipip) return false;
@@ -183,6 +195,14 @@ export class KernelDouble implements Kernel {
     const counter = { line: 0 };
     try {
       for (const phase of plan) {
+        const tool = phase.tool;
+        if (tool === 'nft') {
+          if (phase.ops.length === 0) continue;
+          this.natTransaction(phase.name, phase.ops as readonly NatOp[], failures);
+          processes += 1;
+          applied += phase.ops.length - failures.filter((f) => f.phase === phase.name).length;
+          continue;
+        }
         for (const round of layoutPhase(phase.ops, this.options.layout ?? DEFAULT_LAYOUT)) {
           processes += round.length;
           this.tally.processes += round.length;
@@ -190,7 +210,7 @@ export class KernelDouble implements Kernel {
           // The batches of a round run at once in the real adapter; each runs to its end (or death).
           for (const ops of round) {
             try {
-              const failed = this.runBatch(phase.name, phase.tool, ops, counter, events);
+              const failed = this.runBatch(phase.name, tool, ops, counter, events);
               for (const f of failed) failures.push(f);
               applied += ops.length - failed.length;
             } catch (error) {
@@ -208,7 +228,18 @@ export class KernelDouble implements Kernel {
     return { applied, failures, processes };
   }
 
-  private runBatch(phase: Plan[number]['name'], tool: Tool, ops: readonly Op[], counter: { line: number }, events: string[]): OpFailure[] {
+  /** A NAT phase: one transaction, every operation applied or every one refused with nft's error. */
+  private natTransaction(phase: Plan[number]['name'], ops: readonly NatOp[], failures: OpFailure[]): void {
+    this.tally.processes += 1;
+    const error = this.nat.apply(ops);
+    for (const op of ops) {
+      if (error === undefined) this.tally.applied[op.op] = (this.tally.applied[op.op] ?? 0) + 1;
+      else failures.push({ phase, op, line: renderOp(op), error, code: kernelErrorCode(error) });
+    }
+    if (error !== undefined) this.tally.refused += ops.length;
+  }
+
+  private runBatch(phase: Plan[number]['name'], tool: BatchTool, ops: readonly Op[], counter: { line: number }, events: string[]): OpFailure[] {
     const failed: OpFailure[] = [];
     for (const op of ops) {
       if (this.faults.dies(counter.line)) throw new BatchDied(`${tool} -batch ended (exit SIGKILL) before finishing a batch`);
