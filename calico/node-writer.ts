@@ -1,5 +1,5 @@
 // What node registration writes, and the one interface each datastore's node writer offers
-// (calico/etcd/etcd-node-writer.ts, agent/datastore/kubernetes-node-writer.ts).
+// (calico/etcd/etcd-node-writer.ts, calico/kubernetes/kubernetes-node-writer.ts).
 import type { Cidr, IpAddr, Mac } from '../kernel/values.js';
 import type { ClusterNode } from '../routing/cluster.js';
 

@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
-import { KUBERNETES_ACCESS } from '../agent/datastore/kubernetes-access.js';
+import { KUBERNETES_ACCESS } from '../calico/kubernetes/kubernetes-access.js';
 import { loadConfig } from '../agent/config.js';
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = { ClusterRole, ClusterRoleBinding, DaemonSet, ConfigMap, Namespace, ServiceAccount };

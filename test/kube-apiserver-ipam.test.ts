@@ -7,9 +7,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IpamAllocator } from '../calico/ipam/allocator.js';
 import { emptyBlock } from '../calico/ipam/block-data.js';
-import { base32, hostnameHash } from '../agent/datastore/kubernetes-affinity-objects.js';
-import { KubeClient } from '../agent/datastore/kubernetes-client.js';
-import { KubernetesIpamStore } from '../agent/datastore/kubernetes-ipam-store.js';
+import { base32, hostnameHash } from '../calico/kubernetes/kubernetes-affinity-objects.js';
+import { KubeClient } from '../calico/kubernetes/kubernetes-client.js';
+import { KubernetesIpamStore } from '../calico/kubernetes/kubernetes-ipam-store.js';
 import { parseObject } from '../calico/objects/parse-object.js';
 import { nthAddress, type Cidr } from '../kernel/values.js';
 import { collectionPath, kubeApiServerBuild, useRealKubeApi, type Json, type TestKind } from './support/real-kube-api/index.js';

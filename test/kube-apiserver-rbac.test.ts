@@ -5,7 +5,7 @@
 // KUBERNETES_ACCESS: every other verb on those resources, and every other resource, is refused.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { KUBERNETES_ACCESS, type ApiAccess } from '../agent/datastore/kubernetes-access.js';
+import { KUBERNETES_ACCESS, type ApiAccess } from '../calico/kubernetes/kubernetes-access.js';
 import { kubernetesDatastore } from '../agent/datastore/kubernetes-datastore.js';
 import { registerNode } from '../agent/registration.js';
 import type { Cidr } from '../kernel/values.js';

@@ -5,8 +5,8 @@
 // expiry: a server that comes back after the store moved on answers every resumed watch 410
 // Gone, and each informer relists.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeClient, type ListResult } from '../agent/datastore/kubernetes-client.js';
-import type { KubeResource } from '../agent/datastore/kubernetes-resources.js';
+import { KubeClient, type ListResult } from '../calico/kubernetes/kubernetes-client.js';
+import type { KubeResource } from '../calico/kubernetes/kubernetes-resources.js';
 import { KubernetesSource } from '../agent/datastore/kubernetes-source.js';
 import { CLUSTER, LOCAL, parsedDirectly, RESOURCES, startSource, withoutCreationTimes } from './fixtures/kdd-cluster.js';
 import { allocations, rawBlock, rawNode, rawPod, rawPool } from './fixtures/raw-objects.js';

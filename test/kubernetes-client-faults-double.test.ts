@@ -5,9 +5,9 @@
 // (kube-apiserver-*.test.ts).
 import { createServer, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KubeClient, KubernetesAccessError } from '../agent/datastore/kubernetes-client.js';
+import { KubeClient, KubernetesAccessError } from '../calico/kubernetes/kubernetes-client.js';
 import { loadKubeConfig } from '../agent/datastore/kubernetes-config.js';
-import { BLOCKAFFINITIES, IPAMHANDLES, IPPOOLS, NODES, PODS } from '../agent/datastore/kubernetes-resources.js';
+import { BLOCKAFFINITIES, IPAMHANDLES, IPPOOLS, NODES, PODS } from '../calico/kubernetes/kubernetes-resources.js';
 import { kubeConfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api-double/index.js';
 
 let double: KubeApiDouble;

@@ -5,7 +5,7 @@
 // the field selector, heartbeats, 410 Gone and relist, a restart) is tested against one in
 // kube-apiserver-source.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeClient } from '../agent/datastore/kubernetes-client.js';
+import { KubeClient } from '../calico/kubernetes/kubernetes-client.js';
 import { KubernetesSource } from '../agent/datastore/kubernetes-source.js';
 import { kubeConfigFor, startKubeApiDouble, type KubeApiDouble, type KubeObject } from './support/kube-api-double/index.js';
 import { CLUSTER, RESOURCES, startSource } from './fixtures/kdd-cluster.js';

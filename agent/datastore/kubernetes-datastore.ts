@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import type { BackoffOptions } from '../../util/backoff.js';
 import { IpamAllocator } from '../../calico/ipam/allocator.js';
 import type { NodeWriter } from '../../calico/node-writer.js';
-import { KubeClient } from './kubernetes-client.js';
+import { KubeClient } from '../../calico/kubernetes/kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
-import { KubernetesIpamStore } from './kubernetes-ipam-store.js';
-import { KubernetesNodeWriter } from './kubernetes-node-writer.js';
+import { KubernetesIpamStore } from '../../calico/kubernetes/kubernetes-ipam-store.js';
+import { KubernetesNodeWriter } from '../../calico/kubernetes/kubernetes-node-writer.js';
 import { KubernetesSource } from './kubernetes-source.js';
 
 export interface KubernetesDatastoreOptions {

@@ -15,8 +15,8 @@ import type { Backoff } from '../../util/backoff.js';
 import type { ObjectKind, ParseResult } from '../../calico/objects/api.js';
 import { parseObject } from '../../calico/objects/parse-object.js';
 import type { SnapshotStore } from '../snapshot-store.js';
-import type { KubeClient } from './kubernetes-client.js';
-import { apiVersionOf, collectionPath, qualifiedName, typed, type KubeResource } from './kubernetes-resources.js';
+import type { KubeClient } from '../../calico/kubernetes/kubernetes-client.js';
+import { apiVersionOf, collectionPath, qualifiedName, typed, type KubeResource } from '../../calico/kubernetes/kubernetes-resources.js';
 
 export interface InformerOptions {
   readonly client: KubeClient;

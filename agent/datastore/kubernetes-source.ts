@@ -14,10 +14,10 @@ import type { ObjectKind } from '../../calico/objects/api.js';
 import { isObjectName, NAME_RULE } from '../../calico/objects/names.js';
 import { SnapshotStore } from '../snapshot-store.js';
 import type { ContactState } from '../../calico/datastore-contact.js';
-import { KubeClient } from './kubernetes-client.js';
+import { KubeClient } from '../../calico/kubernetes/kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
 import { ResourceInformer } from './kubernetes-informer.js';
-import { BLOCKAFFINITIES, IPAMBLOCKS, IPPOOLS, NODES, PODS, type KubeResource } from './kubernetes-resources.js';
+import { BLOCKAFFINITIES, IPAMBLOCKS, IPPOOLS, NODES, PODS, type KubeResource } from '../../calico/kubernetes/kubernetes-resources.js';
 
 // The jitter keeps a fleet of agents from relisting in lock-step after an API server outage.
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000, jitter: 0.2 };

@@ -1,8 +1,8 @@
 // Calico's IPAM state in the Kubernetes API: IPAMBlock, BlockAffinity and IPAMHandle objects of
 // crd.projectcalico.org/v1, read and written with the same compare-and-swap and two-step delete
 // as Calico's KDD backend, so wren's IpamAllocator and Calico's own IPAM can share a cluster.
-import type { BlockData } from '../../calico/ipam/block-data.js';
-import type { AffinityData, HandleData, IpamStore, Versioned, WriteResult } from '../../calico/ipam/store.js';
+import type { BlockData } from '../ipam/block-data.js';
+import type { AffinityData, HandleData, IpamStore, Versioned, WriteResult } from '../ipam/store.js';
 import { affinityName, affinityObject, readAffinity } from './kubernetes-affinity-objects.js';
 import { casCreate, casUpdate, finishDelete, twoStepDelete } from './kubernetes-cas.js';
 import type { KubeClient } from './kubernetes-client.js';

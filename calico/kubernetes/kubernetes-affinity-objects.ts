@@ -4,7 +4,7 @@
 // CNI plugin on the same cluster would not see wren's affinities and could claim the block again.
 import { createHash } from 'node:crypto';
 import { AFFINITY_STATES, type AffinityState } from '../../routing/cluster.js';
-import type { AffinityData } from '../../calico/ipam/store.js';
+import type { AffinityData } from '../ipam/store.js';
 import { record, type KubeObject } from './kubernetes-client.js';
 import { blockName, metadata, storedMeta, type Stored } from './kubernetes-ipam-objects.js';
 import { apiVersionOf, BLOCKAFFINITIES } from './kubernetes-resources.js';

@@ -5,9 +5,9 @@
 // Block spec fields wren does not model (affinityClaimTime, attributes' alternateOwnerAttrs and
 // releasedAt from newer Calico) ride along untouched in BlockData, so a write never drops them.
 import type { Cidr } from '../../kernel/values.js';
-import type { BlockData } from '../../calico/ipam/block-data.js';
-import type { HandleData, Versioned } from '../../calico/ipam/store.js';
-import { cidrName } from '../../calico/objects/names.js';
+import type { BlockData } from '../ipam/block-data.js';
+import type { HandleData, Versioned } from '../ipam/store.js';
+import { cidrName } from '../objects/names.js';
 import { record, type KubeObject } from './kubernetes-client.js';
 import { apiVersionOf, IPAMBLOCKS, IPAMHANDLES } from './kubernetes-resources.js';
 

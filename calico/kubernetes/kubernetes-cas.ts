@@ -4,7 +4,7 @@
 // steps: an update marking the object deleted (the compare-and-swap), then a delete bound to the
 // uid and resourceVersion that update produced. Readers skip objects marked deleted, and one left
 // marked by a crash between the steps is finished off by the next get (finishDelete).
-import type { WriteResult } from '../../calico/ipam/store.js';
+import type { WriteResult } from '../ipam/store.js';
 import { isApiError, type KubeClient, type KubeObject } from './kubernetes-client.js';
 import type { Stored } from './kubernetes-ipam-objects.js';
 import type { KubeResource } from './kubernetes-resources.js';

@@ -3,7 +3,7 @@
 // generated from that list, so an unlisted call would be a 403 in a real cluster — better a
 // failing test here than a node that cannot register.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DatastoreContact } from '../../calico/datastore-contact.js';
+import { DatastoreContact } from '../datastore-contact.js';
 import { allowed, type ApiAccess } from './kubernetes-access.js';
 import { KubeApiError, KubeHttp } from './kubernetes-http.js';
 import { collectionPath, objectPath, qualifiedName, type KubeResource } from './kubernetes-resources.js';
@@ -41,7 +41,7 @@ export class KubeClient {
   /** Throws unless the verb on the resource is in KUBERNETES_ACCESS. */
   check(resource: KubeResource, verb: ApiAccess['verbs'][number]): void {
     if (!allowed(resource.group, resource.plural, verb)) {
-      throw new KubernetesAccessError(`${verb} on ${qualifiedName(resource)} is not in KUBERNETES_ACCESS (agent/datastore/kubernetes-access.ts), so wren's ClusterRole does not grant it`);
+      throw new KubernetesAccessError(`${verb} on ${qualifiedName(resource)} is not in KUBERNETES_ACCESS (calico/kubernetes/kubernetes-access.ts), so wren's ClusterRole does not grant it`);
     }
   }
 

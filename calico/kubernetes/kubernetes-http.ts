@@ -5,7 +5,7 @@
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { DatastoreContact } from '../../calico/datastore-contact.js';
+import type { DatastoreContact } from '../datastore-contact.js';
 
 /** A failed API call: the HTTP status and the Status reason (Conflict, AlreadyExists, NotFound, …). */
 export class KubeApiError extends Error {

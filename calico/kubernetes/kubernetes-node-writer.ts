@@ -4,9 +4,9 @@
 // annotations: the kubelet updates the same Node every few seconds, and a patch never races it
 // the way a read-modify-write update would. null removes an annotation.
 import type { ClusterNode } from '../../routing/cluster.js';
-import { NODE_ANNOTATIONS } from '../../calico/objects/k8s-node.js';
-import { parseObject } from '../../calico/objects/parse-object.js';
-import type { NodeRegistration, NodeWriter } from '../../calico/node-writer.js';
+import { NODE_ANNOTATIONS } from '../objects/k8s-node.js';
+import { parseObject } from '../objects/parse-object.js';
+import type { NodeRegistration, NodeWriter } from '../node-writer.js';
 import { isApiError, type KubeClient } from './kubernetes-client.js';
 import { NODES, typed } from './kubernetes-resources.js';
 
