@@ -6,7 +6,8 @@ import { LabError, type Encap } from './state.js';
 
 export async function preflight(encap: Encap): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabError('wren lab needs root: it creates network namespaces (run it with sudo)');
-  for (const [command, pkg] of [['ip', 'iproute2'], ['etcd', 'etcd-server'], ['ping', 'iputils-ping']] as const) {
+  // nft: the outside host counts the sources of the echo requests it receives (kernel/echo-sources.ts).
+  for (const [command, pkg] of [['ip', 'iproute2'], ['etcd', 'etcd-server'], ['ping', 'iputils-ping'], ['nft', 'nftables']] as const) {
     if (!(await commandExists(command))) throw new LabError(`${command} is missing: install Debian's ${pkg} (apt-get install ${pkg})`);
   }
   if (encap === 'ipip' && !(await kernelHasIpip())) throw new LabError(`--encap ipip: ${NO_IPIP_SUPPORT}; use --encap vxlan or --encap none`);

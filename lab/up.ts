@@ -3,6 +3,7 @@
 // node and tunnel address, as calico-node would), then pods, created as Calico's CNI plugin
 // creates them. The state is saved as soon as there is something to clean up.
 import { join } from 'node:path';
+import { watchEchoSources } from '../kernel/echo-sources.js';
 import { parseCidr, type Cidr } from '../kernel/values.js';
 import { startEtcdServer } from './etcd-server.js';
 import { createTopology } from './topology/index.js';
@@ -64,6 +65,8 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
     external: {},
   });
   const outside = topology.external;
+  // It records the source of every ping it receives: what masquerading did is visible there.
+  if (outside !== undefined) await watchEchoSources(outside.netns);
   progress.done(`${topology.namespaces.length} namespaces${outside ? `; outside the cluster: ${outside.name} at ${outside.ip}` : ''}`);
 
   progress.step('starting etcd on the underlay');
