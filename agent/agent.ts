@@ -15,6 +15,7 @@ import type { AgentConfig } from './config.js';
 import { datastoreUnhealthy } from './datastore-health.js';
 import { parseListen, startHttp } from './http.js';
 import { ReconcileLoop } from './loop.js';
+import { watchNat } from './nat-watch.js';
 import { AgentMetrics } from './metrics.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { ProblemLog } from './problem-log.js';
@@ -87,6 +88,8 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
     });
   };
   watchKernel();
+  // wren's NAT tables changed by hand are put right within a pass (nat-watch.ts).
+  const natWatch = watchNat(netns, loop, log.child({ component: 'nat' }));
 
   const http = await startHttp(parseListen(config.httpListen), {
     registry: metrics.registry,
@@ -124,6 +127,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       stopping = true;
       stopRegistration();
       monitor?.stop();
+      natWatch.stop();
       await loop.stop();
       kernel.close();
       await datastore.close();

@@ -25,7 +25,7 @@ import type { DataplaneConfig } from './node-plan.js';
 import { Refusals } from './refusals.js';
 
 /** Reasons the dataplane can follow key by key; any other asks for a full pass. */
-const FOLLOWED: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link', 'kernel-neigh', 'grace']);
+const FOLLOWED: ReadonlySet<string> = new Set(['datastore', 'kernel-route', 'kernel-link', 'kernel-neigh', 'kernel-nat', 'grace']);
 
 export class ReconcileLoop {
   private dirtyReasons = new Set<string>();
@@ -151,7 +151,7 @@ export class ReconcileLoop {
       const stale = prefetched !== undefined && prefetched.generation !== this.node.generation;
       const mode: PassMode = !followed ? 'full' : reasons.includes('resync') && this.canList && !stale ? 'resync' : 'incremental';
       const read = () => prefetched?.read.catch(() => this.node.readForResync()) ?? this.node.readForResync();
-      report = (await this.node.step(mode, started, read)) ?? (await this.node.fullPass(started));
+      report = (await this.node.step(mode, started, read, trigger.reasons)) ?? (await this.node.fullPass(started));
       await this.mtuFile?.keep(report.mtus.pod, report.mode !== 'incremental');
       // Lines the kernel refused are problems of their objects, not a failed pass.
       report = this.kernelRefusals.note(report, () => this.source.snapshot());

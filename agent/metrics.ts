@@ -7,6 +7,7 @@ import type { ProblemSummary } from './problem-summary.js';
 import type { PassObserver, PassTrigger } from './loop-types.js';
 import type { LoopReport } from './loop-report.js';
 import type { MtuFileStatus } from './mtu-file-keeper.js';
+import { NatMetrics } from './nat-metrics.js';
 
 export class AgentMetrics implements PassObserver {
   readonly registry = new Registry();
@@ -24,6 +25,7 @@ export class AgentMetrics implements PassObserver {
   private readonly problems = new Gauge({ name: 'wren_problems', help: 'Problems now, by reason: objects, or parts of them, refused or left without routes', labelNames: ['reason'], registers: [this.registry] });
   private readonly mtu = new Gauge({ name: 'wren_mtu_bytes', help: 'MTU in use, by device role', labelNames: ['device'], registers: [this.registry] });
   private readonly lastSuccess = new Gauge({ name: 'wren_last_successful_pass_timestamp_seconds', help: 'When the last pass succeeded (Unix time)', registers: [this.registry] });
+  private readonly nat = new NatMetrics(this.registry);
 
   private readonly mtuFileOk = new Gauge({ name: 'wren_mtu_file_ok', help: 'Whether the MTU file holds the pod MTU (0: the last write failed, see /status)', registers: [this.registry] });
   private readonly mtuFileErrors = new Counter({ name: 'wren_mtu_file_write_errors_total', help: 'Failed writes of the MTU file', registers: [this.registry] });
@@ -77,6 +79,7 @@ export class AgentMetrics implements PassObserver {
     this.mtu.set({ device: 'host' }, report.mtus.host);
     this.mtu.set({ device: 'pod' }, report.mtus.pod);
     for (const [encap, value] of Object.entries(report.mtus.tunnels)) this.mtu.set({ device: encap }, value);
+    if (report.nat !== undefined) this.nat.set(report.nat);
     if (error === undefined) this.lastSuccess.set(Date.now() / 1000);
   }
 }

@@ -7,6 +7,8 @@
 //                checked line by line against what the table holds (kernel/route-table/);
 //   incremental  the objects the source's change feed holds, through the meaning checks and the
 //                route engine, and the keys the kernel monitor made dirty.
+// wren's NAT tables are read in every full pass and resync, and in an incremental one when the
+// nft monitor saw them change (reason 'kernel-nat'): a table changed by hand is put right then.
 // Either way the kernel ends as a full pass would leave it (the property tests and the periodic
 // resync hold it to that). Undefined from `step`: the change needs a full pass after all.
 import type { Kernel } from '../kernel/kernel.js';
@@ -98,7 +100,9 @@ export class NodePass {
     return held.map((e) => this.dataplane.observeNeighbor(e)).some(Boolean);
   }
 
-  async step(mode: PassMode, started: number, resync?: () => Promise<ResyncRead>): Promise<LoopReport | undefined> {
+  /** `reasons`: what the pass answers; 'kernel-nat' has it read wren's NAT tables first. */
+  async step(mode: PassMode, started: number, resync?: () => Promise<ResyncRead>, reasons?: ReadonlySet<string>): Promise<LoopReport | undefined> {
+    if (reasons?.has('kernel-nat') === true) this.dataplane.nat.markStale();
     if (mode === 'full' || !this.synced || this.desired === undefined || this.source.feed === undefined) return this.fullPass(started);
     if (mode === 'resync' && resync !== undefined && !(await this.resync(this.desired, await resync()))) return undefined;
     const report = await this.incremental(this.desired, started);
@@ -131,7 +135,7 @@ export class NodePass {
       this.desired = desired;
       this.synced = true;
       this.generation += 1;
-      return { ...this.report('full', started, desired, planned.plan, applied, kernelMs), replaced: planned.routes.replaced, removed: planned.routes.removed, keys: desired.routes.length, problems: desired.problems };
+      return { ...this.report('full', started, desired, planned.plan, applied, kernelMs), replaced: planned.routes.replaced, removed: planned.routes.removed, keys: desired.routes.length, problems: [...desired.problems, ...this.dataplane.nat.problems(this.config.nodeName)] };
     } finally {
       this.inFull = false;
     }
@@ -144,12 +148,14 @@ export class NodePass {
     const same = checked !== undefined && sameItems(checked.links, actual.links) && sameItems(checked.neighbors, actual.neighbors) && sameItems(checked.fdb, actual.fdb);
     if (!same) {
       // Devices, neighbours and FDB only: the routes are the listing's part.
-      const devices = planNode({ ...desired, routes: [] }, { ...actual, routes: [] }, { proto: this.config.proto, allowDeletes: true, isWorkloadIface: this.config.isWorkloadIface });
+      // NAT is not a device: its drift is repaired below, without a full pass.
+      const devices = planNode({ ...desired, routes: [] }, { ...actual, routes: [], nat: undefined }, { proto: this.config.proto, allowDeletes: true, isWorkloadIface: this.config.isWorkloadIface });
       if (countOps(devices.plan) > 0) return false;
       this.devicesChecked = actual;
     }
     if (!this.followLinks(actual, desired)) return false;
     this.dataplane.routes.resync(listing);
+    this.dataplane.nat.reset(actual.nat);
     return true;
   }
 
@@ -185,6 +191,7 @@ export class NodePass {
     const grace = this.grace.look(this.dataplane.links.all.map((l) => l.name), false);
     // Routes on veths whose grace is over: decided like any others now.
     if (grace.over.size > 0) routes.markDirtyOn(grace.over);
+    if (this.dataplane.nat.stale && this.kernel.readNat !== undefined) this.dataplane.nat.reset(await this.kernel.readNat());
     for (const dev of this.dataplane.vxlan.devicesToRead()) {
       if (this.dataplane.links.get(dev) === undefined) return undefined; // a device is missing: a full pass's job
       const [neighbors, fdb] = await Promise.all([this.kernel.readNeighbors(dev), this.kernel.readFdb(dev)]);
@@ -192,7 +199,7 @@ export class NodePass {
     }
     const { planned, applied, kernelMs } = await this.apply({ allowDeletes: true, graceIfaces: grace.inGrace });
     const engine = desired.routeEngine;
-    const problems = [...this.nodeProblems, ...desired.admission.problems(), ...engine.problems()];
+    const problems = [...this.nodeProblems, ...desired.admission.problems(), ...engine.problems(), ...this.dataplane.nat.problems(this.config.nodeName)];
     return { ...this.report('incremental', started, desired, planned.plan, applied, kernelMs), replaced: planned.routes.replaced, removed: planned.routes.removed, keys: planned.routes.keys, problems };
   }
 
@@ -229,6 +236,7 @@ export class NodePass {
       conflicts: routes.conflictingRoutes(),
       mtus: desired.mtus,
       hostIface: desired.hostIface,
+      nat: this.dataplane.nat.status(),
     };
   }
 }

@@ -1,7 +1,7 @@
 // One reconcile pass against a real (or fake) kernel: read, compute, diff, apply, report.
 //
 // The read is what the pass needs and no more: routes of wren's table, all links with their
-// addresses, and neighbours/FDB only on wren's VXLAN devices. When a batch line fails, the
+// addresses, neighbours/FDB only on wren's VXLAN devices, and wren's NAT tables. When a batch line fails, the
 // pass reports it and marks the kernel view stale; the caller re-reads and re-diffs on the next
 // pass instead of trusting what it thought it wrote.
 import type { ApplyResult, Kernel, OpFailure } from '../kernel/kernel.js';
@@ -12,6 +12,7 @@ import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
 import type { RouteClass } from '../routing/route-classes.js';
 import { ROUTE_CLASSES } from '../routing/route-classes.js';
+import { natProblems } from './dataplane/nat-manager.js';
 import type { DataplaneConfig, DesiredNode, NodePlan } from './node-plan.js';
 import { desiredNode, planNode } from './node-plan.js';
 import type { IfaceName } from '../kernel/values.js';
@@ -39,13 +40,13 @@ export interface PassReport {
 }
 
 export async function readKernel(kernel: Kernel, table: number, what: { routes: boolean } = { routes: true }): Promise<KernelState> {
-  const [routes, links] = await Promise.all([what.routes ? kernel.readRoutes(table) : [], kernel.readLinks()]);
+  const [routes, links, nat] = await Promise.all([what.routes ? kernel.readRoutes(table) : [], kernel.readLinks(), kernel.readNat?.()]);
   const ours = links.filter((l) => l.name === VXLAN_DEVICE || l.name === VXLAN_DEVICE_V6).map((l) => l.name);
   const [neighbors, fdb] = await Promise.all([
     Promise.all(ours.map((d) => kernel.readNeighbors(d))),
     Promise.all(ours.map((d) => kernel.readFdb(d))),
   ]);
-  return { routes, links, neighbors: neighbors.flat(), fdb: fdb.flat() };
+  return { routes, links, neighbors: neighbors.flat(), fdb: fdb.flat(), ...(nat === undefined ? {} : { nat }) };
 }
 
 export async function reconcileOnce(
@@ -99,7 +100,7 @@ export async function reconcileDesired(
     desired,
     planned,
     applied,
-    problems: desired.problems,
+    problems: [...desired.problems, ...natProblems(desired.nat, state.nat, config.nodeName)],
     desiredByClass,
     failures: applied?.failures ?? [],
     durationMs: performance.now() - started,

@@ -3,6 +3,8 @@
 // Lists that grow with the cluster are capped (the first STATUS_LIST_CAP and the total), so the
 // answer is the same size at any cluster size.
 import type { Kernel } from '../kernel/kernel.js';
+import { FAMILIES, NAT_TABLE, nftFamily } from '../kernel/nat/nat-state.js';
+import type { NatStatus } from './dataplane/nat-manager.js';
 import { renderOp, type Plan } from '../kernel/plan.js';
 import type { ObjectProblem } from '../routing/cluster.js';
 import { capped } from './capped.js';
@@ -47,9 +49,25 @@ export async function statusReport(config: AgentConfig, loop: ReconcileLoop, ker
       held: firstOf(last.held, (h) => ({ dst: h.route.dst, reason: h.reason })),
       conflicts: firstOf(last.conflicts, (c) => ({ dst: c.desired.dst, foreignProto: c.foreign.proto })),
     },
+    nat: last?.nat === undefined ? null : natReport(last.nat),
     // A dry run is refused nothing: lines the kernel refused are the last pass's problems.
     problems: summariseProblems([...objectProblems(), ...((pending ?? last)?.problems ?? []), ...(pending === undefined ? [] : (last?.problems ?? []).filter((p) => p.reason === 'kernel-refused'))]),
     pendingDiff: pending === undefined ? null : firstOf(opsOf(pending.planned.plan), renderOp),
+  };
+}
+
+/** NAT as `/status` shows it: whether the node can have it, and per family what is wanted and in the kernel. */
+export function natReport(nat: NatStatus) {
+  return {
+    supported: nat.supported,
+    unsupported: nat.unsupported ?? null,
+    enabled: nat.wanted.length > 0,
+    tables: FAMILIES.map((family) => {
+      const wanted = nat.wanted.find((t) => t.family === family);
+      return { table: `${nftFamily(family)} ${NAT_TABLE}`, wanted: wanted !== undefined, present: nat.present.includes(family), masquerade: wanted?.masquerade ?? [], pools: wanted?.pools ?? [] };
+    }),
+    repairs: nat.repairs,
+    held: nat.held ?? null,
   };
 }
 

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('wren routes', () => {
-  it('prints the seed node\'s table from a kubectl dump, in ip route syntax', async () => {
+  it('prints the seed node\'s table from a kubectl dump, in ip route syntax, and its natOutgoing rules as comments', async () => {
     const { code, out, err } = await wren('routes', '--node', 'minikube-m03', '--snapshot', FIXTURE);
     expect(err).toEqual([]);
     expect(code).toBe(0);
@@ -37,6 +37,14 @@ describe('wren routes', () => {
       'blackhole 10.244.151.0/26 proto 199',
       '10.244.151.1 dev califba6dd09590 proto 199 scope link',
       '10.244.205.192/26 via 172.16.30.7 dev tunl0 proto 199 onlink',
+      '# nat (natOutgoing), one nft -f transaction:',
+      '# add table ip wren-nat',
+      '# add set ip wren-nat masq-pools { type ipv4_addr; flags interval; }',
+      '# add set ip wren-nat all-pools { type ipv4_addr; flags interval; }',
+      '# add element ip wren-nat masq-pools { 10.244.0.0/16 }',
+      '# add element ip wren-nat all-pools { 10.244.0.0/16 }',
+      '# add chain ip wren-nat postrouting { type nat hook postrouting priority 100; policy accept; }',
+      '# add rule ip wren-nat postrouting ip saddr @masq-pools ip daddr != @all-pools counter masquerade fully-random',
     ]);
   });
 
@@ -126,12 +134,17 @@ describe('wren diff and apply on a namespace', () => {
     expect(diff.out).toContain(`+ link add vxlan.calico mtu 1450 address ${derivedVtepMac('minikube-m02')} type vxlan id 4096 local 172.16.30.7 dev eth0 dstport 4789 nolearning`);
     expect(diff.out).toContain('+ route replace 10.244.120.64/26 via 10.244.120.64 dev vxlan.calico table 254 metric 0 proto 199 onlink');
     expect(diff.out).toContain('~ 10.244.205.193 dev calic440f455693 proto 199 scope link   # waiting: device calic440f455693 does not exist');
+    // The seed's pool has natOutgoing: wren's NAT table, a line per nft command.
+    expect(diff.out).toContain('+ add element ip wren-nat masq-pools { 10.244.0.0/16 }');
+    expect(diff.out).toContain('+ add rule ip wren-nat postrouting ip saddr @masq-pools ip daddr != @all-pools counter masquerade fully-random');
     expect((await new IpKernel(ns.name).readRoutes(MAIN_TABLE)).filter((r) => r.proto === 199)).toEqual([]);
+    expect(await new IpKernel(ns.name).readNat()).toEqual({ supported: true, tables: { 4: undefined, 6: undefined } });
 
     const apply = await wren('apply', '--node', 'minikube-m02', '--snapshot', vxlan, '--netns', ns.name, '--mtu-file', join(dir, 'mtu'));
     expect(apply.code).toBe(0);
     expect(apply.out.at(-1)).toMatch(/^applied \d+ change\(s\): 3 route\(s\) added or replaced, 0 removed, 0 unchanged, 1 held, 0 conflict\(s\), 0 failed/);
     expect(await readFile(join(dir, 'mtu'), 'utf8')).toBe('1450\n');
+    expect(await new IpKernel(ns.name).readNat()).toEqual({ supported: true, tables: { 4: { family: 4, masquerade: ['10.244.0.0/16'], pools: ['10.244.0.0/16'] }, 6: undefined } });
 
     const again = await wren('diff', '--node', 'minikube-m02', '--snapshot', vxlan, '--netns', ns.name);
     expect(again.out.filter((l) => l.startsWith('+') || l.startsWith('-'))).toEqual([]);

@@ -53,12 +53,13 @@ const natPlan = (read: NatRead, wanted: readonly NatTable[]): Plan => {
 };
 /** A fresh namespace with the foreign tables, what they list as, and wren's tables converged to `wanted`. */
 async function nodeWith(label: string, wanted: readonly NatTable[]) {
-  ns = await scratchNs(label);
-  await runOk('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], FOREIGN);
+  const made = await scratchNs(label);
+  ns = made;
+  await runOk('ip', ['netns', 'exec', made.name, 'nft', '-f', '-'], FOREIGN);
   const before = await foreign();
-  const kernel = new IpKernel(ns.name);
+  const kernel = new IpKernel(made.name);
   await converge(kernel, wanted);
-  return { kernel, before };
+  return { kernel, before, name: made.name };
 }
 
 /** Reads, plans and applies once: what a pass does with wren's NAT tables. */
@@ -70,11 +71,11 @@ async function converge(kernel: IpKernel, wanted: readonly NatTable[]) {
 
 describe("wren's NAT tables on a real kernel", () => {
   it('created in one transaction, read back as written, idempotent; foreign tables untouched', async () => {
-    const { kernel, before } = await nodeWith('nat', []);
+    const { kernel, before, name } = await nodeWith('nat', []);
     expect(await kernel.readNat()).toEqual({ supported: true, tables: { 4: undefined, 6: undefined } });
 
     // `nft monitor` prints one "new generation" line per transaction.
-    const monitor = spawn('ip', ['netns', 'exec', ns.name, 'nft', 'monitor'], { stdout: 'pipe' });
+    const monitor = spawn('ip', ['netns', 'exec', name, 'nft', 'monitor'], { stdout: 'pipe' });
     let printed = '';
     monitor.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => (printed += chunk));
     const lines = () => printed.split('\n');

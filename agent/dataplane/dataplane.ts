@@ -1,12 +1,13 @@
 // The node's dataplane as wren owns it: one manager per kind of kernel state — the route table
 // (kernel/route-table/), the VXLAN devices with their neighbours and FDB, tunl0, the workload
-// MTUs — over one table of links. Each takes the wanted state and the kernel's, and yields the
+// MTUs, wren's NAT tables — over one table of links. Each takes the wanted state and the kernel's, and yields the
 // operations for what differs; `plan()` puts them into one plan in the kernel's order
 // (kernel/plan.ts), and `applied()` hands the kernel's answer back to each.
 //
 // Plan order: devices first, so routes through a new vxlan.calico are accepted; FDB and
 // neighbours before the routes that need them; stale routes before devices go away. Neighbours
-// have phases of their own (kernel/kernel.ts): a refused one cannot cost the routes.
+// have phases of their own (kernel/kernel.ts): a refused one cannot cost the routes. NAT is
+// last, one nft transaction that depends on no device.
 import type { OpFailure } from '../../kernel/kernel.js';
 import type { NeighborEvent } from '../../kernel/monitor-events.js';
 import type { RouteEvent } from '../../kernel/monitor-route.js';
@@ -19,6 +20,7 @@ import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../../routing/wo
 import type { DesiredNode } from '../node-plan.js';
 import { IpipManager } from './ipip-manager.js';
 import { LinkTable } from './link-table.js';
+import { NatManager } from './nat-manager.js';
 import { VxlanManager } from './vxlan-manager.js';
 import { WorkloadMtuManager } from './workload-mtu.js';
 
@@ -44,6 +46,7 @@ export class Dataplane {
   readonly vxlan = new VxlanManager();
   private readonly ipip = new IpipManager();
   private readonly mtu: WorkloadMtuManager;
+  readonly nat = new NatManager();
   readonly isWorkloadIface: WorkloadIfaceTest;
 
   constructor(options: DataplaneOptions) {
@@ -62,6 +65,7 @@ export class Dataplane {
     this.routes.reset(state.routes);
     this.setLinks(state.links);
     this.vxlan.reset(state);
+    this.nat.reset(state.nat);
   }
 
   /** The whole wanted node (a full pass). */
@@ -70,6 +74,7 @@ export class Dataplane {
     this.vxlan.setDesired(desired.vxlan);
     this.ipip.setDesired(desired.ipip);
     this.mtu.setDesired({ mtu: desired.mtus.pod, hostIface: desired.hostIface, routed: (name) => desired.routeEngine.usesDevice(name) });
+    this.nat.setDesired(desired.nat);
   }
 
   /** The links as read now; device managers decide their devices against them again. */
@@ -105,6 +110,7 @@ export class Dataplane {
         { name: 'routes', tool: 'ip', ops: routes.ops },
         { name: 'stale-neighbors', tool: 'ip', ops: entries.neighDelete },
         { name: 'teardown', tool: 'ip', ops: vxlan.teardown },
+        { name: 'nat', tool: 'nft', ops: this.nat.ops() },
       ],
       routes,
     };
@@ -121,5 +127,6 @@ export class Dataplane {
     this.routes.applied(ops, failures);
     this.links.applied(ops, failures);
     this.vxlan.applied(failures.some((f) => f.phase === 'fdb' || f.phase === 'neighbors' || f.phase === 'stale-neighbors'));
+    this.nat.applied(plan.some((p) => p.name === 'nat' && p.ops.length > 0), failures.some((f) => f.phase === 'nat'));
   }
 }

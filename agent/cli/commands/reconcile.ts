@@ -38,7 +38,8 @@ export async function reconcileCommand(argv: readonly string[], io: Output, mode
 function printReport(report: PassReport, mode: 'diff' | 'apply', io: Output): void {
   const failed = new Set<Op>(report.failures.map((f) => f.op));
   for (const phase of report.planned.plan) {
-    for (const op of phase.ops) io.out(`${op.op.endsWith('-delete') ? '-' : '+'} ${renderOp(op)}${failed.has(op) ? '   # FAILED' : ''}`);
+    // A NAT operation is several nft commands (kernel/nat/nat-render.ts): a line each.
+    for (const op of phase.ops) for (const line of renderOp(op).split('\n')) io.out(`${op.op.endsWith('-delete') ? '-' : '+'} ${line}${failed.has(op) ? '   # FAILED' : ''}`);
   }
   for (const c of report.planned.routes.conflicts) {
     io.out(`! ${formatRoute(c.desired)}   # held by a foreign route: ${formatRoute(c.foreign)}`);

@@ -1,6 +1,7 @@
 // `wren status [--http-listen ADDR:PORT|unix:PATH]`: the running agent's /status, for a person.
 import { httpGet } from '../../../util/http-client.js';
 import { parseListen } from '../../http.js';
+import type { natReport } from '../../status.js';
 import type { Capped } from '../../capped.js';
 import { summaryLines, type ProblemSummary } from '../../problem-summary.js';
 import { parseFlags } from '../args.js';
@@ -18,6 +19,7 @@ interface Status {
   mtuFile: { path: string; error: string | null; failedWrites: number } | null;
   routes: { desired: Record<string, number>; held: Capped<{ dst: string; reason: string }>; conflicts: Capped<{ dst: string; foreignProto: number }> } | null;
   clusterRefused: string | null;
+  nat?: ReturnType<typeof natReport> | null;
   problems: ProblemSummary;
   pendingDiff: Capped<string> | null;
 }
@@ -54,12 +56,24 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
     for (const c of status.routes.conflicts.first) row('  conflict', `${c.dst}: held by a proto ${c.foreignProto} route`);
     more(status.routes.conflicts, 'conflict', row);
   }
+  if (status.nat !== undefined && status.nat !== null) for (const line of natLines(status.nat)) row('nat', line);
   for (const line of summaryLines(status.problems)) row('problem', line);
   const pending = status.pendingDiff;
   row('pending', pending === null ? 'unknown (not in sync)' : pending.total === 0 ? 'nothing: the kernel matches' : `${pending.total} change(s)`);
   for (const line of pending?.first ?? []) io.out(`  ${line}`);
   if (pending !== null && pending.total > pending.first.length) io.out(`  … and ${pending.total - pending.first.length} more`);
   return 0;
+}
+
+/** NAT in a line per family that has a table or wants one; one line when there is none, or no NAT can be had. */
+function natLines(nat: ReturnType<typeof natReport>): string[] {
+  if (!nat.supported) return [`NOT SUPPORTED: ${nat.unsupported ?? 'no reason given'}${nat.enabled ? ' (natOutgoing pools go unmasqueraded)' : ''}`];
+  const lines = nat.tables
+    .filter((t) => t.wanted || t.present)
+    .map((t) => (t.wanted ? `${t.table}: masquerading ${t.masquerade.join(', ')} to outside ${t.pools.join(', ')}${t.present ? '' : ' (NOT in the kernel yet)'}` : `${t.table}: in the kernel, no longer wanted`));
+  if (nat.held !== null) lines.push(`HELD: ${nat.held}`);
+  if (nat.repairs > 0) lines.push(`${nat.repairs} repair(s) of a table changed by hand`);
+  return lines.length > 0 ? lines : ['off (no pool has natOutgoing)'];
 }
 
 /** The line saying how many of a capped list /status left out, if any. */
