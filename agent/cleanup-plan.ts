@@ -8,9 +8,11 @@
 // in every namespace the moment it loads, and the kernel refuses to delete it. Only its address
 // can go, and only when wren's own routes use tunl0: then the address is the node's IPIP tunnel
 // address, which wren set (it keeps exactly that one address there). Without such routes it may
-// be someone else's, and stays.
+// be someone else's, and stays. wren's NAT tables (`ip wren-nat`, `ip6 wren-nat`) are wren's by
+// name, and go whole; no other nftables table is touched.
 //
 // Pure: the kernel's state in, a plan in kernel/plan.ts's operations out.
+import { FAMILIES, NAT_TABLE } from '../kernel/nat/nat-state.js';
 import type { Op, Plan } from '../kernel/plan.js';
 import type { KernelState } from '../kernel/state.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6 } from '../routing/devices.js';
@@ -49,10 +51,14 @@ export function planCleanup(state: KernelState, options: CleanupOptions): Cleanu
     if (link.kind === 'vxlan') teardown.push({ op: 'link-delete', name, reason: 'wren cleanup' });
     else kept.push(`${name} stays: it is a ${link.kind ?? 'plain'} device, not a VXLAN device wren made`);
   }
+  const nat = state.nat;
+  if (nat?.supported === false) kept.push(`no ${NAT_TABLE} table can be there: ${nat.reason}`);
+  const natOps: Op[] = nat?.supported === true ? FAMILIES.filter((f) => nat.tables[f] !== undefined).map((family) => ({ op: 'nat-delete', family })) : [];
   return {
     plan: [
       { name: 'routes', tool: 'ip', ops: routes },
       { name: 'teardown', tool: 'ip', ops: teardown },
+      { name: 'nat', tool: 'nft', ops: natOps },
     ],
     kept,
   };

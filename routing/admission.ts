@@ -220,7 +220,7 @@ export function admitPools(pools: readonly IpPool[], nodes: readonly ClusterNode
   const problems: ObjectProblem[] = [];
   const refuse = (pool: IpPool, reason: ProblemReason, why: string) => {
     refused.push(pool);
-    problems.push({ kind: 'IPPool', name: pool.name, field: 'spec.cidr', message: `${pool.cidr} overlaps ${why}: no block or address in it is routed, and no device or MTU follows it`, reason });
+    problems.push({ kind: 'IPPool', name: pool.name, field: 'spec.cidr', message: `${pool.cidr} overlaps ${why}: no block or address in it is routed, and no device, MTU or NAT rule follows it`, reason });
   };
   for (const pool of [...pools].sort(olderFirst)) {
     const overlap = overlapOf(pool.cidr, forbidden);

@@ -1,7 +1,8 @@
 // `wren cleanup`: everything wren owns on a node goes, nothing else does. The plan (pure) for
 // each kind of thing a node may hold, then the command on a namespace wren has programmed that
-// also holds foreign routes (static, dhcp, a default route, proto 199 in another table) and
-// foreign devices (one named like wren's second VXLAN device but of another kind).
+// also holds foreign routes (static, dhcp, a default route, proto 199 in another table), foreign
+// devices (one named like wren's second VXLAN device but of another kind) and foreign nftables
+// tables (an iptables-nft nat table, a user's inet filter).
 import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,18 @@ describe('the cleanup plan', () => {
       want: [],
       kept: ['tunl0 stays: the ipip module creates it in every namespace and the kernel does not delete it', "tunl0's address 10.244.0.1/32 stays: no route of wren's uses tunl0, so wren cannot tell it set it"],
     },
+    {
+      what: 'wren\'s NAT tables, both families, go whole',
+      s: { ...state([], []), nat: { supported: true as const, tables: { 4: { family: 4 as const, masquerade: [], pools: [] }, 6: { family: 6 as const, masquerade: undefined, pools: undefined, misshapen: 'changed by hand' } } } },
+      want: ['delete table ip wren-nat', 'delete table ip6 wren-nat'],
+      kept: [],
+    },
+    {
+      what: 'no nftables here: nothing to remove, and why',
+      s: { ...state([], []), nat: { supported: false as const, reason: 'nft is not installed (Debian package nftables)' } },
+      want: [],
+      kept: ['no wren-nat table can be there: nft is not installed (Debian package nftables)'],
+    },
   ])('$what', ({ s, want, kept }) => {
     expect(lines(s)).toEqual({ lines: want, kept });
   });
@@ -86,6 +99,7 @@ describe('wren cleanup on a namespace', () => {
     const vxlan = (await readFile(fixture, 'utf8')).replace('ipipMode: Always', 'ipipMode: Never').replace('vxlanMode: Never', 'vxlanMode: Always').replace(/IPv4IPIPTunnelAddr/g, 'IPv4VXLANTunnelAddr').replace(/ipip-tunnel-addr-/g, 'vxlan-tunnel-addr-');
     await writeFile(join(dir, 'cluster.yaml'), vxlan);
     await ns.ip([...FOREIGN_ROUTES, 'link add vxlan-v6.calico type bridge', 'link add fore0 type veth peer name fore1', 'link set fore0 up']);
+    await runOk('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], 'table ip nat {\n  chain POSTROUTING { type nat hook postrouting priority srcnat; policy accept; masquerade; }\n}\ntable inet filter {\n  chain input { type filter hook input priority 0; policy accept; }\n}\n');
     const applied = await wren('apply', '--node', 'minikube-m02', '--snapshot', join(dir, 'cluster.yaml'), '--netns', ns.name);
     expect(applied.code).toBe(0);
   });
@@ -94,7 +108,11 @@ describe('wren cleanup on a namespace', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('removes wren\'s routes, its VXLAN device with its entries, and the MTU file; nothing else', async () => {
+  it('removes wren\'s routes, its VXLAN device with its entries, its NAT table and the MTU file; nothing else', async () => {
+    const tables = async () => (await runOk('ip', ['netns', 'exec', ns.name, 'nft', 'list', 'tables'])).trim().split('\n');
+    const foreignTables = async () => runOk('ip', ['netns', 'exec', ns.name, 'nft', 'list', 'ruleset']).then((r) => r.replace(/table ip wren-nat \{[^]*?\n\}\n?/, ''));
+    expect(await tables()).toEqual(['table ip nat', 'table inet filter', 'table ip wren-nat']);
+    const foreignBefore = await foreignTables();
     const routesBefore = await foreignRoutes();
     expect(routesBefore.join('\n')).toMatch(/10\.98\.0\.0\/24 via 172\.16\.30\.1 dev eth0 proto dhcp/);
     const ours = await runOk('ip', ['-n', ns.name, 'route', 'show', 'proto', '199']);
@@ -106,7 +124,7 @@ describe('wren cleanup on a namespace', () => {
 
     const dry = await wren('cleanup', '--netns', ns.name, '--mtu-file', mtu, '--dry-run');
     expect(dry.code).toBe(0);
-    expect(dry.out.at(-1)).toBe('would remove 3 route(s) and 1 device(s) or address(es) with proto 199 in table 254, 0 failed');
+    expect(dry.out.at(-1)).toBe('would remove 3 route(s) and 1 device(s) or address(es) with proto 199 in table 254, 1 NAT table(s), 0 failed');
     expect(await runOk('ip', ['-n', ns.name, 'route', 'show', 'proto', '199'])).toBe(ours);
     expect((await stat(mtu)).isFile()).toBe(true);
 
@@ -114,9 +132,12 @@ describe('wren cleanup on a namespace', () => {
     expect(code).toBe(0);
     expect(out).toContain('- route del blackhole 10.244.205.192/26 table 254 metric 0 proto 199');
     expect(out).toContain('- link del vxlan.calico');
+    expect(out).toContain('- delete table ip wren-nat');
     expect(out).toContain('# vxlan-v6.calico stays: it is a bridge device, not a VXLAN device wren made');
     expect(out).toContain(`# MTU file ${mtu}: removed`);
-    expect(out.at(-1)).toBe('removed 3 route(s) and 1 device(s) or address(es) with proto 199 in table 254, 0 failed');
+    expect(out.at(-1)).toBe('removed 3 route(s) and 1 device(s) or address(es) with proto 199 in table 254, 1 NAT table(s), 0 failed');
+    expect(await tables()).toEqual(['table ip nat', 'table inet filter']);
+    expect(await foreignTables()).toBe(foreignBefore);
 
     expect(await runOk('ip', ['-n', ns.name, 'route', 'show', 'proto', '199'])).toBe('');
     const routesAfter = await foreignRoutes();

@@ -37,7 +37,8 @@ export async function cleanupCommand(argv: readonly string[], io: Output): Promi
   if (mtu !== undefined) io.out(`# ${mtu}`);
   const routes = plan[0]?.ops.length ?? 0;
   const rest = plan[1]?.ops.length ?? 0;
-  io.out(`${dryRun ? 'would remove' : 'removed'} ${routes} route(s) and ${rest} device(s) or address(es) with proto ${proto} in table ${table}, ${failed.size} failed`);
+  const nat = plan[2]?.ops.length ?? 0;
+  io.out(`${dryRun ? 'would remove' : 'removed'} ${routes} route(s) and ${rest} device(s) or address(es) with proto ${proto} in table ${table}${nat > 0 ? `, ${nat} NAT table(s)` : ''}, ${failed.size} failed`);
   return failed.size > 0 ? 1 : 0;
 }
 
