@@ -42,6 +42,7 @@ describe('IPIP without the device', () => {
       ],
       ['stale-neighbors', []],
       ['teardown', []],
+      ['nat', []],
     ]);
     expect(desired.mtus.tunnels.ipip).toBe(1480);
   });

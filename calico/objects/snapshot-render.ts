@@ -35,7 +35,9 @@ export function renderSnapshotFile(snapshot: ClusterSnapshot): string {
 function poolObject(pool: IpPool): Json {
   const { cidr, blockSize, ipipMode, vxlanMode, disabled } = pool;
   const metadata = pool.created === undefined ? { name: pool.name } : { name: pool.name, creationTimestamp: pool.created };
-  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, natOutgoing: pool.natOutgoing ?? false, disabled } };
+  // natOutgoing only when set, as the parser keeps it (false is the API's default).
+  const nat = pool.natOutgoing === true ? { natOutgoing: true } : {};
+  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, ...nat, disabled } };
 }
 
 function blockObject(block: IpamBlock): Json {
