@@ -1,14 +1,14 @@
 // One `wren agent` per lab node, confined to the node's namespace (`ip netns exec`), talking to
-// the lab's etcd over the underlay and answering on a unix socket in the lab's directory (the
-// only way this process, in the host's namespace, reaches it). Detached: agents keep running
-// after `wren lab up` returns, until `wren lab down`.
+// the lab's etcd or API server over the underlay and answering on a unix socket in the lab's
+// directory (the only way this process, in the host's namespace, reaches it). Detached: agents
+// keep running after `wren lab up` returns, until `wren lab down`.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from '../kernel/exec.js';
 import { httpGet } from '../util/http-client.js';
-import type { LabAgent } from './state.js';
+import type { LabAgent, LabState } from './state.js';
 import { labDir } from './state.js';
 
 /** dist/agent/cli/main.js: the compiled CLI, also when this module runs from source in tests. */
@@ -18,7 +18,18 @@ export function wrenMain(): string {
   return fileURLToPath(new URL('../dist/agent/cli/main.js', import.meta.url));
 }
 
-export async function startAgent(lab: string, node: { name: string; netns: string }, etcdEndpoint: string): Promise<LabAgent> {
+/** How an agent reaches the lab's datastore: the environment calico-node would have. */
+export type AgentDatastore =
+  | { readonly DATASTORE_TYPE: 'etcdv3'; readonly ETCD_ENDPOINTS: string }
+  | { readonly DATASTORE_TYPE: 'kubernetes'; readonly KUBECONFIG: string };
+
+/** The lab's etcd at its underlay address, or its API server through a kubeconfig holding wren's ServiceAccount token. */
+export function agentDatastore(state: LabState): AgentDatastore {
+  const kube = state.kubernetes;
+  return kube === undefined ? { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: state.etcd.endpoint } : { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kube.agentKubeconfig };
+}
+
+export async function startAgent(lab: string, node: { name: string; netns: string }, datastore: AgentDatastore): Promise<LabAgent> {
   const dir = join(labDir(lab), node.name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const agent: Omit<LabAgent, 'pid'> = { log: join(dir, 'agent.log'), socket: join(dir, 'agent.sock'), mtuFile: join(dir, 'mtu') };
@@ -29,8 +40,7 @@ export async function startAgent(lab: string, node: { name: string; netns: strin
     env: {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       NODENAME: node.name,
-      DATASTORE_TYPE: 'etcdv3',
-      ETCD_ENDPOINTS: etcdEndpoint,
+      ...datastore,
       WREN_HTTP_LISTEN: `unix:${agent.socket}`,
       WREN_MTU_FILE: agent.mtuFile,
       WREN_LOG_LEVEL: 'info',

@@ -9,12 +9,12 @@ import { IpamAllocator } from '../calico/ipam/allocator.js';
 import { resourceKey } from '../calico/objects/etcd-keys.js';
 import { parseEtcdKv } from '../calico/objects/etcd-kv.js';
 import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
-import type { ClusterNode, EncapMode, IpPool } from '../routing/cluster.js';
+import type { ClusterNode, IpPool } from '../routing/cluster.js';
+import { assignPodAddress, POOL_NAME, poolSpec } from './cni-writes.js';
+import type { LabDatastore } from './lab-datastore.js';
 import type { Encap } from './state.js';
 
-export const POOL_NAME = 'default-ipv4-ippool';
-
-export class LabStore {
+export class LabStore implements LabDatastore {
   readonly client: EtcdClient;
   readonly ipam: IpamAllocator;
   readonly nodes: EtcdNodeWriter;
@@ -30,8 +30,7 @@ export class LabStore {
   }
 
   async writePool(cidr: Cidr, blockSize: number, encap: Encap, crossSubnet: boolean, natOutgoing: boolean): Promise<void> {
-    const mode: EncapMode = crossSubnet ? 'CrossSubnet' : 'Always';
-    const spec = { cidr, blockSize, ipipMode: encap === 'ipip' ? mode : 'Never', vxlanMode: encap === 'vxlan' ? mode : 'Never', natOutgoing, nodeSelector: 'all()' };
+    const spec = poolSpec(cidr, blockSize, encap, crossSubnet, natOutgoing);
     const key = resourceKey('ippools', POOL_NAME);
     const value = JSON.stringify({ kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: POOL_NAME, creationTimestamp: new Date().toISOString() }, spec });
     const existing = await this.client.get(key);
@@ -54,16 +53,11 @@ export class LabStore {
   /** Allocates the pod's address as Calico's CNI plugin does (from the node's block, claiming one if needed). */
   async allocatePod(node: string, namespace: string, pod: string): Promise<{ ip: IpAddr; handle: string }> {
     const handle = `k8s-pod-network.${namespace}.${pod}`;
-    const [ip] = await this.ipam.assign({
-      node,
-      count: 1,
-      handle,
-      attributes: { namespace, node, pod, timestamp: new Date().toISOString() },
-      pools: [await this.pool()],
-    });
-    if (ip === undefined) throw new Error(`no address for pod ${namespace}/${pod}`);
-    return { ip, handle };
+    return { ip: await assignPodAddress(this.ipam, await this.pool(), { node, namespace, name: pod, handle }), handle };
   }
+
+  /** On etcd, calico-node (the agent) creates the node's record itself. */
+  async addNode(): Promise<void> {}
 
   async writeEndpoint(node: string, namespace: string, pod: string, iface: IfaceName, ip: IpAddr): Promise<void> {
     const name = endpointName(node, pod);

@@ -1,10 +1,12 @@
-// A running lab, picked up from its saved state: its topology, its etcd (through the unix
-// socket), its agents and pods, and the operations `wren lab` offers on them. Every change is
-// saved before the command returns, so the next command — or `down` after a crash — sees it.
+// A running lab, picked up from its saved state: its topology, its datastore (etcd or the API
+// server, through a unix socket), its agents and pods, and the operations `wren lab` offers on
+// them. Every change is saved before the command returns, so the next command — or `down` after
+// a crash — sees it.
 import { readFile } from 'node:fs/promises';
 import { calicoInterfaceName } from '../calico/objects/interface-name.js';
 import { Topology } from './topology/index.js';
-import { agentReadiness, logTail, startAgent, stopProcess } from './agents.js';
+import { agentDatastore, agentReadiness, logTail, startAgent, stopProcess } from './agents.js';
+import { openLabDatastore, type LabDatastore } from './lab-datastore.js';
 import { LabStore } from './lab-store.js';
 import { LabError, requireLab, saveLab, type LabPod, type LabState } from './state.js';
 
@@ -13,13 +15,21 @@ export const ETCD_PORT = 2379;
 export class Lab {
   readonly topology: Topology;
   private storeHandle: LabStore | undefined;
+  private datastoreHandle: LabDatastore | undefined;
 
   constructor(public state: LabState) {
     this.topology = Topology.restore(state.topology);
   }
 
-  /** The lab's etcd, connected on first use (`exec` and `ping` never need it). */
+  /** Where the lab writes Calico's objects (its etcd, or its API server), connected on first use (`exec` and `ping` never need it). */
+  get datastore(): LabDatastore {
+    this.datastoreHandle ??= openLabDatastore(this.state);
+    return this.datastoreHandle;
+  }
+
+  /** The etcd of a lab made on etcd, for tests that write to it directly. */
   get store(): LabStore {
+    if (this.state.kubernetes !== undefined) throw new LabError(`lab ${this.state.name} keeps Calico's objects on its API server, not in etcd`);
     this.storeHandle ??= new LabStore(this.state.etcd.socket);
     return this.storeHandle;
   }
@@ -30,16 +40,12 @@ export class Lab {
 
   close(): void {
     this.storeHandle?.close();
+    this.datastoreHandle?.close();
   }
 
   async save(changes: Partial<LabState> = {}): Promise<void> {
     this.state = { ...this.state, ...changes, topology: this.topology.toState() };
     await saveLab(this.state);
-  }
-
-  /** The etcd URL agents use: the etcd host's address on the underlay. */
-  get etcdEndpoint(): string {
-    return this.state.etcd.endpoint;
   }
 
   node(name: string) {
@@ -61,25 +67,25 @@ export class Lab {
     const node = this.node(nodeName);
     const iface = calicoInterfaceName(namespace, name);
     const mtu = await this.podMtu(nodeName);
-    const { ip, handle } = await this.store.allocatePod(nodeName, namespace, name);
+    const { ip, handle } = await this.datastore.allocatePod(nodeName, namespace, name);
     try {
       const pod = await this.topology.addPod({ node: node.name, namespace, name, ip, iface, mtu });
-      await this.store.writeEndpoint(nodeName, namespace, name, iface, ip);
+      await this.datastore.writeEndpoint(nodeName, namespace, name, iface, ip, handle);
       const record: LabPod = { name, namespace, node: nodeName, netns: pod.netns, ip, interface: iface, handle };
       await this.save({ pods: [...this.state.pods, record] });
       return record;
     } catch (error) {
-      await this.store.ipam.releaseHandle(handle);
+      await this.datastore.ipam.releaseHandle(handle);
       throw error;
     }
   }
 
   /** As CNI DEL: the veth and namespace go, the endpoint is deleted, the address released. */
   async deletePod(pod: LabPod): Promise<void> {
-    await this.store.deleteEndpoint(pod.node, pod.namespace, pod.name);
+    await this.datastore.deleteEndpoint(pod.node, pod.namespace, pod.name);
     const known = this.topology.pods.find((p) => p.netns === pod.netns);
     if (known !== undefined) await this.topology.removePod(known);
-    await this.store.ipam.releaseHandle(pod.handle);
+    await this.datastore.ipam.releaseHandle(pod.handle);
     await this.save({ pods: this.state.pods.filter((p) => p !== pod) });
   }
 
@@ -89,7 +95,8 @@ export class Lab {
     const subnets = this.topology.subnets;
     const subnet = subnets[this.topology.nodes.length % subnets.length]?.cidr;
     const node = await this.topology.addNode({ name, subnet });
-    const agent = await startAgent(this.state.name, node, this.etcdEndpoint);
+    await this.datastore.addNode(name, node.ip);
+    const agent = await startAgent(this.state.name, node, agentDatastore(this.state));
     await this.save({ agents: { ...this.state.agents, [name]: agent } });
   }
 
@@ -100,9 +107,9 @@ export class Lab {
     const agent = this.state.agents[name];
     if (agent !== undefined) await stopProcess(agent.pid);
     await this.topology.removeNode(name);
-    for (const handle of [`vxlan-tunnel-addr-${name}`, `ipip-tunnel-addr-${name}`]) await this.store.ipam.releaseHandle(handle);
-    await this.store.ipam.releaseAffinities(name);
-    await this.store.deleteNode(name);
+    for (const handle of [`vxlan-tunnel-addr-${name}`, `ipip-tunnel-addr-${name}`]) await this.datastore.ipam.releaseHandle(handle);
+    await this.datastore.ipam.releaseAffinities(name);
+    await this.datastore.deleteNode(name);
     const agents = { ...this.state.agents };
     delete agents[name];
     await this.save({ agents });
@@ -112,7 +119,7 @@ export class Lab {
     const node = this.node(name);
     const agent = this.state.agents[name];
     if (agent !== undefined) await stopProcess(agent.pid, 3000, signal);
-    const started = await startAgent(this.state.name, node, this.etcdEndpoint);
+    const started = await startAgent(this.state.name, node, agentDatastore(this.state));
     await this.save({ agents: { ...this.state.agents, [name]: started } });
   }
 

@@ -3,6 +3,7 @@
 // namespaces are, so a stale state never outlives what it describes.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LabKubernetes } from './kube-apiserver/lab-server.js';
 import type { TopologyState } from './topology/index.js';
 
 export const LAB_ROOT = process.env.WREN_LAB_ROOT ?? '/run/wren-lab';
@@ -40,6 +41,8 @@ export interface LabState {
   readonly natOutgoing?: boolean;
   readonly topology: TopologyState;
   readonly etcd: { readonly pid: number; readonly endpoint: string; readonly socket: string; readonly dir: string };
+  /** With `--datastore kubernetes`: the API server over that etcd, which then holds only its data. */
+  readonly kubernetes?: LabKubernetes;
   readonly agents: Readonly<Record<string, LabAgent>>;
   readonly pods: readonly LabPod[];
 }

@@ -1,7 +1,8 @@
 // `wren lab status`: what the lab is made of and how its agents are, from the saved state, the
-// lab's etcd (tunnel addresses, VTEP MACs, blocks) and each agent's readiness.
+// lab's datastore (tunnel addresses, VTEP MACs, blocks) and each agent's readiness.
 import type { Lab } from './lab.js';
 import { agentHealth } from './agents.js';
+import { KUBE_APISERVER_VERSION } from './kube-apiserver/build.js';
 
 export interface LabStatus {
   readonly name: string;
@@ -11,6 +12,8 @@ export interface LabStatus {
   /** The pool's natOutgoing as the lab wrote it. */
   readonly natOutgoing: boolean;
   readonly etcd: string;
+  /** Where Calico's objects live; with Kubernetes, `etcd` is the API server's storage. */
+  readonly datastore: { readonly type: 'etcdv3'; readonly endpoint: string } | { readonly type: 'kubernetes'; readonly apiserver: string; readonly version: string; readonly kubeconfig: string };
   /** The host outside the cluster; null in a lab saved before it had one. */
   readonly external: { name: string; ip: string; netns: string } | null;
   readonly nodes: {
@@ -28,10 +31,11 @@ export interface LabStatus {
 
 export async function labStatus(lab: Lab): Promise<LabStatus> {
   const outside = lab.topology.external;
+  const kube = lab.state.kubernetes;
   const nodes = await Promise.all(
     lab.topology.nodes.map(async (n) => {
-      const record = await lab.store.node(n.name).catch(() => undefined);
-      const affinities = await lab.store.ipam.affinitiesOf(n.name).catch(() => []);
+      const record = await lab.datastore.node(n.name).catch(() => undefined);
+      const affinities = await lab.datastore.ipam.affinitiesOf(n.name).catch(() => []);
       const agent = lab.state.agents[n.name];
       return {
         name: n.name,
@@ -52,6 +56,7 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     pool: lab.state.pool,
     natOutgoing: lab.state.natOutgoing ?? false,
     etcd: lab.state.etcd.endpoint,
+    datastore: kube === undefined ? { type: 'etcdv3', endpoint: lab.state.etcd.endpoint } : { type: 'kubernetes', apiserver: kube.url, version: KUBE_APISERVER_VERSION, kubeconfig: kube.adminKubeconfig },
     external: outside === undefined ? null : { name: outside.name, ip: outside.ip, netns: outside.netns },
     nodes,
     pods: lab.state.pods.map(({ name, namespace, node, netns, ip, interface: iface }) => ({ name, namespace, node, netns, ip, interface: iface })),

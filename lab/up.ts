@@ -1,16 +1,19 @@
 // `wren lab up`: a cluster in network namespaces, routed by wren. Underlay and nodes first,
-// then etcd where every node can reach it, the IP pool, one agent per node (each registers its
-// node and tunnel address, as calico-node would), then pods, created as Calico's CNI plugin
-// creates them. The state is saved as soon as there is something to clean up.
+// then etcd where every node can reach it (with `--datastore kubernetes`, a kube-apiserver over
+// it, and the Node objects a kubelet would make), the IP pool, one agent per node (each
+// registers its node and tunnel address, as calico-node would), then pods, created as Calico's
+// CNI plugin creates them. The state is saved as soon as there is something to clean up.
 import { join } from 'node:path';
 import { watchEchoSources } from '../kernel/echo-sources.js';
 import { parseCidr, type Cidr } from '../kernel/values.js';
 import { startEtcdServer } from './etcd-server.js';
 import { createTopology } from './topology/index.js';
-import { startAgent } from './agents.js';
+import { agentDatastore, startAgent } from './agents.js';
 import { labDown } from './down.js';
 import { ETCD_PORT, Lab } from './lab.js';
-import { LabStore } from './lab-store.js';
+import { findKubeApiServer } from './kube-apiserver/build.js';
+import { startLabApiServer } from './kube-apiserver/lab-server.js';
+import { openLabDatastore } from './lab-datastore.js';
 import { preflight } from './preflight.js';
 import type { Progress } from './progress.js';
 import { checkName, claimLabDir, labDir, LabError, loadLab, saveLab, type Encap, type LabState } from './state.js';
@@ -25,6 +28,8 @@ export interface UpOptions {
   readonly blockSize: number;
   /** The pool's natOutgoing; default true, as Calico's installer writes its default pool. */
   readonly natOutgoing?: boolean;
+  /** Where Calico's objects live: etcd (the default: fastest) or a kube-apiserver over it. */
+  readonly datastore?: 'etcdv3' | 'kubernetes';
 }
 
 export const SUBNETS = ['172.16.30.0/24', '172.16.31.0/24'];
@@ -56,6 +61,7 @@ export async function labUp(o: UpOptions, progress: Progress): Promise<Lab> {
 
 async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab> {
   const natOutgoing = o.natOutgoing ?? true;
+  const kubeBuild = o.datastore === 'kubernetes' ? await findKubeApiServer(progress) : undefined;
   progress.step(`building ${o.nodes} node(s) on ${o.crossSubnet ? `two subnets joined by a router (${SUBNETS.join(', ')})` : `one subnet (${SUBNETS[0]})`}`);
   const subnets = o.crossSubnet ? SUBNETS : SUBNETS.slice(0, 1);
   const topology = await createTopology({
@@ -90,11 +96,20 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
   };
   await saveLab(state);
   progress.done(etcd.endpoint);
+  if (kubeBuild !== undefined) {
+    progress.step('starting kube-apiserver on the underlay (Calico\'s CRDs, wren\'s RBAC, its ServiceAccount token)');
+    const netns = topology.routerNetns ?? topology.underlayNetns;
+    state = { ...state, kubernetes: await startLabApiServer({ build: kubeBuild, dir: join(labDir(o.name), 'kube'), host, netns, etcdEndpoint: etcd.endpoint }) };
+    await saveLab(state);
+    progress.done(state.kubernetes?.url);
+  }
 
   progress.step(`writing the IP pool ${pool} (${o.encap === 'none' ? 'no encapsulation' : `${o.encap}${o.crossSubnet ? ' CrossSubnet' : ' Always'}`}, /${o.blockSize} blocks, natOutgoing ${natOutgoing})`);
-  const store = new LabStore(state.etcd.socket);
+  const store = openLabDatastore(state);
   try {
     await store.writePool(pool, o.blockSize, o.encap, o.crossSubnet, natOutgoing);
+    // The kubelets' part: each Node and its status addresses (on etcd, calico-node makes its own record).
+    for (const node of topology.nodes) await store.addNode(node.name, node.ip);
   } finally {
     store.close();
   }
@@ -102,7 +117,7 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
 
   progress.step('starting one wren agent per node');
   const agents: Record<string, LabState['agents'][string]> = {};
-  for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, etcd.endpoint);
+  for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, agentDatastore(state));
   state = { ...state, agents };
   await saveLab(state);
   const lab = new Lab(state);

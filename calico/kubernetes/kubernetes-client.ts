@@ -25,6 +25,8 @@ export interface KubeClientOptions {
   readonly requestTimeoutMs?: number;
   /** Objects per list page, as client-go's informers page. Default 500. */
   readonly pageSize?: number;
+  /** Reach the server through this unix socket (the lab's forwarder into its namespace); not for watches. */
+  readonly socketPath?: string;
 }
 
 export class KubeClient {
@@ -34,7 +36,7 @@ export class KubeClient {
   readonly #pageSize: number;
 
   constructor(readonly config: KubeConfig, options: KubeClientOptions = {}) {
-    this.#http = new KubeHttp(config, options.requestTimeoutMs ?? 30_000, this.contact);
+    this.#http = new KubeHttp(config, options.requestTimeoutMs ?? 30_000, this.contact, options.socketPath);
     this.#pageSize = options.pageSize ?? 500;
   }
 

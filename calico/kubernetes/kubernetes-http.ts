@@ -32,7 +32,8 @@ export class KubeHttp {
   // The kubeconfig builds a new agent on every call; one is kept so TLS settings are read once.
   #agent: Agent | undefined;
 
-  constructor(private readonly config: KubeConfig, private readonly timeoutMs: number, private readonly contact?: DatastoreContact) {}
+  /** `socketPath`: connect there instead of to the server's address (TLS still checks the address). */
+  constructor(private readonly config: KubeConfig, private readonly timeoutMs: number, private readonly contact?: DatastoreContact, private readonly socketPath?: string) {}
 
   async send(call: HttpCall): Promise<Record<string, unknown>> {
     const options: RequestOptions = {};
@@ -50,7 +51,7 @@ export class KubeHttp {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const abort = abortable(call.signal, this.timeoutMs);
     const response = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = send(url, { method: call.method, headers, agent: this.#agent, auth: options.auth, signal: abort.signal }, (res) => {
+      const req = send(url, { method: call.method, headers, agent: this.#agent, auth: options.auth, signal: abort.signal, socketPath: this.socketPath }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));

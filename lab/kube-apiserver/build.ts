@@ -4,7 +4,11 @@
 // dist/ (the CLI) alike.
 import { join } from 'node:path';
 import { run, spawn } from '../../kernel/exec.js';
+import type { Progress } from '../progress.js';
 import { repoFile } from './repo-file.js';
+
+/** What scripts/kube-apiserver.sh builds. */
+export const KUBE_APISERVER_VERSION = 'v1.20.2';
 
 export interface KubeApiServerBuild {
   readonly apiserver: string;
@@ -34,6 +38,16 @@ export async function ensureKubeApiServer(): Promise<KubeApiServerBuild> {
   const result = await script.process;
   if (result.exitCode !== 0) throw new KubeApiServerBuildError(`${buildScript()} failed (exit ${String(result.exitCode)}): see its messages above`);
   return paths(out.join(''));
+}
+
+/** For `wren lab up`: the cached build, or a first build with the user watching its progress. */
+export async function findKubeApiServer(progress: Progress): Promise<KubeApiServerBuild> {
+  const cached = await cachedKubeApiServer();
+  if (cached === undefined) progress.line('kube-apiserver is not built yet: building it once from Debian\'s source (about 3 minutes on 2 cores, then cached)');
+  const build = cached ?? (await ensureKubeApiServer());
+  progress.step(`kube-apiserver ${KUBE_APISERVER_VERSION} from Debian's source`);
+  progress.done(cached === undefined ? `built: ${build.apiserver}` : `cached: ${build.apiserver}`);
+  return build;
 }
 
 function paths(stdout: string): KubeApiServerBuild {

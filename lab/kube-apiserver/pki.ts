@@ -3,7 +3,7 @@
 // ServiceAccount tokens, and a static admin token (system:masters) for whoever sets the server
 // up. The agents never get the admin token: they get a ServiceAccount token (bootstrap.ts).
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOk } from '../../kernel/exec.js';
 
@@ -26,6 +26,7 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
 /** `addresses`: every IP the server is reached at (127.0.0.1, the lab's underlay address). */
 export async function makeKubePki(dir: string, addresses: readonly string[]): Promise<KubePki> {
   const at = (name: string) => join(dir, name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await runOk('openssl', ['req', '-x509', ...EC_KEY, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '365', '-subj', '/CN=wren-kube-ca']);
   const names = ['DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', ...addresses.map((a) => `IP:${a}`)];
   await writeFile(at('apiserver.ext'), `subjectAltName=${names.join(',')}\nextendedKeyUsage=serverAuth\n`);

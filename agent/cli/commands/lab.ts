@@ -17,6 +17,8 @@ export const LAB_USAGE = `usage: wren lab <command> [--name NAME]   (NAME defaul
      [--pool 10.244.0.0/16] [--block-size 26]      build the lab (replaces one of the same name)
      [--no-nat-outgoing]                            the pool without natOutgoing: pods reach
                                                     the outside host with their own address
+     [--datastore etcd|kubernetes]                  Calico's objects in etcd (default) or on a
+                                                    kube-apiserver (built once from Debian's source)
   status [--json]                                   nodes, agents, pods and the outside host
   verify [--json]                                   ping every pod from every pod: TTL and path
   ping SRC DST [-c N]                               ping from a pod, node or the outside host
@@ -26,6 +28,7 @@ export const LAB_USAGE = `usage: wren lab <command> [--name NAME]   (NAME defaul
   pod del NAME [--namespace NS]                     delete it and release its address
   node add NAME | node del NAME                     grow or shrink the cluster
   agent restart NODE                                kill -9 the node's agent and start it again
+  kubectl -- ARGS ...                               kubectl against the lab's API server
   down                                              remove everything the lab made`;
 
 const NAME = { name: { type: 'string', default: 'wren' } } as const;
@@ -52,6 +55,8 @@ export async function labCommand(argv: readonly string[], io: Output): Promise<n
         return await nodeCommand(rest, io);
       case 'agent':
         return await agentCommand(rest, io);
+      case 'kubectl':
+        return await kubectlCommand(rest);
       default:
         io.err(sub === undefined ? LAB_USAGE : `wren lab: unknown command "${sub}"\n${LAB_USAGE}`);
         return 2;
@@ -85,8 +90,10 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
     pool: { type: 'string', default: '10.244.0.0/16' },
     'block-size': { type: 'string' },
     'no-nat-outgoing': { type: 'boolean' },
+    datastore: { type: 'string', default: 'etcd' },
   });
   if (!['vxlan', 'ipip', 'none'].includes(values.encap)) throw new UsageError(`--encap must be vxlan, ipip or none, got "${values.encap}"`);
+  if (!['etcd', 'etcdv3', 'kubernetes'].includes(values.datastore)) throw new UsageError(`--datastore must be etcd or kubernetes, got "${values.datastore}"`);
   const [{ labUp }, { labStatus }] = await Promise.all([import('../../../lab/up.js'), import('../../../lab/status.js')]);
   const lab = await labUp(
     {
@@ -98,6 +105,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
       pool: values.pool,
       blockSize: intFlag(values['block-size'], 'block-size', 1, 32) ?? 26,
       natOutgoing: values['no-nat-outgoing'] !== true,
+      datastore: values.datastore === 'kubernetes' ? 'kubernetes' : 'etcdv3',
     },
     consoleProgress(io.out),
   );
@@ -127,7 +135,7 @@ async function status(argv: readonly string[], io: Output): Promise<number> {
 }
 
 export function printStatus(s: LabStatus, io: Output): void {
-  io.out(style.bold(`lab "${s.name}": ${s.nodes.length} node(s), ${s.pods.length} pod(s), ${s.encap}${s.crossSubnet ? ' cross-subnet' : ''}, pool ${s.pool}${s.natOutgoing ? ' natOutgoing' : ''}, etcd ${s.etcd}`));
+  io.out(style.bold(`lab "${s.name}": ${s.nodes.length} node(s), ${s.pods.length} pod(s), ${s.encap}${s.crossSubnet ? ' cross-subnet' : ''}, pool ${s.pool}${s.natOutgoing ? ' natOutgoing' : ''}, ${s.datastore.type === 'kubernetes' ? `kube-apiserver ${s.datastore.version} ${s.datastore.apiserver} over etcd` : 'etcd'} ${s.etcd}`));
   if (s.external !== null) io.out(`outside the cluster: ${s.external.name} ${s.external.ip} (netns ${s.external.netns})`);
   io.out('');
   const health = (h: string) => (h === 'ready' ? style.green(h) : style.red(h));
@@ -256,6 +264,15 @@ async function agentCommand(argv: readonly string[], io: Output): Promise<number
     io.out(`agent of ${node} killed and restarted (pid ${lab.state.agents[node]?.pid}); ready`);
     return 0;
   });
+}
+
+/** kubectl in the namespace of the lab's API server, as its administrator. */
+async function kubectlCommand(argv: readonly string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  const { values } = parseFlags(split < 0 ? argv : argv.slice(0, split), NAME);
+  const kube = (await requireLab(values.name)).kubernetes;
+  if (kube === undefined) throw new LabError(`lab ${values.name} keeps Calico's objects in etcd: kubectl needs one made with \`wren lab up --datastore kubernetes\``);
+  return inherit(['ip', 'netns', 'exec', kube.netns, kube.kubectl, '--kubeconfig', kube.adminKubeconfig, ...(split < 0 ? [] : argv.slice(split + 1))]);
 }
 
 /** Runs a command with this terminal, returning its exit status. */
