@@ -2,7 +2,8 @@
 // each change to wren's table — a hand deleting it or an element of it, or wren's own write
 // echoing — has the loop read the tables again and put them right (reason 'kernel-nat'). A
 // monitor that ends (killed, or nft missing on a node that then has no NAT anyway) is started
-// again with backoff, and its gap is covered by a re-read at once and by every resync.
+// again with backoff, and its gap is covered by a re-read at once and by every resync. The first
+// of a run of such ends is a warning; the rest (nft missing: every minute) are debug lines.
 import type { Logger } from 'pino';
 import { startNatMonitor, type NatMonitor } from '../kernel/nat/nat-monitor.js';
 import { Backoff } from '../util/backoff.js';
@@ -16,6 +17,7 @@ export function watchNat(netns: string | undefined, loop: Pick<ReconcileLoop, 'm
   let monitor: NatMonitor | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let endsInARow = 0;
   const start = () => {
     const since = performance.now();
     monitor = startNatMonitor(netns, (event) => {
@@ -23,9 +25,13 @@ export function watchNat(netns: string | undefined, loop: Pick<ReconcileLoop, 'm
       loop.markDirty('kernel-nat');
     }, (reason) => {
       if (stopped) return;
-      if (performance.now() - since > HEALTHY_MS) backoff.reset();
+      if (performance.now() - since > HEALTHY_MS) {
+        backoff.reset();
+        endsInARow = 0;
+      }
       const retryInMs = backoff.next();
-      log.warn({ reason, retryInMs }, 'nft monitor stopped; NAT tables read again and the monitor restarted');
+      log[endsInARow === 0 ? 'warn' : 'debug']({ reason, retryInMs }, 'nft monitor stopped; NAT tables read again and the monitor restarted');
+      endsInARow += 1;
       loop.markDirty('kernel-nat');
       timer = setTimeout(start, retryInMs);
       timer.unref();

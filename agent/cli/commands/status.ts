@@ -60,7 +60,8 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
   for (const line of summaryLines(status.problems)) row('problem', line);
   const pending = status.pendingDiff;
   row('pending', pending === null ? 'unknown (not in sync)' : pending.total === 0 ? 'nothing: the kernel matches' : `${pending.total} change(s)`);
-  for (const line of pending?.first ?? []) io.out(`  ${line}`);
+  // A NAT change is several nft commands: each indented as a line of its own.
+  for (const change of pending?.first ?? []) for (const line of change.split('\n')) io.out(`  ${line}`);
   if (pending !== null && pending.total > pending.first.length) io.out(`  … and ${pending.total - pending.first.length} more`);
   return 0;
 }
