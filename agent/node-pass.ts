@@ -192,7 +192,7 @@ export class NodePass {
     // Routes on veths whose grace is over: decided like any others now.
     if (grace.over.size > 0) routes.markDirtyOn(grace.over);
     if (this.dataplane.nat.stale && this.kernel.readNat !== undefined) this.dataplane.nat.reset(await this.kernel.readNat());
-    for (const dev of this.dataplane.vxlan.devicesToRead()) {
+    for (const dev of this.dataplane.vxlan.takeDevicesToRead()) {
       if (this.dataplane.links.get(dev) === undefined) return undefined; // a device is missing: a full pass's job
       const [neighbors, fdb] = await Promise.all([this.kernel.readNeighbors(dev), this.kernel.readFdb(dev)]);
       this.dataplane.vxlan.setEntries(dev, { neighbors, fdb });

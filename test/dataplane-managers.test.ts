@@ -128,7 +128,8 @@ describe('VXLAN manager', () => {
     expect(vxlanLines(manager, table)).toEqual(first);
     manager.applied(refused ?? false);
     for (const { entry, drift } of events ?? []) expect(manager.observe(entry)).toBe(drift);
-    expect(manager.devicesToRead()).toEqual(toRead);
+    expect(manager.takeDevicesToRead()).toEqual(toRead);
+    expect(manager.takeDevicesToRead()).toEqual([]); // taken: only new drift asks again
     if (reread !== undefined) for (const dev of toRead) manager.setEntries(iface(dev), reread);
     expect(vxlanLines(manager, table)).toEqual(then);
     // Nothing changed on either side since: nothing more.

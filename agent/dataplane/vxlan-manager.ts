@@ -65,15 +65,20 @@ export class VxlanManager {
     return true;
   }
 
-  /** Devices whose entries must be read before the next decision (none unless drift was seen). */
-  devicesToRead(): IfaceName[] {
-    return this.stale ? this.desired.filter((v) => v.spec !== undefined).map((v) => v.device) : [];
+  /**
+   * Devices whose entries must be read before the next decision (none unless drift was seen). The
+   * drift is taken: an event that comes while they are being read is newer than the read, and
+   * has them read again.
+   */
+  takeDevicesToRead(): IfaceName[] {
+    if (!this.stale) return [];
+    this.stale = false;
+    return this.desired.filter((v) => v.spec !== undefined).map((v) => v.device);
   }
 
   setEntries(dev: IfaceName, entries: Pick<KernelState, 'neighbors' | 'fdb'>): void {
     this.actual.set(dev, { neighbors: entries.neighbors.filter((n) => n.dev === dev), fdb: entries.fdb.filter((f) => f.dev === dev) });
     this.entriesDirty = true;
-    this.stale = false;
   }
 
   /** Device operations, when something they depend on changed since the last plan. */
