@@ -19,6 +19,13 @@ export type Cidr = Brand<string, 'Cidr'>;
 /** An Ethernet MAC address, six lower-case hex octets joined by ':'. */
 export type Mac = Brand<string, 'Mac'>;
 
+/**
+ * A BGP autonomous system number that may be configured on a session: 1–4294967294 without
+ * AS_TRANS (23456, RFC 6793) and the reserved 65535 (RFC 7300). A number: it reaches BIRD's
+ * configuration as decimal digits and nothing else.
+ */
+export type AsNumber = Brand<number, 'AsNumber'>;
+
 export type Family = 4 | 6;
 
 const IFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
@@ -29,6 +36,29 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 export function parseIfaceName(text: unknown): IfaceName | undefined {
   return typeof text === 'string' && IFACE.test(text) ? (text as IfaceName) : undefined;
+}
+
+const AS_RESERVED: ReadonlySet<number> = new Set([0, 23456, 65535, 4294967295]);
+const AS_PLAIN = /^(0|[1-9][0-9]{0,9})$/;
+const AS_DOT = /^(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})$/;
+
+/**
+ * An AS number as Calico writes it: a JSON integer, or a string in asplain (`64512`) or asdot
+ * (`1.10` = 65546) notation. Anything else — a sign, leading zeros, a fraction, more than 32 bits,
+ * a reserved number — is refused.
+ */
+/** What parseAsNumber takes, for problems that refuse a value. */
+export const AS_NUMBER_RULE = 'must be an AS number, 1-4294967294 (asplain or asdot), not 23456 or 65535';
+
+export function parseAsNumber(value: unknown): AsNumber | undefined {
+  let n: number | undefined;
+  if (typeof value === 'number') n = Number.isSafeInteger(value) ? value : undefined;
+  else if (typeof value === 'string' && AS_PLAIN.test(value)) n = Number(value);
+  else if (typeof value === 'string' && AS_DOT.test(value)) {
+    const [high = 0, low = 0] = value.split('.').map(Number);
+    n = high <= 65535 && low <= 65535 ? high * 65536 + low : undefined;
+  }
+  return n === undefined || n < 0 || n > 4294967295 || AS_RESERVED.has(n) ? undefined : (n as AsNumber);
 }
 
 export function familyOf(addr: IpAddr | Cidr): Family {

@@ -21,7 +21,7 @@ import { isTunnelHandle, olderFirst, type ClusterNode, type ClusterSnapshot, typ
 import { admitNodes } from './admit-nodes.js';
 import { addLocalAllocations, admitWorkload, removeLocalAllocations, type LocalAllocations } from './admit-workloads.js';
 import { forbiddenSpace, overlapOf, type HostSpace } from './forbidden-space.js';
-import type { EngineChange } from './route-engine.js';
+import { needsFullBuild, type EngineChange } from './route-engine.js';
 import { blockUnitId as blockUnit, workloadUnitId as workloadUnit } from './route-units.js';
 import type { WorkloadIfaceTest } from './workload-iface.js';
 
@@ -86,7 +86,9 @@ export class Admission {
       const admitted = admission.workload(w);
       if (admitted !== undefined) workloads.push(admitted);
     }
-    return { admission, snapshot: { pools: admission.pools, nodes: nodes.nodes, blocks, affinities: snapshot.affinities, workloads } };
+    // BGP objects pass as they are: their meaning is checked per node (routing/bgp/node-peers.ts).
+    const bgp = { bgpConfigurations: snapshot.bgpConfigurations ?? [], bgpPeers: snapshot.bgpPeers ?? [] };
+    return { admission, snapshot: { pools: admission.pools, nodes: nodes.nodes, blocks, affinities: snapshot.affinities, workloads, ...bgp } };
   }
 
   /**
@@ -98,7 +100,7 @@ export class Admission {
     const out: EngineChange[] = [];
     const recheck = new Set<IpAddr>();
     const changedWorkloads = new Set<string>();
-    if (changes.some((c) => c.kind === 'Node' || c.kind === 'IPPool')) return undefined;
+    if (changes.some(needsFullBuild)) return undefined;
     // IPAM's records first, whatever order the changes came in: a pod changed in the same batch
     // is then checked against the records as they are now.
     const blocksFirst = [...changes].sort((a, b) => Number(b.kind === 'IPAMBlock') - Number(a.kind === 'IPAMBlock'));

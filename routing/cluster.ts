@@ -1,7 +1,9 @@
 // The cluster as the routing engine sees it: validated, plain data, independent of where it was
 // read (a Kubernetes API server, etcd, or a `kubectl get -o yaml` dump). Parsers in calico/objects
 // build these from Calico's objects; nothing here holds an unvalidated string.
-import type { Cidr, IfaceName, IpAddr, Mac } from '../kernel/values.js';
+import type { AsNumber, Cidr, IfaceName, IpAddr, Mac } from '../kernel/values.js';
+import type { BgpConfiguration, BgpPeer } from './bgp/bgp-objects.js';
+import type { Labels } from './bgp/selector.js';
 
 export const ENCAP_MODES = ['Always', 'CrossSubnet', 'Never'] as const;
 export type EncapMode = (typeof ENCAP_MODES)[number];
@@ -40,6 +42,10 @@ export interface ClusterNode {
   /** The VTEP MACs when the datastore records them; otherwise derived (tunnels/vtep-mac.ts). */
   readonly vxlanMac?: Mac;
   readonly vxlanMacV6?: Mac;
+  /** The node's own BGP AS (`spec.bgp.asNumber`, annotation `projectcalico.org/ASNumber`); the cluster's when absent. */
+  readonly asNumber?: AsNumber;
+  /** `metadata.labels`, which BGPPeer node selectors match; absent when the node has none. */
+  readonly labels?: Labels;
   /** `metadata.creationTimestamp` (ISO 8601), when known: the older of two nodes claiming one VTEP MAC keeps it. */
   readonly created?: string;
 }
@@ -101,6 +107,9 @@ export interface ClusterSnapshot {
   /** Live affinities only (`deleted` ones left out). */
   readonly affinities: readonly BlockAffinity[];
   readonly workloads: readonly Workload[];
+  /** BGP objects (routing/bgp/); absent where a producer has none, which reads as none. */
+  readonly bgpConfigurations?: readonly BgpConfiguration[];
+  readonly bgpPeers?: readonly BgpPeer[];
 }
 
 export const EMPTY_SNAPSHOT: ClusterSnapshot = { pools: [], nodes: [], blocks: [], affinities: [], workloads: [] };

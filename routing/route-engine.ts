@@ -13,6 +13,7 @@
 import { routeKey } from '../kernel/state.js';
 import type { Cidr } from '../kernel/values.js';
 import { addressOf, familyOf, ipv4ToNumber, prefixLength } from '../kernel/values.js';
+import { nodeBgp } from './bgp/node-peers.js';
 import { affinitiesByCidr, indexBlocks, notInPool, poolOf, poolsBySpecificity } from './block-index.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, ObjectProblem, Workload } from './cluster.js';
 import { collisionProblems, pickWinner, ROUTE_CLASSES, type DesiredRoute, type RouteClass } from './route-classes.js';
@@ -22,7 +23,15 @@ export type EngineChange =
   | { readonly kind: 'IPAMBlock'; readonly before?: IpamBlock; readonly after?: IpamBlock }
   | { readonly kind: 'BlockAffinity'; readonly before?: BlockAffinity; readonly after?: BlockAffinity }
   | { readonly kind: 'Workload'; readonly before?: Workload; readonly after?: Workload }
-  | { readonly kind: 'Node' | 'IPPool' };
+  /** Kinds only a full build answers: paths, tunnels and (BGP) whether the fabric carries off-subnet blocks. */
+  | { readonly kind: FullBuildKind };
+
+export type FullBuildKind = 'Node' | 'IPPool' | 'BGPConfiguration' | 'BGPPeer';
+const FULL_BUILD_KINDS: ReadonlySet<string> = new Set<FullBuildKind>(['Node', 'IPPool', 'BGPConfiguration', 'BGPPeer']);
+
+export function needsFullBuild(change: EngineChange): boolean {
+  return FULL_BUILD_KINDS.has(change.kind);
+}
 
 /** The live affinities naming a block CIDR, looked up in the datastore's current picture. */
 export type AffinityLookup = (cidr: Cidr) => readonly BlockAffinity[] | undefined;
@@ -58,13 +67,15 @@ export class RouteEngine {
   /** Blocks rejected for overlapping: while any exist, block changes need a full build. */
   private overlapping = 0;
 
-  private constructor(nodes: readonly ClusterNode[], pools: readonly IpPool[], local: LocalNode, options: RoutingOptions) {
-    this.context = new UnitContext(new Map(nodes.map((n) => [n.name, n])), local, options);
+  private constructor(nodes: readonly ClusterNode[], pools: readonly IpPool[], local: LocalNode, options: RoutingOptions, fabric: boolean) {
+    this.context = new UnitContext(new Map(nodes.map((n) => [n.name, n])), local, options, fabric);
     this.pools = poolsBySpecificity(pools);
   }
 
   static build(snapshot: ClusterSnapshot, local: LocalNode, options: RoutingOptions): RouteEngine {
-    const engine = new RouteEngine(snapshot.nodes, snapshot.pools, local, options);
+    // With BGP on and a peer for this node, the fabric carries blocks of nodes off its subnet (README, BGP).
+    const fabric = options.bgp === true && nodeBgp(snapshot, local.name).peers.length > 0;
+    const engine = new RouteEngine(snapshot.nodes, snapshot.pools, local, options, fabric);
     const indexed = indexBlocks(snapshot.blocks, snapshot.pools);
     const affinities = affinitiesByCidr(snapshot.affinities);
     engine.globalProblems = [...engine.context.problems, ...indexed.problems];
@@ -83,7 +94,7 @@ export class RouteEngine {
    * stale and must be dropped.
    */
   update(changes: readonly EngineChange[], affinitiesOf: AffinityLookup): Set<string> | undefined {
-    if (changes.some((c) => c.kind === 'Node' || c.kind === 'IPPool')) return undefined;
+    if (changes.some(needsFullBuild)) return undefined;
     this.buildIndexes();
     const blockChanges = changes.filter((c): c is Extract<EngineChange, { kind: 'IPAMBlock' }> => c.kind === 'IPAMBlock');
     if (blockChanges.length > 0 && this.overlapping > 0) return undefined;

@@ -10,7 +10,7 @@ import { familyOf, hostCidr } from '../kernel/values.js';
 import { affinityStatus } from './block-index.js';
 import type { BlockAffinity, ClusterNode, IpamBlock, IpPool, ObjectProblem, Workload } from './cluster.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_DEVICE_V6 } from './devices.js';
-import { pathTo, type Path } from './encapsulation.js';
+import { pathTo, sameSubnet, type Path } from './encapsulation.js';
 import type { DesiredRoute, RouteClass } from './route-classes.js';
 
 export interface LocalNode {
@@ -24,6 +24,8 @@ export interface RoutingOptions {
   /** The routing protocol number every wren route carries (its ownership mark). */
   readonly proto: number;
   readonly table: number;
+  /** The agent runs BGP (`--bgp on`): with a peer for this node, off-subnet no-encap blocks are the fabric's. */
+  readonly bgp?: boolean;
 }
 
 export interface UnitOutput {
@@ -43,12 +45,18 @@ export class UnitContext {
   private readonly make: Maker;
   // One decision per (pool, node), not per block: at 100,000 blocks the subnet checks would
   // otherwise dominate the pass. Keyed by object identity, which is stable while the context is.
-  private readonly paths = new Map<IpPool, Map<ClusterNode, Path>>();
+  private readonly paths = new Map<IpPool, Map<ClusterNode, UnitPath>>();
 
+  /**
+   * `fabric`: BGP peers carry this node's blocks to the network, and the other nodes' to it. A
+   * `via <node> onlink` route cannot cross a router, so blocks of nodes off this node's subnet
+   * without encapsulation get no route here: the default route takes them to the fabric.
+   */
   constructor(
     private readonly nodes: ReadonlyMap<string, ClusterNode>,
     private readonly local: LocalNode,
     options: RoutingOptions,
+    private readonly fabric = false,
   ) {
     const me = nodes.get(local.name);
     if (me === undefined) {
@@ -98,22 +106,28 @@ export class UnitContext {
       problems.push({ kind: kind ?? 'IPAMBlock', name: name.join('/'), field: 'spec.affinity', message: `names unknown node ${owner}`, reason: 'unknown-node' });
       return;
     }
-    const route = remoteRoute(dst, node, this.pathFor(pool, node, familyOf(dst)), this.local, this.make, source);
+    const path = this.pathFor(pool, node, familyOf(dst));
+    if (path === 'fabric') return;
+    const route = remoteRoute(dst, node, path, this.local, this.make, source);
     if ('problem' in route) problems.push(route.problem);
     else routes.push(route);
   }
 
-  private pathFor(pool: IpPool, node: ClusterNode, family: Family): Path {
+  private pathFor(pool: IpPool, node: ClusterNode, family: Family): UnitPath {
     let byNode = this.paths.get(pool);
     if (byNode === undefined) this.paths.set(pool, (byNode = new Map()));
     let path = byNode.get(node);
     if (path === undefined) {
-      path = pathTo(pool, this.me, node, family);
+      const direct = pathTo(pool, this.me, node, family);
+      path = direct === 'direct' && this.fabric && !sameSubnet(this.me, node, family) ? 'fabric' : direct;
       byNode.set(node, path);
     }
     return path;
   }
 }
+
+/** A path, or 'fabric': no route here, the network knows the way (BGP). */
+type UnitPath = Path | 'fabric';
 
 type Maker = ReturnType<typeof routeMaker>;
 

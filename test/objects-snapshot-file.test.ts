@@ -50,8 +50,8 @@ describe('the seed cluster dump (kubectl get … -A -o yaml)', () => {
     const seed = seedCluster({ ipip: 'Always', nat: true });
     const blocks = (s: ClusterSnapshot) => s.blocks.map((b) => ({ ...b, allocations: b.allocations.filter((a) => a.node !== b.affinityNode) })).sort((a, b) => (a.name < b.name ? -1 : 1));
     expect(parsed.snapshot.pools.map(({ created: _, ...p }) => p)).toEqual(seed.pools);
-    // The dump knows when each node was made, and each pod's container; the hand-built seed does not.
-    expect(parsed.snapshot.nodes.map(({ created: _, ...n }) => n)).toEqual(seed.nodes);
+    // The dump knows when each node was made, its labels and each pod's container; the hand-built seed does not.
+    expect(parsed.snapshot.nodes.map(({ created: _, labels: __, ...n }) => n)).toEqual(seed.nodes);
     expect(parsed.snapshot.workloads.map(({ containerId: _, source: __, ...w }) => w)).toEqual(seed.workloads);
     expect(blocks(parsed.snapshot)).toEqual(blocks(seed));
     for (const name of SEED_NODES) {

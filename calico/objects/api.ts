@@ -9,13 +9,16 @@ import type {
   ObjectProblem,
   Workload,
 } from '../../routing/cluster.js';
+import type { BgpConfiguration, BgpPeer } from '../../routing/bgp/bgp-objects.js';
 
 export type ParsedObject =
   | { readonly kind: 'IPPool'; readonly key: string; readonly value: IpPool }
   | { readonly kind: 'IPAMBlock'; readonly key: string; readonly value: IpamBlock }
   | { readonly kind: 'BlockAffinity'; readonly key: string; readonly value: BlockAffinity }
   | { readonly kind: 'Node'; readonly key: string; readonly value: ClusterNode }
-  | { readonly kind: 'Workload'; readonly key: string; readonly value: Workload };
+  | { readonly kind: 'Workload'; readonly key: string; readonly value: Workload }
+  | { readonly kind: 'BGPConfiguration'; readonly key: string; readonly value: BgpConfiguration }
+  | { readonly kind: 'BGPPeer'; readonly key: string; readonly value: BgpPeer };
 
 export type ObjectKind = ParsedObject['kind'];
 
@@ -33,4 +36,4 @@ export type ParseResult =
 export type KubeObject = Readonly<Record<string, unknown>>;
 
 /** Every kind the snapshot holds, in the order a snapshot lists them. */
-export const OBJECT_KINDS = ['IPPool', 'Node', 'IPAMBlock', 'BlockAffinity', 'Workload'] as const satisfies readonly ObjectKind[];
+export const OBJECT_KINDS = ['IPPool', 'Node', 'IPAMBlock', 'BlockAffinity', 'Workload', 'BGPConfiguration', 'BGPPeer'] as const satisfies readonly ObjectKind[];

@@ -4,6 +4,7 @@
 // the wrong JSON type means the object is not a Calico Node at all, and is rejected.
 import type { JSONSchemaType } from 'ajv';
 import type { KubeObject, ParseResult } from './api.js';
+import { AS_NUMBER_SCHEMA } from './bgp-configuration.js';
 import { readMetadata } from './metadata.js';
 import { buildNode } from './node-fields.js';
 import { invalid } from './results.js';
@@ -13,7 +14,7 @@ type Text = string | null;
 
 export interface CalicoNodeRaw {
   spec?: {
-    bgp?: { ipv4Address?: Text; ipv6Address?: Text; ipv4IPIPTunnelAddr?: Text } | null;
+    bgp?: { ipv4Address?: Text; ipv6Address?: Text; ipv4IPIPTunnelAddr?: Text; asNumber?: number | string | null } | null;
     ipv4VXLANTunnelAddr?: Text;
     ipv6VXLANTunnelAddr?: Text;
     vxlanTunnelMACAddr?: Text;
@@ -33,7 +34,7 @@ export const CALICO_NODE_SCHEMA: JSONSchemaType<CalicoNodeRaw> = {
         bgp: {
           type: 'object',
           nullable: true,
-          properties: { ipv4Address: TEXT, ipv6Address: TEXT, ipv4IPIPTunnelAddr: TEXT },
+          properties: { ipv4Address: TEXT, ipv6Address: TEXT, ipv4IPIPTunnelAddr: TEXT, asNumber: AS_NUMBER_SCHEMA },
           required: [],
         },
         ipv4VXLANTunnelAddr: TEXT,
@@ -59,6 +60,7 @@ export function parseCalicoNode(raw: KubeObject): ParseResult {
     { fact: 'ipv4', path: 'spec.bgp.ipv4Address', value: bgp.ipv4Address },
     { fact: 'ipv6', path: 'spec.bgp.ipv6Address', value: bgp.ipv6Address },
     { fact: 'ipipTunnelAddr', path: 'spec.bgp.ipv4IPIPTunnelAddr', value: bgp.ipv4IPIPTunnelAddr },
+    { fact: 'asNumber', path: 'spec.bgp.asNumber', value: typeof bgp.asNumber === 'number' ? String(bgp.asNumber) : bgp.asNumber },
     { fact: 'vxlanTunnelAddr', path: 'spec.ipv4VXLANTunnelAddr', value: spec.ipv4VXLANTunnelAddr },
     { fact: 'vxlanTunnelAddrV6', path: 'spec.ipv6VXLANTunnelAddr', value: spec.ipv6VXLANTunnelAddr },
     { fact: 'vxlanMac', path: 'spec.vxlanTunnelMACAddr', value: spec.vxlanTunnelMACAddr },

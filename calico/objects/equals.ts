@@ -2,6 +2,8 @@
 // changes nothing and triggers no routing pass. Explicit per type (not JSON.stringify): key order
 // and undefined-versus-absent must not make equal values differ.
 import type { Allocation, BlockAffinity, ClusterNode, IpamBlock, IpPool, NodeAddress, Workload } from '../../routing/cluster.js';
+import type { BgpConfiguration, BgpPeer } from '../../routing/bgp/bgp-objects.js';
+import type { Labels } from '../../routing/bgp/selector.js';
 import type { ParsedObject } from './api.js';
 
 export function sameObject(a: ParsedObject, b: ParsedObject): boolean {
@@ -17,6 +19,10 @@ export function sameObject(a: ParsedObject, b: ParsedObject): boolean {
       return b.kind === 'Node' && sameNode(a.value, b.value);
     case 'Workload':
       return b.kind === 'Workload' && sameWorkload(a.value, b.value);
+    case 'BGPConfiguration':
+      return b.kind === 'BGPConfiguration' && sameBgpConfiguration(a.value, b.value);
+    case 'BGPPeer':
+      return b.kind === 'BGPPeer' && sameBgpPeer(a.value, b.value);
   }
 }
 
@@ -58,8 +64,16 @@ export function sameNode(a: ClusterNode, b: ClusterNode): boolean {
     a.vxlanTunnelAddrV6 === b.vxlanTunnelAddrV6 &&
     a.vxlanMac === b.vxlanMac &&
     a.vxlanMacV6 === b.vxlanMacV6 &&
+    a.asNumber === b.asNumber &&
+    sameLabels(a.labels, b.labels) &&
     a.created === b.created
   );
+}
+
+function sameLabels(a: Labels | undefined, b: Labels | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 function sameAddress(a: NodeAddress | undefined, b: NodeAddress | undefined): boolean {
@@ -92,4 +106,13 @@ export function sameWorkload(a: Workload, b: Workload): boolean {
 
 function sameList<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
   return a.length === b.length && a.every((x, i) => same(x, b[i] as T));
+}
+
+export function sameBgpConfiguration(a: BgpConfiguration, b: BgpConfiguration): boolean {
+  return a.name === b.name && a.asNumber === b.asNumber && a.nodeToNodeMeshEnabled === b.nodeToNodeMeshEnabled && a.listenPort === b.listenPort && a.logSeverityScreen === b.logSeverityScreen;
+}
+
+/** Selectors compare by their text: the same text parses to the same tree. */
+export function sameBgpPeer(a: BgpPeer, b: BgpPeer): boolean {
+  return a.name === b.name && a.peerIP === b.peerIP && a.port === b.port && a.asNumber === b.asNumber && a.node === b.node && a.nodeSelector?.text === b.nodeSelector?.text;
 }

@@ -14,7 +14,7 @@ import { quote } from './results.js';
 export const IPAM_PREFIX = '/calico/ipam/v2/';
 export const RESOURCE_PREFIX = '/calico/resources/v3/projectcalico.org/';
 
-export const RESOURCE_KINDS = { nodes: 'Node', ippools: 'IPPool', workloadendpoints: 'Workload' } as const satisfies Record<string, ObjectKind>;
+export const RESOURCE_KINDS = { nodes: 'Node', ippools: 'IPPool', workloadendpoints: 'Workload', bgpconfigurations: 'BGPConfiguration', bgppeers: 'BGPPeer' } as const satisfies Record<string, ObjectKind>;
 export type ResourcePlural = keyof typeof RESOURCE_KINDS;
 
 const NAMESPACED: ReadonlySet<ResourcePlural> = new Set(['workloadendpoints']);

@@ -4,8 +4,10 @@
 //   …/assignment/ipv4/block/<cidr>    block fields at the root of the value
 //   …/host/<node>/ipv4/block/<cidr>   {"state":"confirmed","deleted":false}; node and CIDR are in
 //                                     the key, and an old empty value (`{}` or nothing) means confirmed
-//   /calico/resources/v3/projectcalico.org/{nodes,ippools,workloadendpoints}/…   v3 objects
+//   /calico/resources/v3/projectcalico.org/{nodes,ippools,workloadendpoints,bgpconfigurations,bgppeers}/…   v3 objects
 import type { KubeObject, ParseResult } from './api.js';
+import { parseBgpConfiguration } from './bgp-configuration.js';
+import { parseBgpPeer } from './bgp-peer.js';
 import { convertBlockAffinity } from './block-affinity.js';
 import { parseCalicoNode } from './calico-node.js';
 import { parseEtcdKey, type EtcdKey, type ResourcePlural } from './etcd-keys.js';
@@ -19,9 +21,11 @@ const RESOURCE_PARSERS = {
   nodes: parseCalicoNode,
   ippools: parseIpPool,
   workloadendpoints: parseWorkloadEndpoint,
+  bgpconfigurations: parseBgpConfiguration,
+  bgppeers: parseBgpPeer,
 } as const satisfies Record<ResourcePlural, (raw: KubeObject) => ParseResult>;
 
-const SOURCE_KINDS = { nodes: 'Node', ippools: 'IPPool', workloadendpoints: 'WorkloadEndpoint' } as const satisfies Record<ResourcePlural, string>;
+const SOURCE_KINDS = { nodes: 'Node', ippools: 'IPPool', workloadendpoints: 'WorkloadEndpoint', bgpconfigurations: 'BGPConfiguration', bgppeers: 'BGPPeer' } as const satisfies Record<ResourcePlural, string>;
 
 export function parseEtcdKv(key: string, value: string, detail: AllocationDetail = 'all'): ParseResult {
   const parsedKey = parseEtcdKey(key);
@@ -60,7 +64,9 @@ function parseResource(ref: ObjectRef, key: Extract<EtcdKey, { type: 'resource' 
       return invalid(ref, `metadata.${field}`, `is ${describeValue(actual)}, but the key says ${quote(expected ?? '(none)')}`);
     }
   }
-  return RESOURCE_PARSERS[key.plural]({ metadata: { name: key.name, namespace: key.namespace }, spec: json.spec });
+  // Labels too: BGPPeer node selectors match a Node's.
+  const labels = metadata.labels === undefined ? {} : { labels: metadata.labels };
+  return RESOURCE_PARSERS[key.plural]({ metadata: { name: key.name, namespace: key.namespace, ...labels }, spec: json.spec });
 }
 
 function refOf(key: Exclude<EtcdKey, { type: 'other' }>): ObjectRef {

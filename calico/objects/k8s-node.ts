@@ -20,6 +20,7 @@ export const NODE_ANNOTATIONS = {
   vxlanTunnelAddrV6: 'projectcalico.org/IPv6VXLANTunnelAddr',
   vxlanMac: 'projectcalico.org/VXLANTunnelMACAddr',
   vxlanMacV6: 'projectcalico.org/VXLANTunnelMACAddrV6',
+  asNumber: 'projectcalico.org/ASNumber',
 } as const satisfies Record<NodeFieldInput['fact'], string>;
 
 export interface K8sNodeRaw {

@@ -5,13 +5,15 @@
 // are ignored"), so wren does the same: the field is left out of the node and reported as a
 // problem. An empty string is Calico's "unset" (Go's zero value), not an error.
 import type { Family } from '../../kernel/values.js';
-import { addressOf, familyOf, hostCidr, parseCidr, parseIp, parseMac } from '../../kernel/values.js';
+import { addressOf, AS_NUMBER_RULE, familyOf, hostCidr, parseAsNumber, parseCidr, parseIp, parseMac } from '../../kernel/values.js';
 import type { ClusterNode, NodeAddress, ObjectProblem } from '../../routing/cluster.js';
 import type { ParseResult } from './api.js';
 import { creationTimestamp } from './metadata.js';
-import { describeValue, ok, problemOf, type ObjectRef } from './results.js';
+import type { Labels } from '../../routing/bgp/selector.js';
+import { describeValue, isRecord, ok, problemOf, type ObjectRef } from './results.js';
+import { joinPath } from './schema.js';
 
-type NodeFact = Exclude<keyof ClusterNode, 'name' | 'created'>;
+type NodeFact = Exclude<keyof ClusterNode, 'name' | 'created' | 'labels'>;
 type Facts = Partial<Pick<ClusterNode, NodeFact>>;
 
 export interface NodeFieldInput {
@@ -28,6 +30,7 @@ export function buildNode(ref: ObjectRef, name: string, inputs: readonly NodeFie
   const created = creationTimestamp(metadata);
   if (created !== undefined) facts.created = created;
   const problems: ObjectProblem[] = [];
+  const labels = labelsOf(ref, metadata, problems);
   for (const { fact, path, value } of inputs) {
     if (value === undefined || value === null || value === '') continue;
     const parsed = typeof value === 'string' ? parseFact(fact, value) : { expected: 'a string' };
@@ -37,7 +40,24 @@ export function buildNode(ref: ObjectRef, name: string, inputs: readonly NodeFie
       facts = { ...facts, ...parsed };
     }
   }
-  return ok({ kind: 'Node', key: ref.key, value: { name, ...facts } }, problems);
+  return ok({ kind: 'Node', key: ref.key, value: labels === undefined ? { name, ...facts } : { name, ...facts, labels } }, problems);
+}
+
+/** `metadata.labels` (BGPPeer node selectors match them): string values only, a bad one dropped and said. */
+function labelsOf(ref: ObjectRef, metadata: unknown, problems: ObjectProblem[]): Labels | undefined {
+  const raw = isRecord(metadata) ? metadata.labels : undefined;
+  if (raw === undefined || raw === null) return undefined;
+  if (!isRecord(raw)) {
+    problems.push(problemOf(ref, 'metadata.labels', `must be an object, got ${describeValue(raw)}; ${IGNORED}`));
+    return undefined;
+  }
+  const kept: [string, string][] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === 'string') kept.push([key, value]);
+    else problems.push(problemOf(ref, joinPath('metadata.labels', key), `must be a string, got ${describeValue(value)}; ${IGNORED}`));
+  }
+  // fromEntries defines own properties: a label named "__proto__" is just a label.
+  return kept.length === 0 ? undefined : Object.fromEntries(kept);
 }
 
 type Parsed = Facts | { readonly expected: string };
@@ -60,6 +80,10 @@ function parseFact(fact: NodeFact, text: string): Parsed {
     case 'vxlanMacV6': {
       const value = parseMac(text);
       return value === undefined ? { expected: 'a MAC address like 66:07:02:c1:cc:60' } : { [fact]: value };
+    }
+    case 'asNumber': {
+      const value = parseAsNumber(text);
+      return value === undefined ? { expected: AS_NUMBER_RULE.replace(/^must be /, '') } : { asNumber: value };
     }
   }
 }

@@ -2,6 +2,8 @@
 // apiVersion and kind. Never throws: whatever the datastore hands over becomes a value, a
 // problem naming the field, or "ignored" (test/objects-property.test.ts holds it to that).
 import type { KubeObject, ParseResult } from './api.js';
+import { parseBgpConfiguration } from './bgp-configuration.js';
+import { parseBgpPeer } from './bgp-peer.js';
 import { parseBlockAffinity } from './block-affinity.js';
 import { parseCalicoNode } from './calico-node.js';
 import { parseIpamBlock, type AllocationDetail } from './ipam-block.js';
@@ -28,6 +30,10 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map([
   [`${CALICO_API_GROUP} Node`, parseCalicoNode],
   ['v1 Pod', parsePod],
   [`${CALICO_API_GROUP} WorkloadEndpoint`, parseWorkloadEndpoint],
+  [`${CALICO_CRD_GROUP} BGPConfiguration`, parseBgpConfiguration],
+  [`${CALICO_API_GROUP} BGPConfiguration`, parseBgpConfiguration],
+  [`${CALICO_CRD_GROUP} BGPPeer`, parseBgpPeer],
+  [`${CALICO_API_GROUP} BGPPeer`, parseBgpPeer],
 ]);
 
 /** `detail`: whose IPAM allocations to keep in full (ipam-block.ts); every node's unless told. */

@@ -14,7 +14,7 @@ export function buildSnapshot(objects: Iterable<ParsedObject>): ClusterSnapshot 
     else list.push(object);
   }
   const of = <K extends ObjectKind>(kind: K): ValueOf<K>[] => (byKind.get(kind) ?? []).sort(order).map((o) => o.value as ValueOf<K>);
-  return { pools: of('IPPool'), nodes: of('Node'), blocks: of('IPAMBlock'), affinities: of('BlockAffinity'), workloads: of('Workload') };
+  return { pools: of('IPPool'), nodes: of('Node'), blocks: of('IPAMBlock'), affinities: of('BlockAffinity'), workloads: of('Workload'), bgpConfigurations: of('BGPConfiguration'), bgpPeers: of('BGPPeer') };
 }
 
 /**

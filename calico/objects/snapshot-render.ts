@@ -2,12 +2,14 @@
 // snapshot, so `wren snapshot` can dump a live datastore for `wren routes --snapshot`. Objects
 // take the shapes Calico stores in Kubernetes: IPPool, IPAMBlock and BlockAffinity as
 // crd.projectcalico.org/v1, nodes as v1 Nodes with Calico's annotations. Workloads are written
-// as projectcalico.org/v3 WorkloadEndpoints, which name their interface (a Pod would not). A block
+// as projectcalico.org/v3 WorkloadEndpoints, which name their interface (a Pod would not); BGP
+// objects as crd.projectcalico.org/v1 BGPConfiguration and BGPPeer. A block
 // holds only the allocations that route apart from it (ipam-block.ts), so a dump of a live
 // datastore lists those and answers the same routes, not every address Calico handed out.
 import { CONTAINER_ID_ANNOTATION, POD_IPS_ANNOTATION } from './pod.js';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { addressOf, cidrSize, hostCidr, ipToBigInt } from '../../kernel/values.js';
+import type { BgpConfiguration, BgpPeer } from '../../routing/bgp/bgp-objects.js';
 import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, Workload } from '../../routing/cluster.js';
 import { NODE_ANNOTATIONS } from './k8s-node.js';
 import { CALICO_API_GROUP, CALICO_CRD_GROUP } from './parse-object.js';
@@ -15,7 +17,15 @@ import { CALICO_API_GROUP, CALICO_CRD_GROUP } from './parse-object.js';
 type Json = Record<string, unknown>;
 
 export function snapshotObjects(snapshot: ClusterSnapshot): Record<string, unknown>[] {
-  return [...snapshot.pools.map(poolObject), ...snapshot.blocks.map(blockObject), ...snapshot.affinities.map(affinityObject), ...snapshot.nodes.map(nodeObject), ...snapshot.workloads.map(workloadObject)];
+  return [
+    ...snapshot.pools.map(poolObject),
+    ...snapshot.blocks.map(blockObject),
+    ...snapshot.affinities.map(affinityObject),
+    ...snapshot.nodes.map(nodeObject),
+    ...snapshot.workloads.map(workloadObject),
+    ...(snapshot.bgpConfigurations ?? []).map(bgpConfigurationObject),
+    ...(snapshot.bgpPeers ?? []).map(bgpPeerObject),
+  ];
 }
 
 export function renderSnapshotFile(snapshot: ClusterSnapshot): string {
@@ -82,6 +92,7 @@ function nodeObject(node: ClusterNode): Json {
     vxlanTunnelAddrV6: node.vxlanTunnelAddrV6,
     vxlanMac: node.vxlanMac,
     vxlanMacV6: node.vxlanMacV6,
+    asNumber: node.asNumber === undefined ? undefined : String(node.asNumber),
   } satisfies Record<keyof typeof NODE_ANNOTATIONS, string | undefined>;
   const annotations = Object.fromEntries(
     Object.entries(NODE_ANNOTATIONS).flatMap(([fact, annotation]) => {
@@ -90,8 +101,21 @@ function nodeObject(node: ClusterNode): Json {
     }),
   );
   const created = node.created === undefined ? {} : { creationTimestamp: node.created };
-  const metadata = Object.keys(annotations).length === 0 ? { name: node.name, ...created } : { name: node.name, ...created, annotations };
+  const labels = node.labels === undefined ? {} : { labels: node.labels };
+  const metadata = Object.keys(annotations).length === 0 ? { name: node.name, ...created, ...labels } : { name: node.name, ...created, ...labels, annotations };
   return { apiVersion: 'v1', kind: 'Node', metadata };
+}
+
+function bgpConfigurationObject(config: BgpConfiguration): Json {
+  const { asNumber, nodeToNodeMeshEnabled, listenPort, logSeverityScreen } = config;
+  const spec = Object.fromEntries(Object.entries({ asNumber, nodeToNodeMeshEnabled, listenPort, logSeverityScreen }).filter(([, v]) => v !== undefined));
+  return { apiVersion: CALICO_CRD_GROUP, kind: 'BGPConfiguration', metadata: { name: config.name }, spec };
+}
+
+function bgpPeerObject(peer: BgpPeer): Json {
+  const peerIP = peer.port === undefined ? peer.peerIP : peer.peerIP.includes(':') ? `[${peer.peerIP}]:${peer.port}` : `${peer.peerIP}:${peer.port}`;
+  const where = peer.node !== undefined ? { node: peer.node } : peer.nodeSelector !== undefined ? { nodeSelector: peer.nodeSelector.text } : {};
+  return { apiVersion: CALICO_CRD_GROUP, kind: 'BGPPeer', metadata: { name: peer.name }, spec: { peerIP, asNumber: peer.asNumber, ...where } };
 }
 
 /** A workload as the object it was read from: a Pod as Calico's CNI plugin annotates it, else a WorkloadEndpoint. */
