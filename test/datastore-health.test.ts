@@ -13,7 +13,8 @@ import { clusterKvs } from '../bench/etcd-kvs.js';
 import { bulkLoad } from '../bench/etcd-load.js';
 import { run, runOk, spawn } from '../kernel/exec.js';
 import { startTestEtcd } from './support/etcd-harness.js';
-import { kubeconfigYaml, startKubeApiDouble } from './support/kube-api-double/index.js';
+import { kubeconfigYaml } from '../lab/kube-apiserver/bootstrap.js';
+import { kubeApiServerBuild, useRealKubeApi } from './support/real-kube-api/index.js';
 import { scratchNs, type ScratchNs } from './support/scratch-ns.js';
 import { until } from './support/until.js';
 import { requireBuiltCli, WREN_MAIN as MAIN } from './support/built-cli.js';
@@ -95,25 +96,21 @@ describe('readiness follows the datastore', () => {
       await agent.stop();
     }
   }, 90_000);
+});
 
-  it('Kubernetes API gone: 503 naming the API after the bound, routes kept, live; ready again once it is back', async () => {
-    const api = await startKubeApiDouble();
+describe.skipIf(kubeApiServerBuild === undefined)('readiness follows a real Kubernetes API server', () => {
+  const api = useRealKubeApi();
+
+  it('API server killed: 503 naming the API after the bound, routes kept, live; ready again once it is back', async () => {
     let agent: ReturnType<typeof startAgent> | undefined;
     try {
-      for (const object of snapshotObjects(cluster.snapshot)) api.apply(object as never);
+      for (const object of snapshotObjects(cluster.snapshot)) await api().objects.put(object as Record<string, unknown>);
       const kubeconfig = join(dir, 'kubeconfig');
-      await writeFile(kubeconfig, kubeconfigYaml(api));
+      await writeFile(kubeconfig, kubeconfigYaml({ server: api().server.url, caPem: api().pki.caPem, token: await api().wrenToken(), user: 'wren' }));
       agent = startAgent(['--datastore', 'kubernetes', '--kubeconfig', kubeconfig]);
-      const goAway = async () => {
-        // The port stops listening at once; closing waits for the open watches, dropped here.
-        const paused = api.pause('refuse');
-        api.dropConnections();
-        await paused;
-      };
-      await outage(agent.listen, goAway, () => api.resume(), /^datastore kubernetes failing for \d+ s \(last contact \S+\): [a-z.]+: .*(ECONNREFUSED|Premature close)/);
+      await outage(agent.listen, () => api().server.kill(), () => api().server.restart(), /^datastore kubernetes failing for \d+ s \(last contact \S+\): [a-z.]+: .*(ECONNREFUSED|Premature close|socket hang up)/);
     } finally {
       await agent?.stop();
-      await api.close();
     }
   }, 90_000);
 });
