@@ -16,6 +16,7 @@ import { datastoreUnhealthy } from './datastore-health.js';
 import { parseListen, startHttp } from './http.js';
 import { ReconcileLoop } from './loop.js';
 import { watchNat } from './nat-watch.js';
+import { startBgp } from './bgp/agent-bgp.js';
 import { AgentMetrics } from './metrics.js';
 import type { DataplaneConfig } from './node-plan.js';
 import { ProblemLog } from './problem-log.js';
@@ -40,6 +41,7 @@ export function dataplaneFromConfig(config: AgentConfig): DataplaneConfig {
     vxlan: { vni: config.vxlanVni, port: config.vxlanPort },
     forbiddenCidrs: config.forbiddenCidrs as Cidr[],
     isWorkloadIface: workloadIfaceTest(config.interfacePrefixes),
+    bgp: config.bgp === 'on',
   };
 }
 
@@ -49,6 +51,8 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
   const dataplane = dataplaneFromConfig(config);
   const metrics = new AgentMetrics();
   const problemLog = new ProblemLog(log.child({ component: 'problems' }));
+  // BIRD, when --bgp on: told what each pass wants, beside the loop (agent/bgp/).
+  const bgp = startBgp(config, source, metrics.registry, log.child({ component: 'bgp' }), netns);
   const loop = new ReconcileLoop(kernel, source, dataplane, log.child({ component: 'loop' }), {
     resyncIntervalMs: config.resyncSeconds * 1000,
     graceMs: config.graceSeconds * 1000,
@@ -61,6 +65,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       metrics.setInvalidObjects(datastore.invalidObjects());
       metrics.setMtuFile(loop.status().mtuFile);
       if (report === undefined) return;
+      bgp?.onPass(report);
       // The datastore's refused objects and the pass's own problems, per reason (problem-summary.ts).
       const problems = summariseProblems([...datastore.problems(), ...report.problems]);
       metrics.setProblems(problems);
@@ -108,9 +113,9 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       if (s.clusterRefused !== undefined) return { ready: false, reason: `cluster refused, nothing withdrawn: ${s.clusterRefused}` };
       if (s.lastSuccessAt === undefined) return { ready: false, reason: 'no successful pass yet' };
       if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
-      return { ready: true };
+      return { ready: true, ...bgp?.readiness() };
     },
-    status: sharedStatus(() => statusReport(config, loop, kernel, source, dataplane, () => datastore.problems()), metrics.registry),
+    status: sharedStatus(async () => ({ ...(await statusReport(config, loop, kernel, source, dataplane, () => datastore.problems())), bgp: (await bgp?.status()) ?? null }), metrics.registry),
   });
   // Routing starts once the node is registered (its tunnel address is part of what it routes).
   let started = false;
@@ -129,6 +134,8 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       monitor?.stop();
       natWatch.stop();
       await loop.stop();
+      // BIRD keeps running (its routes stay at the peers), unless the node is leaving the cluster.
+      await bgp?.stop();
       kernel.close();
       await datastore.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));

@@ -52,6 +52,10 @@ export interface AgentConfig {
   forbiddenCidrs: string[];
   /** Workload interface prefixes (checked by safety-settings.ts). */
   interfacePrefixes: string[];
+  /** Whether the agent runs BIRD for the cluster's BGP peers (README, BGP). */
+  bgp: 'on' | 'off';
+  /** BIRD's directory: its configuration, control socket, pid file and log. */
+  bgpDir: string;
 }
 
 /** Each setting: its flag (none for secrets), its environment variable(s), and how to read the text. */
@@ -83,12 +87,14 @@ export const SETTINGS: Record<keyof AgentConfig, { flag?: string; env: readonly 
   logLevel: { flag: 'log-level', env: ['WREN_LOG_LEVEL'], kind: 'string' },
   forbiddenCidrs: { flag: 'forbidden-cidrs', env: ['WREN_FORBIDDEN_CIDRS'], kind: 'string' },
   interfacePrefixes: { flag: 'interface-prefix', env: ['FELIX_INTERFACEPREFIX', 'WREN_INTERFACE_PREFIX'], kind: 'string' },
+  bgp: { flag: 'bgp', env: ['WREN_BGP'], kind: 'string' },
+  bgpDir: { flag: 'bgp-dir', env: ['WREN_BGP_DIR'], kind: 'string' },
 };
 
 const schema: JSONSchemaType<AgentConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'datastoreTimeoutSeconds', 'mtuFile', 'logLevel', 'forbiddenCidrs', 'interfacePrefixes'],
+  required: ['nodeName', 'datastore', 'etcdEndpoints', 'nodeIp', 'nodeIp6', 'httpListen', 'proto', 'table', 'vxlanVni', 'vxlanPort', 'resyncSeconds', 'graceSeconds', 'datastoreTimeoutSeconds', 'mtuFile', 'logLevel', 'forbiddenCidrs', 'interfacePrefixes', 'bgp', 'bgpDir'],
   properties: {
     nodeName: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
     datastore: { type: 'string', enum: [...DATASTORE_TYPES] },
@@ -118,6 +124,9 @@ const schema: JSONSchemaType<AgentConfig> = {
     logLevel: { type: 'string', enum: [...LOG_LEVELS] },
     forbiddenCidrs: { type: 'array', items: { type: 'string' } },
     interfacePrefixes: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    bgp: { type: 'string', enum: ['on', 'off'] },
+    // Its control socket's path (+ /bird.ctl) must fit a unix socket's 107 bytes.
+    bgpDir: { type: 'string', maxLength: 98, pattern: '^/[A-Za-z0-9_./-]+$' },
   },
 };
 
@@ -153,6 +162,8 @@ const DEFAULTS: Omit<AgentConfig, 'nodeName' | 'datastore'> = {
   logLevel: 'info',
   forbiddenCidrs: [],
   interfacePrefixes: [...DEFAULT_INTERFACE_PREFIXES],
+  bgp: 'off',
+  bgpDir: '/run/wren/bird',
 };
 
 /** A setting's text: its flag, else the first of its variables that is set (an empty one is not). */
@@ -224,6 +235,10 @@ function allowed(key: keyof AgentConfig, fallback: string): string {
       return 'must be none, autodetect or ADDRESS/PREFIX';
     case 'datastoreTimeoutSeconds':
       return 'must be whole seconds from 1 to 86400';
+    case 'bgp':
+      return 'must be on or off';
+    case 'bgpDir':
+      return 'must be an absolute path of letters, digits and _ . - / (at most 98 characters: its control socket must fit)';
     default:
       return fallback;
   }

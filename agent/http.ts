@@ -1,7 +1,8 @@
 // The agent's HTTP surface (Felix's health port by default, loopback only):
 //   /healthz  live: the loop is turning (no pass stuck beyond the limit)
 //   /readyz   ready: the datastore is in sync and answering (or failing for less than the
-//             datastore timeout), and the last pass succeeded
+//             datastore timeout), and the last pass succeeded; `ok: …` names what is wrong
+//             but does not make the node unready (a BGP peer down)
 //   /metrics  Prometheus text format
 //   /status   JSON for `wren status`: node, sync, counts, last error, and the pending diff
 import { createServer, type Server } from 'node:http';
@@ -50,7 +51,9 @@ export async function startHttp(listen: Listen, handlers: HttpHandlers): Promise
           return handlers.live() ? send(200, 'ok\n') : send(503, 'reconcile loop stuck\n');
         case '/readyz': {
           const r = handlers.ready();
-          return r.ready ? send(200, 'ok\n') : send(503, `${redactUrls(r.reason ?? 'not ready')}\n`);
+          // Ready with a reason: something worth saying that does not make the node unready (a BGP peer down).
+          if (r.ready) return send(200, r.reason === undefined ? 'ok\n' : `ok: ${redactUrls(r.reason)}\n`);
+          return send(503, `${redactUrls(r.reason ?? 'not ready')}\n`);
         }
         case '/metrics':
           return send(200, await handlers.registry.metrics(), handlers.registry.contentType);

@@ -8,6 +8,7 @@ import type { RouteClass } from '../routing/route-classes.js';
 import type { HeldRoute, RouteConflict } from '../kernel/route-table/route-policy.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
 import type { Mtus } from '../tunnels/mtu.js';
+import type { WantedBgp } from './dataplane/bgp-manager.js';
 import type { NatStatus } from './dataplane/nat-manager.js';
 
 export interface LoopReport {
@@ -35,4 +36,6 @@ export interface LoopReport {
   readonly hostIface: IfaceName;
   /** wren's NAT tables after the pass (dataplane/nat-manager.ts). */
   readonly nat?: NatStatus;
+  /** What this node's BIRD is to be told (dataplane/bgp-manager.ts); agent/bgp/ tells it. */
+  readonly bgp?: WantedBgp;
 }

@@ -186,6 +186,7 @@ export class NodePass {
         const winner = desired.routeEngine.winner(key);
         if (winner === undefined) routes.deleteDesired(key);
         else routes.setDesired(winner);
+        this.dataplane.bgp.routeWanted(key, winner);
       }
     }
     const grace = this.grace.look(this.dataplane.links.all.map((l) => l.name), false);
@@ -237,6 +238,7 @@ export class NodePass {
       mtus: desired.mtus,
       hostIface: desired.hostIface,
       nat: this.dataplane.nat.status(),
+      bgp: this.dataplane.bgp.wanted(),
     };
   }
 }

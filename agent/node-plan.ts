@@ -13,6 +13,7 @@ import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../routing/workl
 import type { ClusterSnapshot, ObjectProblem } from '../routing/cluster.js';
 import { desiredRoutes, type RoutingOptions } from '../routing/desired-routes.js';
 import { desiredNat, type DesiredNat } from '../routing/nat.js';
+import { nodeBgp, type NodeBgp } from '../routing/bgp/node-peers.js';
 import type { RouteEngine } from '../routing/route-engine.js';
 import type { DesiredRoute } from '../routing/route-classes.js';
 import { detectHostMtu, interfaceCarrying } from '../tunnels/host-facts.js';
@@ -55,6 +56,8 @@ export interface DesiredNode {
   readonly admission: Admission;
   /** wren's NAT tables: the admitted pools' natOutgoing (a refused pool gets no rule). */
   readonly nat: DesiredNat;
+  /** This node's BGP sessions, from the cluster's BGP objects (routing/bgp/node-peers.ts). */
+  readonly bgp: NodeBgp;
 }
 
 /**
@@ -102,7 +105,10 @@ export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], co
   // interface, a bridge or a tunnel never gets the pod MTU.
   const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
   for (const p of [admission.problems(), routes.problems, ...vxlan.map((v) => v.problems), ipip.problems].flat()) problems.push(p);
-  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine, admission, nat: desiredNat(snapshot.pools) };
+  const bgp = nodeBgp(snapshot, config.nodeName);
+  // A peer that cannot apply here is this node's problem only where it runs BGP.
+  if (config.bgp === true) for (const p of bgp.problems) problems.push(p);
+  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine, admission, nat: desiredNat(snapshot.pools), bgp };
 }
 
 export interface PlanOptions {

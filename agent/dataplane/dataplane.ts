@@ -7,7 +7,8 @@
 // Plan order: devices first, so routes through a new vxlan.calico are accepted; FDB and
 // neighbours before the routes that need them; stale routes before devices go away. Neighbours
 // have phases of their own (kernel/kernel.ts): a refused one cannot cost the routes. NAT is
-// last, one nft transaction that depends on no device.
+// last, one nft transaction that depends on no device. BGP (bgp-manager.ts) is the one manager
+// with no kernel operations: it says what BIRD is told, and agent/bgp/ tells it after the pass.
 import type { OpFailure } from '../../kernel/kernel.js';
 import type { NeighborEvent } from '../../kernel/monitor-events.js';
 import type { RouteEvent } from '../../kernel/monitor-route.js';
@@ -18,6 +19,7 @@ import type { IfaceName } from '../../kernel/values.js';
 import type { DesiredRoute } from '../../routing/route-classes.js';
 import { isDefaultWorkloadIface, type WorkloadIfaceTest } from '../../routing/workload-iface.js';
 import type { DesiredNode } from '../node-plan.js';
+import { BgpManager } from './bgp-manager.js';
 import { IpipManager } from './ipip-manager.js';
 import { LinkTable } from './link-table.js';
 import { NatManager } from './nat-manager.js';
@@ -47,6 +49,8 @@ export class Dataplane {
   private readonly ipip = new IpipManager();
   private readonly mtu: WorkloadMtuManager;
   readonly nat = new NatManager();
+  /** What BIRD is told (no kernel operations: agent/bgp/ hands it over). */
+  readonly bgp = new BgpManager();
   readonly isWorkloadIface: WorkloadIfaceTest;
 
   constructor(options: DataplaneOptions) {
@@ -75,6 +79,7 @@ export class Dataplane {
     this.ipip.setDesired(desired.ipip);
     this.mtu.setDesired({ mtu: desired.mtus.pod, hostIface: desired.hostIface, routed: (name) => desired.routeEngine.usesDevice(name) });
     this.nat.setDesired(desired.nat);
+    this.bgp.setDesired(desired.bgp, desired.routes);
   }
 
   /** The links as read now; device managers decide their devices against them again. */

@@ -77,6 +77,11 @@ export class BirdDaemon {
     }
   }
 
+  /** The BIRD answering on the directory's socket, if one does, its configuration untouched. */
+  static async find(paths: BirdPaths): Promise<BirdDaemon | undefined> {
+    return (await answers(paths.socket)) ? new BirdDaemon(paths, await pidOf(paths)) : undefined;
+  }
+
   /** Writes the configuration and has BIRD load it; returns how long BIRD took to. */
   async configure(config: string): Promise<{ ms: number }> {
     await writeAtomically(this.paths.config, config);

@@ -2,6 +2,7 @@
 import { httpGet } from '../../../util/http-client.js';
 import { parseListen } from '../../http.js';
 import type { natReport } from '../../status.js';
+import { bgpStatusLines, type BgpStatus } from '../../bgp/bgp-status.js';
 import type { Capped } from '../../capped.js';
 import { summaryLines, type ProblemSummary } from '../../problem-summary.js';
 import { parseFlags } from '../args.js';
@@ -20,6 +21,7 @@ interface Status {
   routes: { desired: Record<string, number>; held: Capped<{ dst: string; reason: string }>; conflicts: Capped<{ dst: string; foreignProto: number }> } | null;
   clusterRefused: string | null;
   nat?: ReturnType<typeof natReport> | null;
+  bgp?: BgpStatus | null;
   problems: ProblemSummary;
   pendingDiff: Capped<string> | null;
 }
@@ -57,6 +59,7 @@ export async function statusCommand(argv: readonly string[], io: Output): Promis
     more(status.routes.conflicts, 'conflict', row);
   }
   if (status.nat !== undefined && status.nat !== null) for (const line of natLines(status.nat)) row('nat', line);
+  if (status.bgp !== undefined && status.bgp !== null) for (const line of bgpStatusLines(status.bgp)) row('bgp', line);
   for (const line of summaryLines(status.problems)) row('problem', line);
   const pending = status.pendingDiff;
   row('pending', pending === null ? 'unknown (not in sync)' : pending.total === 0 ? 'nothing: the kernel matches' : `${pending.total} change(s)`);
