@@ -38,7 +38,7 @@ describe('auth and discovery', () => {
     expect(core.resources).toContainEqual(expect.objectContaining({ name: 'pods', namespaced: true, kind: 'Pod' }));
     expect(core.resources).toContainEqual(expect.objectContaining({ name: 'nodes/status', kind: 'Node' }));
     const calico = (await get('/apis/crd.projectcalico.org/v1')).body;
-    expect((calico.resources as { name: string }[]).map((r) => r.name)).toEqual(['ippools', 'ipamblocks', 'blockaffinities', 'ipamhandles', 'ipamconfigs']);
+    expect((calico.resources as { name: string }[]).map((r) => r.name)).toEqual(['ippools', 'ipamblocks', 'blockaffinities', 'ipamhandles', 'ipamconfigs', 'bgpconfigurations', 'bgppeers']);
   });
 
   it('answers unknown paths and objects with NotFound Status objects', async () => {

@@ -40,7 +40,7 @@ async function synced() {
   CLUSTER.forEach(put);
   const result = started();
   await expect.poll(() => result.source.inSync()).toBe(true);
-  await expect.poll(openWatches).toEqual([1, 1, 1, 1, 1]);
+  await expect.poll(openWatches).toEqual(RESOURCES.map(() => 1));
   return result;
 }
 
@@ -65,7 +65,7 @@ describe('KubernetesSource: recovery', () => {
     expect(lines.filter((l) => l.msg === 'informer stopped; restarting').map((l) => l.retryInMs)).toContain(20);
     // The history still held the events: each informer resumed its watch without relisting.
     for (const resource of RESOURCES) expect(listsOf(resource)).toBe(1);
-    await expect.poll(openWatches).toEqual([1, 1, 1, 1, 1]);
+    await expect.poll(openWatches).toEqual(RESOURCES.map(() => 1));
   });
 
   it('keeps retrying, backing off, while the server refuses connections, and recovers once it is back', async () => {
@@ -78,7 +78,7 @@ describe('KubernetesSource: recovery', () => {
     put(rawPool({ cidr: '10.245.0.0/16' }, 'added-while-refused'));
     await double.resume();
     await expect.poll(() => source.snapshot().pools.length, { timeout: 3000 }).toBe(2);
-    await expect.poll(openWatches).toEqual([1, 1, 1, 1, 1]);
+    await expect.poll(openWatches).toEqual(RESOURCES.map(() => 1));
     // Serving again resets the backoff: the next failure is retried at the initial delay.
     const seen = lines.length;
     double.dropConnections();
@@ -88,8 +88,8 @@ describe('KubernetesSource: recovery', () => {
   it('closes every watch on close() and does not come back', async () => {
     const { source } = await synced();
     await source.close();
-    await expect.poll(openWatches).toEqual([0, 0, 0, 0, 0]);
+    await expect.poll(openWatches).toEqual(RESOURCES.map(() => 0));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(RESOURCES.map((r) => double.stats()[r]?.watch)).toEqual([1, 1, 1, 1, 1]);
+    expect(RESOURCES.map((r) => double.stats()[r]?.watch)).toEqual(RESOURCES.map(() => 1));
   });
 });

@@ -1,6 +1,7 @@
-// The cluster as Calico's Kubernetes datastore (KDD) holds it: IP pools, IPAM blocks and block
-// affinities as crd.projectcalico.org/v1 resources, node addresses in Node annotations, and this
-// node's pods for its workload routes. One informer per resource feeds one SnapshotStore.
+// The cluster as Calico's Kubernetes datastore (KDD) holds it: IP pools, IPAM blocks, block
+// affinities, BGP configurations and peers as crd.projectcalico.org/v1 resources, node addresses
+// in Node annotations, and this node's pods for its workload routes. One informer per resource
+// feeds one SnapshotStore.
 //
 // Nodes are watched whole, because KDD keeps Calico's node facts in annotations; the kubelet
 // rewrites each Node's status every few seconds (field lesson 8), and the store drops those
@@ -17,7 +18,7 @@ import type { ContactState } from '../../calico/datastore-contact.js';
 import { KubeClient } from '../../calico/kubernetes/kubernetes-client.js';
 import { loadKubeConfig } from './kubernetes-config.js';
 import { ResourceInformer } from './kubernetes-informer.js';
-import { BLOCKAFFINITIES, IPAMBLOCKS, IPPOOLS, NODES, PODS, type KubeResource } from '../../calico/kubernetes/kubernetes-resources.js';
+import { BGPCONFIGURATIONS, BGPPEERS, BLOCKAFFINITIES, IPAMBLOCKS, IPPOOLS, NODES, PODS, type KubeResource } from '../../calico/kubernetes/kubernetes-resources.js';
 
 // The jitter keeps a fleet of agents from relisting in lock-step after an API server outage.
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000, jitter: 0.2 };
@@ -28,6 +29,8 @@ const WATCHED: readonly { resource: KubeResource; kind: ObjectKind; thisNodeOnly
   { resource: BLOCKAFFINITIES, kind: 'BlockAffinity' },
   { resource: NODES, kind: 'Node' },
   { resource: PODS, kind: 'Workload', thisNodeOnly: true },
+  { resource: BGPCONFIGURATIONS, kind: 'BGPConfiguration' },
+  { resource: BGPPEERS, kind: 'BGPPeer' },
 ];
 
 export interface KubernetesSourceOptions {

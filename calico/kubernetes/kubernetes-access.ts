@@ -14,6 +14,8 @@ export const KUBERNETES_ACCESS: readonly ApiAccess[] = [
   { group: 'crd.projectcalico.org', resource: 'ipamblocks', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
   { group: 'crd.projectcalico.org', resource: 'blockaffinities', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
   { group: 'crd.projectcalico.org', resource: 'ipamhandles', verbs: ['get', 'create', 'update', 'delete'] },
+  { group: 'crd.projectcalico.org', resource: 'bgpconfigurations', verbs: ['list', 'watch'] },
+  { group: 'crd.projectcalico.org', resource: 'bgppeers', verbs: ['list', 'watch'] },
 ];
 
 export function allowed(group: ApiAccess['group'], resource: string, verb: ApiAccess['verbs'][number]): boolean {

@@ -18,6 +18,8 @@ export const IPPOOLS = { ...CALICO, plural: 'ippools', kind: 'IPPool' } as const
 export const IPAMBLOCKS = { ...CALICO, plural: 'ipamblocks', kind: 'IPAMBlock' } as const satisfies KubeResource;
 export const BLOCKAFFINITIES = { ...CALICO, plural: 'blockaffinities', kind: 'BlockAffinity' } as const satisfies KubeResource;
 export const IPAMHANDLES = { ...CALICO, plural: 'ipamhandles', kind: 'IPAMHandle' } as const satisfies KubeResource;
+export const BGPCONFIGURATIONS = { ...CALICO, plural: 'bgpconfigurations', kind: 'BGPConfiguration' } as const satisfies KubeResource;
+export const BGPPEERS = { ...CALICO, plural: 'bgppeers', kind: 'BGPPeer' } as const satisfies KubeResource;
 
 export function apiVersionOf(resource: KubeResource): string {
   return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;

@@ -126,6 +126,8 @@ export const CALICO_RESOURCES: readonly ResourceDef[] = [
   calicoCrd('blockaffinities', 'blockaffinity', 'BlockAffinity'),
   calicoCrd('ipamhandles', 'ipamhandle', 'IPAMHandle'),
   calicoCrd('ipamconfigs', 'ipamconfig', 'IPAMConfig'),
+  calicoCrd('bgpconfigurations', 'bgpconfiguration', 'BGPConfiguration'),
+  calicoCrd('bgppeers', 'bgppeer', 'BGPPeer'),
 ];
 
 export const DEFAULT_RESOURCES: readonly ResourceDef[] = [NODES, PODS, ...CALICO_RESOURCES];
