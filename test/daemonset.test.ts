@@ -55,10 +55,14 @@ describe('daemonset manifests', () => {
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.ports[0].containerPort).toBe(Number(port));
     expect(ds.spec.template.spec.hostNetwork).toBe(true);
-    expect(container.securityContext).toEqual({ runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } });
+    expect(container.securityContext).toEqual({ runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_BIND_SERVICE'] } });
     expect(ds.spec.template.spec.priorityClassName).toBe('system-node-critical');
     expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(1);
     expect(config.mtuFile.startsWith(container.volumeMounts[0].mountPath)).toBe(true);
+    // BIRD's directory is writable under the read-only root: a host directory, kept across the pod's restarts.
+    expect(config.bgp).toBe('off');
+    expect(config.bgpDir.startsWith(`${container.volumeMounts[1].mountPath}/`)).toBe(true);
+    expect(ds.spec.template.spec.volumes[1]).toEqual({ name: container.volumeMounts[1].name, hostPath: { path: container.volumeMounts[1].mountPath, type: 'DirectoryOrCreate' } });
   });
 
   it('the memory limit is the README\'s, from its measured peaks with 30% headroom', async () => {
