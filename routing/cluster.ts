@@ -21,6 +21,8 @@ export interface IpPool {
    * (routing/nat.ts). Absent means false, Calico's API default.
    */
   readonly natOutgoing?: boolean;
+  /** `spec.disableBGPExport`: the pool's blocks are never announced over BGP. Absent means false. */
+  readonly disableBGPExport?: boolean;
   /** `metadata.creationTimestamp` (ISO 8601), when known: of two overlapping pools, the older keeps its space. */
   readonly created?: string;
 }

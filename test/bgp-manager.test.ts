@@ -44,6 +44,13 @@ describe('BgpManager', () => {
     expect(manager.wanted()?.exports).toEqual([]);
     expect(manager.wanted()?.config).toContain('protocol static wren_blocks4 {\n  ipv4;\n}');
   });
+
+  it('announces no block of a pool with disableBGPExport, though it is routed', () => {
+    const manager = new BgpManager();
+    manager.setDesired({ ...BGP, unexported: [cidr('10.245.0.0/16')] }, [route('10.244.1.0/26', 'blackhole'), route('10.245.0.0/26', 'blackhole')]);
+    expect(manager.wanted()?.exports).toEqual(['10.244.1.0/26']);
+    expect(manager.wanted()?.config).not.toContain('10.245.');
+  });
 });
 
 const BIRD: BirdProcessStatus = { dir: '/run/wren/bird', socket: '/run/wren/bird/bird.ctl', pid: 42, started: 'took-over', answering: true, lastConfiguredAt: null, lastConfigureMs: 0.8, lastError: null, left: false };

@@ -146,6 +146,24 @@ describe('BGPPeer', () => {
   });
 });
 
+describe('IPPool disableBGPExport', () => {
+  it.each([
+    { spec: { cidr: '10.245.0.0/16', disableBGPExport: true }, want: true },
+    { spec: { cidr: '10.245.0.0/16', disableBGPExport: false }, want: undefined },
+    { spec: { cidr: '10.245.0.0/16' }, want: undefined },
+  ])('$spec.disableBGPExport', ({ spec, want }) => {
+    const result = parseObject({ apiVersion: CRD, kind: 'IPPool', metadata: { name: 'p' }, spec });
+    expect(result.status === 'ok' && result.object.kind === 'IPPool' ? result.object.value.disableBGPExport : 'refused').toBe(want);
+    if (result.status !== 'ok' || result.object.kind !== 'IPPool') return;
+    const back = parseSnapshotText(renderSnapshotFile({ ...EMPTY_SNAPSHOT, pools: [result.object.value] }));
+    expect(back.snapshot.pools).toEqual([result.object.value]);
+  });
+
+  it('refuses a pool whose disableBGPExport is not a boolean', () => {
+    expect(parseObject({ apiVersion: CRD, kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.245.0.0/16', disableBGPExport: 'yes' } })).toMatchObject({ status: 'invalid', problem: { field: 'spec.disableBGPExport' } });
+  });
+});
+
 describe('the Node\'s BGP fields', () => {
   it.each([
     { name: 'KDD annotation', raw: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', annotations: { 'projectcalico.org/ASNumber': '64514' }, labels: { rack: 'r1' } } }, want: { name: 'n', asNumber: 64514, labels: { rack: 'r1' } } },

@@ -4,6 +4,7 @@
 // 1 s (measured over 20 changes), graceful restart keeps the routes at the router across a
 // kill -9 of the node's BIRD, a running BIRD is taken over rather than doubled, a node leaving
 // withdraws at once, and the session's state reads back typed.
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RouteMonitor } from '../bench/route-monitor.js';
 import { run } from '../kernel/exec.js';
@@ -47,6 +48,8 @@ describe('BIRD run by wren, against a router', { timeout: 90_000 }, () => {
     const [session] = await sessions(pair);
     expect(session).toMatchObject({ name: 'Global_172_16_30_1', state: 'up', info: 'Established', bgpState: 'Established', neighborAddress: ROUTER_IP, neighborAs: ROUTER_AS, localAs: NODE_AS, routes: { imported: 0, exported: 2 } });
     expect(session?.since).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    const status = await readFile(`/proc/${(await readFile(pair.nodePaths.pidFile, 'utf8')).trim()}/status`, 'utf8');
+    console.log(`the node's BIRD with one session and two blocks: ${/VmRSS:\s+(\d+ kB)/.exec(status)?.[1]} RSS, ${/VmHWM:\s+(\d+ kB)/.exec(status)?.[1]} peak`);
   });
 
   it('a block added or removed reaches the router\'s kernel within 1 s: p50 and p99 over 20 changes', async () => {

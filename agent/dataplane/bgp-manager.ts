@@ -2,13 +2,13 @@
 // objects (routing/bgp/node-peers.ts, decided afresh by every full pass, as a BGP object change
 // asks for one); its exports are this node's blocks — exactly the blackhole routes the route
 // engine wants, followed key by key by incremental passes, so a block's change costs one key
-// here, not a scan of the node's routes. It renders BIRD's configuration (routing/bgp/) when
+// here, not a scan of the node's routes — but for those of pools with `disableBGPExport`. It renders BIRD's configuration (routing/bgp/) when
 // either changed; the agent's BIRD keeper (agent/bgp/) hands that to BIRD.
 //
 // Unlike the other managers it yields no kernel operations: BIRD is its own process, and a slow
 // or dead BIRD must never hold up the node's routes.
 import { routeKey } from '../../kernel/state.js';
-import type { Cidr } from '../../kernel/values.js';
+import { cidrsOverlap, type Cidr } from '../../kernel/values.js';
 import { renderBirdConfig } from '../../routing/bgp/bird-config.js';
 import type { NodeBgp } from '../../routing/bgp/node-peers.js';
 import type { DesiredRoute } from '../../routing/route-classes.js';
@@ -51,7 +51,8 @@ export class BgpManager {
   wanted(): WantedBgp | undefined {
     if (this.node === undefined) return undefined;
     if (this.rendered === undefined) {
-      const exports = [...this.exported.values()].sort();
+      const unexported = this.node.unexported;
+      const exports = [...this.exported.values()].filter((block) => !unexported.some((pool) => cidrsOverlap(pool, block))).sort();
       this.rendered = { node: this.node, exports, config: renderBirdConfig({ bgp: this.node, exports }) };
     }
     return this.rendered;

@@ -50,6 +50,7 @@ export function samePool(a: IpPool, b: IpPool): boolean {
     a.vxlanMode === b.vxlanMode &&
     a.disabled === b.disabled &&
     (a.natOutgoing ?? false) === (b.natOutgoing ?? false) &&
+    (a.disableBGPExport ?? false) === (b.disableBGPExport ?? false) &&
     a.created === b.created
   );
 }

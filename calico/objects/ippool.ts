@@ -21,6 +21,7 @@ export interface IpPoolSpecRaw {
   vxlanMode?: EncapMode | null;
   disabled?: boolean | null;
   natOutgoing?: boolean | null;
+  disableBGPExport?: boolean | null;
 }
 
 export interface IpPoolRaw {
@@ -41,6 +42,7 @@ export const IP_POOL_SCHEMA: JSONSchemaType<IpPoolRaw> = {
         vxlanMode: ENCAP,
         disabled: { type: 'boolean', nullable: true },
         natOutgoing: { type: 'boolean', nullable: true },
+        disableBGPExport: { type: 'boolean', nullable: true },
       },
       required: ['cidr'],
     },
@@ -88,6 +90,7 @@ export function parseIpPool(raw: KubeObject): ParseResult {
   const created = creationTimestamp(raw.metadata);
   // natOutgoing only when set: false is the API's default, and most pools are compared without it.
   const nat = spec.natOutgoing === true ? { natOutgoing: true } : {};
-  const value: IpPool = { name: meta.name, cidr, blockSize, ipipMode, vxlanMode, disabled: spec.disabled ?? false, ...nat, ...(created === undefined ? {} : { created }) };
+  const bgp = spec.disableBGPExport === true ? { disableBGPExport: true } : {};
+  const value: IpPool = { name: meta.name, cidr, blockSize, ipipMode, vxlanMode, disabled: spec.disabled ?? false, ...nat, ...bgp, ...(created === undefined ? {} : { created }) };
   return ok({ kind: 'IPPool', key: ref.key, value });
 }

@@ -47,7 +47,8 @@ function poolObject(pool: IpPool): Json {
   const metadata = pool.created === undefined ? { name: pool.name } : { name: pool.name, creationTimestamp: pool.created };
   // natOutgoing only when set, as the parser keeps it (false is the API's default).
   const nat = pool.natOutgoing === true ? { natOutgoing: true } : {};
-  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, ...nat, disabled } };
+  const bgp = pool.disableBGPExport === true ? { disableBGPExport: true } : {};
+  return { apiVersion: CALICO_CRD_GROUP, kind: 'IPPool', metadata, spec: { cidr, blockSize, ipipMode, vxlanMode, ...nat, ...bgp, disabled } };
 }
 
 function blockObject(block: IpamBlock): Json {

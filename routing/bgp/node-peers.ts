@@ -12,7 +12,7 @@
 // every other node's blocks are, which is what wren's datastore routes already do (README, BGP).
 //
 // Pure: no I/O.
-import type { AsNumber, IpAddr } from '../../kernel/values.js';
+import type { AsNumber, Cidr, IpAddr } from '../../kernel/values.js';
 import { cidrContains, familyOf } from '../../kernel/values.js';
 import type { ClusterNode, ClusterSnapshot, NodeAddress, ObjectProblem } from '../cluster.js';
 import { DEFAULT_AS_NUMBER, DEFAULT_BGP_PORT, type BgpConfiguration, type BgpPeer, type LogSeverity } from './bgp-objects.js';
@@ -44,6 +44,8 @@ export interface NodeBgp {
   /** BGPConfiguration's nodeToNodeMeshEnabled (default true): reported, never rendered. */
   readonly mesh: boolean;
   readonly peers: readonly NodePeer[];
+  /** Pools with `disableBGPExport`: their blocks are routed, never announced. */
+  readonly unexported: readonly Cidr[];
   readonly problems: readonly ObjectProblem[];
 }
 
@@ -56,7 +58,8 @@ export function nodeBgp(snapshot: ClusterSnapshot, nodeName: string): NodeBgp {
   const config = clusterBgpConfiguration(snapshot);
   const me = snapshot.nodes.find((n) => n.name === nodeName);
   const asNumber = me?.asNumber ?? config?.asNumber ?? DEFAULT_AS_NUMBER;
-  const base = { asNumber, listenPort: config?.listenPort ?? DEFAULT_BGP_PORT, logSeverity: config?.logSeverityScreen ?? 'Info', mesh: config?.nodeToNodeMeshEnabled ?? true };
+  const unexported = snapshot.pools.filter((p) => p.disableBGPExport === true).map((p) => p.cidr);
+  const base = { asNumber, listenPort: config?.listenPort ?? DEFAULT_BGP_PORT, logSeverity: config?.logSeverityScreen ?? 'Info', mesh: config?.nodeToNodeMeshEnabled ?? true, unexported };
   const problems: ObjectProblem[] = [];
   const routerId = me?.ipv4?.ip;
   if (me === undefined || routerId === undefined) {
