@@ -11,6 +11,7 @@ import { run } from '../kernel/exec.js';
 import { birdPaths } from '../kernel/bird/bird-daemon.js';
 import { BirdUnreachableError, birdCommand } from '../kernel/bird/bird-socket.js';
 import { parseBgpProtocols } from '../kernel/bird/protocols.js';
+import type { Cidr } from '../kernel/values.js';
 import { bgpPair, NODE_AS, NODE_IP, ROUTER_AS, ROUTER_IP, type BgpPair } from './support/bgp-pair.js';
 import { until } from './support/until.js';
 
@@ -144,6 +145,16 @@ describe('BIRD run by wren, against a router', { timeout: 90_000 }, () => {
     await pair.startRouter();
     await until(async () => (await pair!.routerRoutes()).length === 1, 20_000, 'the block back at the router');
     expect((await sessions(pair))[0]?.bgpState).toBe('Established');
+  });
+
+  it('a router accepting a whole range (BIRD\'s dynamic BGP) learns the node\'s blocks too', async () => {
+    pair = await bgpPair('bgp');
+    await pair.startRouter([{ range: '172.16.30.0/24' as Cidr }]);
+    await pair.startNode([BLOCK]);
+    await until(async () => (await pair!.routerRoutes()).length === 1, 15_000, 'the block at the router');
+    expect(await pair.routerRoutes()).toEqual([`${BLOCK} via ${NODE_IP}`]);
+    const router = parseBgpProtocols(await birdCommand(pair.routerPaths.socket, 'show protocols all'));
+    expect(router.map((s) => [s.name, s.bgpState, s.neighborAddress, s.neighborAs])).toEqual([['nodes0', 'Passive', undefined, 0], ['node0_1', 'Established', NODE_IP, NODE_AS]]);
   });
 
   it('refuses a directory whose socket path cannot be a unix socket, or that is not a plain path', () => {

@@ -12,7 +12,7 @@ import type { AsNumber, Cidr, IpAddr } from '../../kernel/values.js';
 import type { BgpPeer } from '../../routing/bgp/bgp-objects.js';
 import { renderBirdConfig } from '../../routing/bgp/bird-config.js';
 import { nodeBgp } from '../../routing/bgp/node-peers.js';
-import { renderRouterConfig } from '../../routing/bgp/router-config.js';
+import { renderRouterConfig, type RouterNeighbor } from '../../routing/bgp/router-config.js';
 import { EMPTY_SNAPSHOT } from '../../routing/cluster.js';
 import { cleanUpOnExit } from './exit-cleanup.js';
 import { node as clusterNode } from './seed-cluster.js';
@@ -31,7 +31,8 @@ export interface BgpPair {
   nodeConfig(exports: readonly string[]): string;
   /** Starts (or takes over) the node's BIRD with these blocks. */
   startNode(exports: readonly string[]): Promise<Awaited<ReturnType<typeof BirdDaemon.takeOverOrStart>>>;
-  startRouter(): Promise<BirdDaemon>;
+  /** The router, with one neighbour per node by default, or a range (BIRD's dynamic BGP) as the lab may use. */
+  startRouter(neighbors?: readonly RouterNeighbor[]): Promise<BirdDaemon>;
   /** The router's kernel routes learned from BIRD: `10.244.1.0/26 via 172.16.30.6`. */
   routerRoutes(): Promise<string[]>;
   /** SIGKILL of whatever BIRD runs in a directory (its pid file). */
@@ -62,8 +63,8 @@ export async function bgpPair(label: string): Promise<BgpPair> {
       if (pid !== undefined) pids.add(pid);
       return started;
     },
-    startRouter: async () => {
-      const config = renderRouterConfig({ routerId: ROUTER_IP, asNumber: ROUTER_AS, neighbors: [{ ip: NODE_IP, asNumber: NODE_AS }] });
+    startRouter: async (neighbors = [{ ip: NODE_IP, asNumber: NODE_AS }]) => {
+      const config = renderRouterConfig({ routerId: ROUTER_IP, asNumber: ROUTER_AS, neighbors });
       const { bird } = await BirdDaemon.takeOverOrStart(routerPaths, config, { netns: routerNs });
       if (bird.pid !== undefined) pids.add(bird.pid);
       return bird;
