@@ -21,7 +21,7 @@ import { isTunnelHandle, olderFirst, type ClusterNode, type ClusterSnapshot, typ
 import { admitNodes } from './admit-nodes.js';
 import { addLocalAllocations, admitWorkload, removeLocalAllocations, type LocalAllocations } from './admit-workloads.js';
 import { forbiddenSpace, overlapOf, type HostSpace } from './forbidden-space.js';
-import { needsFullBuild, type EngineChange } from './route-engine.js';
+import { needsFullBuild, type EngineChange } from './engine-change.js';
 import { blockUnitId as blockUnit, workloadUnitId as workloadUnit } from './route-units.js';
 import type { WorkloadIfaceTest } from './workload-iface.js';
 

@@ -15,23 +15,12 @@ import type { Cidr } from '../kernel/values.js';
 import { addressOf, familyOf, ipv4ToNumber, prefixLength } from '../kernel/values.js';
 import { nodeBgp } from './bgp/node-peers.js';
 import { affinitiesByCidr, indexBlocks, notInPool, poolOf, poolsBySpecificity } from './block-index.js';
-import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, ObjectProblem, Workload } from './cluster.js';
+import type { BlockAffinity, ClusterNode, ClusterSnapshot, IpamBlock, IpPool, ObjectProblem } from './cluster.js';
+import { needsFullBuild, type EngineChange } from './engine-change.js';
 import { collisionProblems, pickWinner, ROUTE_CLASSES, type DesiredRoute, type RouteClass } from './route-classes.js';
 import { blockUnitId, UnitContext, workloadUnitId, type LocalNode, type RoutingOptions, type UnitOutput } from './route-units.js';
 
-export type EngineChange =
-  | { readonly kind: 'IPAMBlock'; readonly before?: IpamBlock; readonly after?: IpamBlock }
-  | { readonly kind: 'BlockAffinity'; readonly before?: BlockAffinity; readonly after?: BlockAffinity }
-  | { readonly kind: 'Workload'; readonly before?: Workload; readonly after?: Workload }
-  /** Kinds only a full build answers: paths, tunnels and (BGP) whether the fabric carries off-subnet blocks. */
-  | { readonly kind: FullBuildKind };
-
-export type FullBuildKind = 'Node' | 'IPPool' | 'BGPConfiguration' | 'BGPPeer';
-const FULL_BUILD_KINDS: ReadonlySet<string> = new Set<FullBuildKind>(['Node', 'IPPool', 'BGPConfiguration', 'BGPPeer']);
-
-export function needsFullBuild(change: EngineChange): boolean {
-  return FULL_BUILD_KINDS.has(change.kind);
-}
+export { needsFullBuild, type EngineChange, type FullBuildKind } from './engine-change.js';
 
 /** The live affinities naming a block CIDR, looked up in the datastore's current picture. */
 export type AffinityLookup = (cidr: Cidr) => readonly BlockAffinity[] | undefined;
