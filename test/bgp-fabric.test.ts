@@ -2,7 +2,13 @@
 // route cannot cross a router, so with BGP on and a peer for this node wren writes none for
 // blocks of nodes off its subnet (the default route takes them to the fabric); same-subnet
 // nodes and tunnels are routed as before. The rule follows the BGP objects, change by change.
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderSnapshotFile } from '../calico/objects/snapshot-render.js';
+import { run } from '../kernel/exec.js';
+import { requireBuiltCli, WREN_MAIN } from './support/built-cli.js';
 import type { AsNumber, IfaceName } from '../kernel/values.js';
 import type { BgpPeer } from '../routing/bgp/bgp-objects.js';
 import type { ClusterSnapshot, EncapMode } from '../routing/cluster.js';
@@ -40,5 +46,34 @@ describe('blocks of off-subnet nodes', () => {
     expect(engine.update([{ kind: 'BGPConfiguration' }], () => undefined)).toBeUndefined();
     expect(remote(without, true)).toHaveLength(2);
     expect(remote(cluster({}, [TOR]), true)).toHaveLength(1);
+  });
+});
+
+describe('wren routes --bgp', () => {
+  beforeAll(async () => {
+    await requireBuiltCli();
+  });
+
+  it.each([
+    { flag: [], want: ['10.244.151.0/26 via 172.16.31.8 dev eth0 proto 199 onlink', '10.244.205.192/26 via 172.16.30.7 dev eth0 proto 199 onlink'] },
+    { flag: ['--bgp', 'off'], want: ['10.244.151.0/26 via 172.16.31.8 dev eth0 proto 199 onlink', '10.244.205.192/26 via 172.16.30.7 dev eth0 proto 199 onlink'] },
+    { flag: ['--bgp', 'on'], want: ['10.244.205.192/26 via 172.16.30.7 dev eth0 proto 199 onlink'] },
+  ])('$flag: the routes the agent run so would write', async ({ flag, want }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'wren-bgp-routes-'));
+    try {
+      const file = join(dir, 'cluster.yaml');
+      await writeFile(file, renderSnapshotFile(cluster({}, [TOR])));
+      const out = await run('node', [WREN_MAIN, 'routes', '--node', 'minikube', '--snapshot', file, ...flag]);
+      expect(out.exitCode).toBe(0);
+      expect(out.stdout.split('\n').filter((l) => / via /.test(l))).toEqual(want);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses anything but on or off', async () => {
+    const out = await run('node', [WREN_MAIN, 'routes', '--node', 'minikube', '--snapshot', '/nonexistent', '--bgp', 'yes']);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toContain('bad setting --bgp: "yes" must be on or off');
   });
 });

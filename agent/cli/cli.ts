@@ -27,7 +27,8 @@ etcd over TLS: --etcd-ca-cert-file PEM [--etcd-cert-file PEM --etcd-key-file PEM
 etcd user: --etcd-username USER (or ETCD_USERNAME), its password from ETCD_PASSWORD only
 
 common flags: --proto N (default 199) --table N (254) --host-iface IF --host-mtu N --vxlan-vni N (4096) --vxlan-port N (4789)
-              --forbidden-cidrs CIDR[,CIDR] (no pool may overlap them) --interface-prefix P[,P] (cali)`;
+              --forbidden-cidrs CIDR[,CIDR] (no pool may overlap them) --interface-prefix P[,P] (cali)
+              --bgp on|off (off; as the node's agent runs: on, blocks of off-subnet nodes without encapsulation are the fabric's)`;
 
 type Command = (argv: readonly string[], io: Output) => Promise<number>;
 

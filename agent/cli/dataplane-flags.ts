@@ -20,6 +20,8 @@ export const DATAPLANE_FLAGS = {
   'vxlan-port': { type: 'string' },
   'forbidden-cidrs': { type: 'string' },
   'interface-prefix': { type: 'string' },
+  // As the node's agent runs: with BGP on, blocks of off-subnet no-encap nodes are the fabric's.
+  bgp: { type: 'string' },
 } as const satisfies FlagSpec;
 
 export function dataplaneConfig(values: { [K in keyof typeof DATAPLANE_FLAGS]?: string }, nodeName: string): DataplaneConfig {
@@ -38,7 +40,14 @@ export function dataplaneConfig(values: { [K in keyof typeof DATAPLANE_FLAGS]?: 
     },
     forbiddenCidrs: safetyFlag('forbidden-cidrs', values['forbidden-cidrs'], parseForbiddenCidrs) ?? [],
     isWorkloadIface: workloadIfaceTest(safetyFlag('interface-prefix', values['interface-prefix'], parseInterfacePrefixes)),
+    bgp: onOff('bgp', values.bgp),
   };
+}
+
+function onOff(flag: string, text: string | undefined): boolean {
+  if (text === undefined || text === 'off') return false;
+  if (text === 'on') return true;
+  throw new UsageError(`bad setting --${flag}: "${text}" must be on or off`);
 }
 
 function safetyFlag<T>(flag: string, text: string | undefined, parse: (text: string) => Parsed<T>): T | undefined {
