@@ -57,7 +57,7 @@ export class ReconcileLoop {
   ) {
     this.retries = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
     this.grace = new GracePeriod(options.graceMs, () => this.markDirty('grace'), config.isWorkloadIface ?? isDefaultWorkloadIface);
-    this.node = new NodePass(kernel, source, config, this.grace);
+    this.node = new NodePass(kernel, source, config, this.grace, log);
     this.mtuFile = options.mtuFile === undefined ? undefined : new MtuFileKeeper(options.mtuFile, log);
     this.canList = kernel.readRouteListing !== undefined;
   }

@@ -11,6 +11,7 @@
 // nft monitor saw them change (reason 'kernel-nat'): a table changed by hand is put right then.
 // Either way the kernel ends as a full pass would leave it (the property tests and the periodic
 // resync hold it to that). Undefined from `step`: the change needs a full pass after all.
+import type { Logger } from 'pino';
 import type { Kernel } from '../kernel/kernel.js';
 import type { NeighborEvent } from '../kernel/monitor-events.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
@@ -52,6 +53,7 @@ export class NodePass {
     private readonly source: ClusterSource,
     private readonly config: DataplaneConfig,
     private readonly grace: GracePeriod,
+    private readonly log: Logger,
   ) {
     this.dataplane = new Dataplane(config);
   }
@@ -154,8 +156,9 @@ export class NodePass {
       this.devicesChecked = actual;
     }
     if (!this.followLinks(actual, desired)) return false;
-    this.dataplane.routes.resync(listing);
-    this.dataplane.nat.reset(actual.nat);
+    const listed = this.dataplane.routes.resync(listing);
+    this.log.debug({ scanned: listed.scanned, parsedLines: listed.parsed, drifted: [...listed.drifted].slice(0, 10) }, 'route table checked');
+    this.dataplane.nat.readTables(actual.nat);
     return true;
   }
 
@@ -192,7 +195,7 @@ export class NodePass {
     const grace = this.grace.look(this.dataplane.links.all.map((l) => l.name), false);
     // Routes on veths whose grace is over: decided like any others now.
     if (grace.over.size > 0) routes.markDirtyOn(grace.over);
-    if (this.dataplane.nat.stale && this.kernel.readNat !== undefined) this.dataplane.nat.reset(await this.kernel.readNat());
+    if (this.dataplane.nat.stale && this.kernel.readNat !== undefined) this.dataplane.nat.readTables(await this.kernel.readNat());
     for (const dev of this.dataplane.vxlan.takeDevicesToRead()) {
       if (this.dataplane.links.get(dev) === undefined) return undefined; // a device is missing: a full pass's job
       const [neighbors, fdb] = await Promise.all([this.kernel.readNeighbors(dev), this.kernel.readFdb(dev)]);

@@ -23,7 +23,7 @@ describe('BgpManager', () => {
 
   it('exports exactly the blackholes, follows them key by key, and renders only on a change', () => {
     const manager = new BgpManager();
-    manager.setDesired(BGP, [route('10.244.1.0/26', 'blackhole'), route('10.244.2.0/26', 'direct'), route('10.244.1.5/32', 'workload')]);
+    manager.setDesired({ node: BGP, routes: [route('10.244.1.0/26', 'blackhole'), route('10.244.2.0/26', 'direct'), route('10.244.1.5/32', 'workload')] });
     const first = manager.wanted();
     expect(first?.exports).toEqual(['10.244.1.0/26']);
     expect(first?.config).toContain('  route 10.244.1.0/26 blackhole;\n}');
@@ -47,7 +47,7 @@ describe('BgpManager', () => {
 
   it('announces no block of a pool with disableBGPExport, though it is routed', () => {
     const manager = new BgpManager();
-    manager.setDesired({ ...BGP, unexported: [cidr('10.245.0.0/16')] }, [route('10.244.1.0/26', 'blackhole'), route('10.245.0.0/26', 'blackhole')]);
+    manager.setDesired({ node: { ...BGP, unexported: [cidr('10.245.0.0/16')] }, routes: [route('10.244.1.0/26', 'blackhole'), route('10.245.0.0/26', 'blackhole')] });
     expect(manager.wanted()?.exports).toEqual(['10.244.1.0/26']);
     expect(manager.wanted()?.config).not.toContain('10.245.');
   });
@@ -58,7 +58,7 @@ const UP: BgpSessionState = { name: 'Global_172_16_30_1', state: 'up', since: '2
 
 describe('BGP status', () => {
   const manager = new BgpManager();
-  manager.setDesired(BGP, [route('10.244.1.0/26', 'blackhole'), route('10.244.1.64/26', 'blackhole')]);
+  manager.setDesired({ node: BGP, routes: [route('10.244.1.0/26', 'blackhole'), route('10.244.1.64/26', 'blackhole')] });
   const wanted = manager.wanted();
 
   it.each([

@@ -7,6 +7,8 @@ import { LinkTable, linkEffects, type LinkEffects } from '../agent/dataplane/lin
 import { IpipManager } from '../agent/dataplane/ipip-manager.js';
 import { VxlanManager } from '../agent/dataplane/vxlan-manager.js';
 import { WorkloadMtuManager } from '../agent/dataplane/workload-mtu.js';
+import { PHASES } from '../agent/dataplane/manager.js';
+import type { OpFailure } from '../kernel/kernel.js';
 import type { NeighborEvent } from '../kernel/monitor-events.js';
 import { parseRouteEvent } from '../kernel/monitor-route.js';
 import { renderOp, type Op } from '../kernel/plan.js';
@@ -113,10 +115,12 @@ const VXLAN_CASES: VxlanCase[] = [
 
 /** What the manager yields now, in the plan's order (agent/dataplane/dataplane.ts). */
 function vxlanLines(manager: VxlanManager, links: LinkTable): string[] {
-  const devices = manager.deviceOps(links);
-  const entries = manager.entryOps(true);
-  return [...devices.setup, ...entries.fdb, ...entries.neighReplace, ...entries.neighDelete, ...devices.teardown].map(renderOp);
+  const part = manager.pending({ allowDeletes: true, links, before: {} });
+  return PHASES.flatMap((p) => part[p.name] ?? []).map(renderOp);
 }
+
+/** The kernel's answer to a plan of entry lines: all accepted, or one refused. */
+const ENTRY_REFUSAL: OpFailure = { phase: 'neighbors', op: { op: 'link-up', name: iface('vxlan.calico') }, line: 'neigh replace …', error: 'RTNETLINK answers: Invalid argument', code: 'EINVAL' };
 
 describe('VXLAN manager', () => {
   it.each(VXLAN_CASES)('$name', ({ desired, links, kernel, first, refused, events, toRead, reread, then }) => {
@@ -126,7 +130,7 @@ describe('VXLAN manager', () => {
     manager.reset(kernel);
     manager.setDesired([desired]);
     expect(vxlanLines(manager, table)).toEqual(first);
-    manager.applied(refused ?? false);
+    manager.applied([], refused === true ? [ENTRY_REFUSAL] : []);
     for (const { entry, drift } of events ?? []) expect(manager.observe(entry)).toBe(drift);
     expect(manager.takeDevicesToRead()).toEqual(toRead);
     expect(manager.takeDevicesToRead()).toEqual([]); // taken: only new drift asks again

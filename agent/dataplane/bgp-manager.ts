@@ -12,6 +12,7 @@ import { cidrsOverlap, type Cidr } from '../../kernel/values.js';
 import { renderBirdConfig } from '../../routing/bgp/bird-config.js';
 import type { NodeBgp } from '../../routing/bgp/node-peers.js';
 import type { DesiredRoute } from '../../routing/route-classes.js';
+import type { DataplaneManager, PlanPart } from './manager.js';
 
 /** This node's BGP as wanted now: its sessions, its exports, and BIRD's file for them (none without a router id). */
 export interface WantedBgp {
@@ -20,19 +21,29 @@ export interface WantedBgp {
   readonly config: string | undefined;
 }
 
-export class BgpManager {
+export class BgpManager implements DataplaneManager<{ readonly node: NodeBgp; readonly routes: readonly DesiredRoute[] }> {
   private node: NodeBgp | undefined;
   /** The exported blocks by route key. */
   private readonly exported = new Map<string, Cidr>();
   private rendered: WantedBgp | undefined;
 
   /** A full pass: the sessions, and every route the node wants. */
-  setDesired(node: NodeBgp, routes: readonly DesiredRoute[]): void {
+  setDesired({ node, routes }: { readonly node: NodeBgp; readonly routes: readonly DesiredRoute[] }): void {
     this.node = node;
     this.exported.clear();
     for (const route of routes) if (route.class === 'blackhole') this.exported.set(routeKey(route), route.dst);
     this.rendered = undefined;
   }
+
+  /** BIRD's state is its own (agent/bgp/ reads it): nothing of the kernel's to take. */
+  reset(): void {}
+
+  /** No kernel operations: the BIRD keeper hands `wanted()` to BIRD after the pass. */
+  pending(): PlanPart {
+    return {};
+  }
+
+  applied(): void {}
 
   /** An incremental pass decided `key` anew: `winner` is what the node wants there now. */
   routeWanted(key: string, winner: DesiredRoute | undefined): void {

@@ -1,8 +1,10 @@
-// The node's dataplane as wren owns it: one manager per kind of kernel state — the route table
-// (kernel/route-table/), the VXLAN devices with their neighbours and FDB, tunl0, the workload
-// MTUs, wren's NAT tables — over one table of links. Each takes the wanted state and the kernel's, and yields the
-// operations for what differs; `plan()` puts them into one plan in the kernel's order
-// (kernel/plan.ts), and `applied()` hands the kernel's answer back to each.
+// The node's dataplane as wren owns it: one manager per kind of kernel state — the VXLAN devices
+// with their neighbours and FDB, tunl0, the workload MTUs, the routes (the route table,
+// kernel/route-table/), wren's NAT tables, BIRD's exports — over one table of links. Each has the
+// one interface of manager.ts: it takes its part of the wanted node and of the kernel as read,
+// and yields the operations for what differs; `plan()` asks them in order and puts their
+// operations into one plan in the kernel's order (kernel/plan.ts), and `applied()` hands the
+// kernel's answer back to each.
 //
 // Plan order: devices first, so routes through a new vxlan.calico are accepted; FDB and
 // neighbours before the routes that need them; stale routes before devices go away. Neighbours
@@ -25,6 +27,8 @@ import { LinkTable } from './link-table.js';
 import { NatManager } from './nat-manager.js';
 import { VxlanManager } from './vxlan-manager.js';
 import { WorkloadMtuManager } from './workload-mtu.js';
+import { RouteManager } from './route-manager.js';
+import { PHASES, phaseOps, type DataplaneManager, type PhaseName, type PlanPart } from './manager.js';
 
 export interface DataplaneOptions {
   readonly table: number;
@@ -46,17 +50,28 @@ export class Dataplane {
   readonly routes: RouteTable<DesiredRoute>;
   readonly links = new LinkTable();
   readonly vxlan = new VxlanManager();
-  private readonly ipip = new IpipManager();
-  private readonly mtu: WorkloadMtuManager;
   readonly nat = new NatManager();
   /** What BIRD is told (no kernel operations: agent/bgp/ hands it over). */
   readonly bgp = new BgpManager();
   readonly isWorkloadIface: WorkloadIfaceTest;
+  private readonly ipip = new IpipManager();
+  private readonly routeManager: RouteManager;
+  /** Every manager, in the order they plan, with its part of the wanted node. */
+  private readonly managers: readonly { readonly manager: DataplaneManager<never>; readonly wanted: (desired: DesiredNode) => unknown }[];
 
   constructor(options: DataplaneOptions) {
     this.isWorkloadIface = options.isWorkloadIface ?? isDefaultWorkloadIface;
     this.routes = new RouteTable(options.table, { proto: options.proto, isWorkloadIface: this.isWorkloadIface });
-    this.mtu = new WorkloadMtuManager(this.isWorkloadIface);
+    this.routeManager = new RouteManager(this.routes);
+    const mtu = new WorkloadMtuManager(this.isWorkloadIface);
+    this.managers = [
+      managed(this.vxlan, (d) => d.vxlan),
+      managed(this.ipip, (d) => d.ipip),
+      managed(mtu, (d) => ({ mtu: d.mtus.pod, hostIface: d.hostIface, routed: (name: IfaceName) => d.routeEngine.usesDevice(name) })),
+      managed(this.routeManager, (d) => d.routes),
+      managed(this.nat, (d) => d.nat),
+      managed(this.bgp, (d) => ({ node: d.bgp, routes: d.routes })),
+    ];
   }
 
   /** A full read of the kernel begins: route events from now on are newer than it. */
@@ -66,20 +81,13 @@ export class Dataplane {
 
   /** The kernel as read (since `beginRead`): everything is decided afresh against it. */
   reset(state: KernelState): void {
-    this.routes.reset(state.routes);
-    this.setLinks(state.links);
-    this.vxlan.reset(state);
-    this.nat.reset(state.nat);
+    this.links.set(state.links);
+    for (const { manager } of this.managers) manager.reset(state);
   }
 
   /** The whole wanted node (a full pass). */
   setDesired(desired: DesiredNode): void {
-    this.routes.setAllDesired(desired.routes);
-    this.vxlan.setDesired(desired.vxlan);
-    this.ipip.setDesired(desired.ipip);
-    this.mtu.setDesired({ mtu: desired.mtus.pod, hostIface: desired.hostIface, routed: (name) => desired.routeEngine.usesDevice(name) });
-    this.nat.setDesired(desired.nat);
-    this.bgp.setDesired(desired.bgp, desired.routes);
+    for (const { manager, wanted } of this.managers) manager.setDesired(wanted(desired) as never);
   }
 
   /** The links as read now; device managers decide their devices against them again. */
@@ -99,39 +107,30 @@ export class Dataplane {
 
   /** Everything pending, as one plan; the managers consider it written until `applied` says otherwise. */
   plan(context: PlanContext): PlannedDataplane {
-    const vxlan = this.vxlan.deviceOps(this.links);
-    const ipip = this.ipip.deviceOps(this.links);
-    const setup: Op[] = [...vxlan.setup, ...ipip.setup, ...this.mtu.ops(this.links)];
-    const entries = this.vxlan.entryOps(context.allowDeletes);
-    // Deleting a device takes its routes with it: against a device being re-created, the kernel's
-    // routes on it are already gone and must be written again.
-    for (const op of setup) if (op.op === 'link-delete') this.routes.dropRoutesOf(op.name);
-    const routes = this.routes.pending({ ...context, links: this.links.ready([...vxlan.ready, ...ipip.ready]) });
-    return {
-      plan: [
-        { name: 'setup', tool: 'ip', ops: setup },
-        { name: 'fdb', tool: 'bridge', ops: entries.fdb },
-        { name: 'neighbors', tool: 'ip', ops: entries.neighReplace },
-        { name: 'routes', tool: 'ip', ops: routes.ops },
-        { name: 'stale-neighbors', tool: 'ip', ops: entries.neighDelete },
-        { name: 'teardown', tool: 'ip', ops: vxlan.teardown },
-        { name: 'nat', tool: 'nft', ops: this.nat.ops() },
-      ],
-      routes,
-    };
+    const byPhase = new Map<PhaseName, Op[]>(PHASES.map((p) => [p.name, []]));
+    const before: PlanPart = Object.fromEntries(byPhase);
+    for (const { manager } of this.managers) {
+      const part = manager.pending({ ...context, links: this.links, before });
+      for (const [name, ops] of Object.entries(part) as [PhaseName, readonly Op[]][]) {
+        const into = byPhase.get(name) as Op[];
+        for (const op of ops) into.push(op);
+      }
+    }
+    return { plan: PHASES.map(({ name, tool }) => ({ name, tool, ops: byPhase.get(name) ?? [] })), routes: this.routeManager.last };
   }
 
   /** Call with a plan before it is applied: the echoes of its writes are then known. */
   applying(plan: Plan): void {
-    this.routes.applying(plan.flatMap((p) => p.ops));
+    this.routes.applying(phaseOps(plan, 'routes'));
   }
 
-  /** The kernel's answer: accepted writes are the kernel's now; refused ones are looked at again. */
+  /** The kernel's answer: each manager takes what it says of its operations. */
   applied(plan: Plan, failures: readonly OpFailure[]): void {
-    const ops = plan.flatMap((p) => p.ops);
-    this.routes.applied(ops, failures);
-    this.links.applied(ops, failures);
-    this.vxlan.applied(failures.some((f) => f.phase === 'fdb' || f.phase === 'neighbors' || f.phase === 'stale-neighbors'));
-    this.nat.applied(plan.some((p) => p.name === 'nat' && p.ops.length > 0), failures.some((f) => f.phase === 'nat'));
+    this.links.applied(phaseOps(plan, 'setup'), failures);
+    for (const { manager } of this.managers) manager.applied(plan, failures);
   }
+}
+
+function managed<W>(manager: DataplaneManager<W>, wanted: (desired: DesiredNode) => W) {
+  return { manager: manager as DataplaneManager<never>, wanted };
 }

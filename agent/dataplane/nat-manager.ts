@@ -8,13 +8,17 @@
 // tables first. A node without nft or nf_tables plans nothing at all, and says so as a problem
 // while a pool wants NAT; routing goes on. Drift — wren's table deleted or changed by hand — is
 // found by the next read and repaired; such writes are counted as repairs.
+import type { OpFailure } from '../../kernel/kernel.js';
 import type { NatOp } from '../../kernel/nat/nat-render.js';
+import type { Plan } from '../../kernel/plan.js';
+import type { KernelState } from '../../kernel/state.js';
 import { renderNatOp } from '../../kernel/nat/nat-render.js';
 import { natTableOps } from '../../kernel/nat/nat-diff.js';
 import { FAMILIES, NAT_TABLE, type NatRead, type NatTable } from '../../kernel/nat/nat-state.js';
 import type { Family } from '../../kernel/values.js';
 import type { ObjectProblem } from '../../routing/cluster.js';
 import { NO_NAT, natTableOf, type DesiredNat } from '../../routing/nat.js';
+import { phaseOps, type DataplaneManager, type PlanPart } from './manager.js';
 
 /** What `/status` and the metrics show of NAT. */
 export interface NatStatus {
@@ -34,7 +38,7 @@ export interface NatStatus {
 /** A repair identical to the last one this soon after it means the table does not read back as written. */
 const SAME_REPAIR_MS = 1000;
 
-export class NatManager {
+export class NatManager implements DataplaneManager<DesiredNat> {
   private desired: DesiredNat = NO_NAT;
   /** The tables as last read or written; undefined before the first read (or on a kernel without NAT). */
   private actual: NatRead | undefined;
@@ -55,8 +59,12 @@ export class NatManager {
     this.dirty = true;
   }
 
+  reset(state: KernelState): void {
+    this.readTables(state.nat);
+  }
+
   /** A read of the kernel's tables (undefined: this kernel has no NAT): decided afresh against it. */
-  reset(read: NatRead | undefined): void {
+  readTables(read: NatRead | undefined): void {
     this.actual = read;
     this.unread = read === undefined;
     this.dirty = true;
@@ -69,6 +77,10 @@ export class NatManager {
 
   get stale(): boolean {
     return this.unread;
+  }
+
+  pending(): PlanPart {
+    return { nat: this.ops() };
   }
 
   /** The operations for what differs, when either side changed since the last plan. */
@@ -95,9 +107,10 @@ export class NatManager {
     return ops;
   }
 
-  /** The kernel's answer to a plan (`wrote`: it had NAT operations): applied, the tables are as wanted; refused, they are read again first. */
-  applied(wrote: boolean, refused: boolean): void {
-    if (!wrote) return;
+  /** The kernel's answer to a plan with NAT operations: applied, the tables are as wanted; refused, they are read again first. */
+  applied(plan: Plan, failures: readonly OpFailure[]): void {
+    if (phaseOps(plan, 'nat').length === 0) return;
+    const refused = failures.some((f) => f.phase === 'nat');
     if (refused) {
       this.unread = true;
       return;

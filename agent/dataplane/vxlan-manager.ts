@@ -5,12 +5,15 @@
 // to do; a wanted entry deleted, changed or made dynamic, or a permanent entry wren did not
 // write, has the next pass re-read that device's entries and put them right.
 import type { NeighborEvent } from '../../kernel/monitor-events.js';
+import type { OpFailure } from '../../kernel/kernel.js';
+import type { Plan } from '../../kernel/plan.js';
 import type { FdbEntry, KernelState, Neighbor } from '../../kernel/state.js';
 import type { IfaceName } from '../../kernel/values.js';
 import { planVxlan, type DeviceOps } from '../../tunnels/device-plan.js';
 import { addEntryOps, diffEntries, emptyEntryOps, type EntryOps } from '../../tunnels/neighbor-diff.js';
 import type { DesiredVxlan } from '../../tunnels/vxlan.js';
 import type { LinkTable } from './link-table.js';
+import type { DataplaneManager, PlanInput, PlanPart } from './manager.js';
 
 interface Entries {
   readonly neighbors: readonly Neighbor[];
@@ -19,7 +22,7 @@ interface Entries {
 
 const NO_ENTRIES: Entries = { neighbors: [], fdb: [] };
 
-export class VxlanManager {
+export class VxlanManager implements DataplaneManager<readonly DesiredVxlan[]> {
   private desired: readonly DesiredVxlan[] = [];
   private readonly actual = new Map<IfaceName, Entries>();
   private wantedEntries = new Set<string>();
@@ -81,6 +84,12 @@ export class VxlanManager {
     this.entriesDirty = true;
   }
 
+  pending(input: PlanInput): PlanPart {
+    const devices = this.deviceOps(input.links);
+    const entries = this.entryOps(input.allowDeletes);
+    return { setup: devices.setup, fdb: entries.fdb, neighbors: entries.neighReplace, 'stale-neighbors': entries.neighDelete, teardown: devices.teardown };
+  }
+
   /** Device operations, when something they depend on changed since the last plan. */
   deviceOps(links: LinkTable): DeviceOps & { readonly fresh: ReadonlySet<IfaceName> } {
     const out = { setup: [] as DeviceOps['setup'], teardown: [] as DeviceOps['teardown'], ready: [] as IfaceName[], fresh: new Set<IfaceName>() };
@@ -118,7 +127,8 @@ export class VxlanManager {
    * What a plan wrote is now the kernel's as far as this manager knows; a refusal leaves the
    * entries stale, so the next look re-reads them.
    */
-  applied(refused: boolean): void {
+  applied(_plan: Plan, failures: readonly OpFailure[]): void {
+    const refused = failures.some((f) => f.phase === 'fdb' || f.phase === 'neighbors' || f.phase === 'stale-neighbors');
     for (const v of this.desired) if (v.spec !== undefined) this.actual.set(v.device, { neighbors: v.neighbors, fdb: v.fdb });
     if (refused) this.stale = true;
   }

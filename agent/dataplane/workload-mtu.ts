@@ -6,6 +6,7 @@ import type { Op } from '../../kernel/plan.js';
 import type { IfaceName } from '../../kernel/values.js';
 import type { WorkloadIfaceTest } from '../../routing/workload-iface.js';
 import type { LinkTable } from './link-table.js';
+import type { DataplaneManager, PlanInput, PlanPart } from './manager.js';
 
 export interface WorkloadMtuWant {
   readonly mtu: number;
@@ -14,7 +15,7 @@ export interface WorkloadMtuWant {
   readonly routed: (name: IfaceName) => boolean;
 }
 
-export class WorkloadMtuManager {
+export class WorkloadMtuManager implements DataplaneManager<WorkloadMtuWant> {
   private want: WorkloadMtuWant | undefined;
 
   constructor(private readonly isWorkloadIface: WorkloadIfaceTest) {}
@@ -22,6 +23,16 @@ export class WorkloadMtuManager {
   setDesired(want: WorkloadMtuWant): void {
     this.want = want;
   }
+
+  /** It decides from the links, which the dataplane's link table holds. */
+  reset(): void {}
+
+  pending(input: PlanInput): PlanPart {
+    return { setup: this.ops(input.links) };
+  }
+
+  /** Accepted MTUs are folded into the link table (link-table.ts); refused ones differ there still. */
+  applied(): void {}
 
   ops(links: LinkTable): Op[] {
     const want = this.want;
