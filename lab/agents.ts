@@ -29,10 +29,12 @@ export function agentDatastore(state: LabState): AgentDatastore {
   return kube === undefined ? { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: state.etcd.endpoint } : { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kube.agentKubeconfig };
 }
 
-export async function startAgent(lab: string, node: { name: string; netns: string }, datastore: AgentDatastore): Promise<LabAgent> {
+/** With `bgp`, the agent runs BIRD (`--bgp on`) in `<node's directory>/bird`, which outlives it (lab/bgp.ts). */
+export async function startAgent(lab: string, node: { name: string; netns: string }, datastore: AgentDatastore, bgp = false): Promise<LabAgent> {
   const dir = join(labDir(lab), node.name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const agent: Omit<LabAgent, 'pid'> = { log: join(dir, 'agent.log'), socket: join(dir, 'agent.sock'), mtuFile: join(dir, 'mtu') };
+  const birdDir = join(dir, 'bird');
+  const agent: Omit<LabAgent, 'pid'> = { log: join(dir, 'agent.log'), socket: join(dir, 'agent.sock'), mtuFile: join(dir, 'mtu'), ...(bgp ? { birdDir } : {}) };
   const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, wrenMain(), 'agent'], {
     detached: true,
     stdout: { file: agent.log },
@@ -44,6 +46,7 @@ export async function startAgent(lab: string, node: { name: string; netns: strin
       WREN_HTTP_LISTEN: `unix:${agent.socket}`,
       WREN_MTU_FILE: agent.mtuFile,
       WREN_LOG_LEVEL: 'info',
+      ...(bgp ? { WREN_BGP: 'on', WREN_BGP_DIR: birdDir } : {}),
     },
   });
   if (child.pid === undefined) throw new Error(`agent for ${node.name} did not start`);

@@ -4,6 +4,7 @@
 import { run } from '../kernel/exec.js';
 import { destroyByPrefix, listNetns } from './topology/index.js';
 import { stopProcess } from './agents.js';
+import { stopBird } from './bgp.js';
 import { checkName, LabError, loadLab, removeLabDir } from './state.js';
 
 export async function labDown(name: string): Promise<{ namespaces: number; processes: number }> {
@@ -18,6 +19,9 @@ export async function labDown(name: string): Promise<{ namespaces: number; proce
   const agents = Object.values(state?.agents ?? {});
   await Promise.all(agents.map((agent) => stopProcess(agent.pid)));
   processes += agents.length;
+  // BIRD is detached and outlives its agent (lab/bgp.ts): each one, the router's too, by its pid file.
+  const birds = [...agents.flatMap((a) => (a.birdDir === undefined ? [] : [a.birdDir])), ...(state?.bgp === undefined ? [] : [state.bgp.router.dir])];
+  processes += (await Promise.all(birds.map(stopBird))).filter(Boolean).length;
   const namespaces = (await listNetns()).filter((n) => n === prefix || n.startsWith(`${prefix}-`));
   // etcd and anything else started inside the lab's namespaces (a crashed `up` leaves no state).
   for (const netns of namespaces) {

@@ -19,7 +19,7 @@ import type { ClusterNode, IpPool } from '../routing/cluster.js';
 import { assignPodAddress, POOL_NAME, poolSpec } from './cni-writes.js';
 import { KubeAdminApi, KubeAdminError, type KubeEndpoint } from './kube-apiserver/admin-api.js';
 import { CALICO_GROUP } from './kube-apiserver/calico-crds.js';
-import type { LabDatastore } from './lab-datastore.js';
+import type { LabBgpPeer, LabDatastore } from './lab-datastore.js';
 import type { Encap } from './state.js';
 
 const POOLS = `/apis/${CALICO_GROUP}/v1/ippools`;
@@ -52,6 +52,31 @@ export class LabKubeStore implements LabDatastore {
   async writePool(cidr: Cidr, blockSize: number, encap: Encap, crossSubnet: boolean, natOutgoing: boolean): Promise<void> {
     const pool = { apiVersion: `${CALICO_GROUP}/v1`, kind: 'IPPool', metadata: { name: POOL_NAME }, spec: poolSpec(cidr, blockSize, encap, crossSubnet, natOutgoing) };
     await this.#admin.call('POST', POOLS, pool);
+  }
+
+  async writeBgpConfiguration(asNumber: number, nodeToNodeMeshEnabled: boolean): Promise<void> {
+    await this.#apply('bgpconfigurations', 'BGPConfiguration', 'default', { asNumber, nodeToNodeMeshEnabled });
+  }
+
+  async writeBgpPeer(peer: LabBgpPeer): Promise<void> {
+    await this.#apply('bgppeers', 'BGPPeer', peer.name, { node: peer.node, peerIP: peer.peerIP, asNumber: peer.asNumber });
+  }
+
+  async deleteBgpPeer(name: string): Promise<void> {
+    await this.#deleteNow(`/apis/${CALICO_GROUP}/v1/bgppeers/${name}`);
+  }
+
+  /** A cluster-scoped Calico CRD object, created, or replaced at the resourceVersion read. */
+  async #apply(plural: string, kind: string, name: string, spec: Record<string, unknown>): Promise<void> {
+    const path = `/apis/${CALICO_GROUP}/v1/${plural}`;
+    const object = { apiVersion: `${CALICO_GROUP}/v1`, kind, metadata: { name }, spec };
+    const existing = await this.#admin.raw('GET', `${path}/${name}`);
+    if (existing.status === 404) {
+      await this.#admin.call('POST', path, object);
+      return;
+    }
+    const metadata = (JSON.parse(existing.text) as { metadata?: { resourceVersion?: string } }).metadata;
+    await this.#admin.call('PUT', `${path}/${name}`, { ...object, metadata: { name, resourceVersion: metadata?.resourceVersion } });
   }
 
   async pool(): Promise<IpPool> {

@@ -23,7 +23,19 @@ export interface LabDatastore {
   writeEndpoint(node: string, namespace: string, pod: string, iface: IfaceName, ip: IpAddr, handle: string): Promise<void>;
   deleteEndpoint(node: string, namespace: string, pod: string): Promise<void>;
   deleteNode(name: string): Promise<void>;
+  /** With `--bgp`: the BGPConfiguration `default` (the cluster's AS, and whether nodes mesh). */
+  writeBgpConfiguration(asNumber: number, nodeToNodeMeshEnabled: boolean): Promise<void>;
+  /** A BGPPeer for one node (`spec.node`), created or replaced. */
+  writeBgpPeer(peer: LabBgpPeer): Promise<void>;
+  deleteBgpPeer(name: string): Promise<void>;
   close(): void;
+}
+
+export interface LabBgpPeer {
+  readonly name: string;
+  readonly node: string;
+  readonly peerIP: IpAddr;
+  readonly asNumber: number;
 }
 
 /** The datastore the lab was made with: its API server (through the forwarder) or its etcd. */

@@ -11,7 +11,7 @@ import { parseEtcdKv } from '../calico/objects/etcd-kv.js';
 import type { Cidr, IfaceName, IpAddr } from '../kernel/values.js';
 import type { ClusterNode, IpPool } from '../routing/cluster.js';
 import { assignPodAddress, POOL_NAME, poolSpec } from './cni-writes.js';
-import type { LabDatastore } from './lab-datastore.js';
+import type { LabBgpPeer, LabDatastore } from './lab-datastore.js';
 import type { Encap } from './state.js';
 
 export class LabStore implements LabDatastore {
@@ -30,12 +30,33 @@ export class LabStore implements LabDatastore {
   }
 
   async writePool(cidr: Cidr, blockSize: number, encap: Encap, crossSubnet: boolean, natOutgoing: boolean): Promise<void> {
-    const spec = poolSpec(cidr, blockSize, encap, crossSubnet, natOutgoing);
-    const key = resourceKey('ippools', POOL_NAME);
-    const value = JSON.stringify({ kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: POOL_NAME, creationTimestamp: new Date().toISOString() }, spec });
+    await this.#put('ippools', 'IPPool', POOL_NAME, poolSpec(cidr, blockSize, encap, crossSubnet, natOutgoing));
+  }
+
+  async writeBgpConfiguration(asNumber: number, nodeToNodeMeshEnabled: boolean): Promise<void> {
+    await this.#put('bgpconfigurations', 'BGPConfiguration', 'default', { asNumber, nodeToNodeMeshEnabled });
+  }
+
+  async writeBgpPeer(peer: LabBgpPeer): Promise<void> {
+    await this.#put('bgppeers', 'BGPPeer', peer.name, { node: peer.node, peerIP: peer.peerIP, asNumber: peer.asNumber });
+  }
+
+  async deleteBgpPeer(name: string): Promise<void> {
+    await this.#delete(resourceKey('bgppeers', name));
+  }
+
+  /** A cluster-scoped projectcalico.org/v3 resource, created or replaced. */
+  async #put(plural: 'ippools' | 'bgpconfigurations' | 'bgppeers', kind: string, name: string, spec: Record<string, unknown>): Promise<void> {
+    const key = resourceKey(plural, name);
+    const value = JSON.stringify({ kind, apiVersion: 'projectcalico.org/v3', metadata: { name, creationTimestamp: new Date().toISOString() }, spec });
     const existing = await this.client.get(key);
     const result = existing === undefined ? await this.client.create(key, value) : await this.client.compareAndSwap(key, value, existing.modRevision);
-    if (!result.ok) throw new Error(`could not write IP pool ${POOL_NAME}: ${result.reason}`);
+    if (!result.ok) throw new Error(`could not write ${kind} ${name}: ${result.reason}`);
+  }
+
+  async #delete(key: string): Promise<void> {
+    const kv = await this.client.get(key);
+    if (kv !== undefined) await this.client.compareAndDelete(key, kv.modRevision);
   }
 
   async pool(): Promise<IpPool> {
@@ -72,15 +93,11 @@ export class LabStore implements LabDatastore {
   }
 
   async deleteEndpoint(node: string, namespace: string, pod: string): Promise<void> {
-    const key = resourceKey('workloadendpoints', endpointName(node, pod), namespace);
-    const kv = await this.client.get(key);
-    if (kv !== undefined) await this.client.compareAndDelete(key, kv.modRevision);
+    await this.#delete(resourceKey('workloadendpoints', endpointName(node, pod), namespace));
   }
 
   async deleteNode(name: string): Promise<void> {
-    const key = resourceKey('nodes', name);
-    const kv = await this.client.get(key);
-    if (kv !== undefined) await this.client.compareAndDelete(key, kv.modRevision);
+    await this.#delete(resourceKey('nodes', name));
   }
 }
 

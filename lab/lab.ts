@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { calicoInterfaceName } from '../calico/objects/interface-name.js';
 import { Topology } from './topology/index.js';
 import { agentDatastore, agentReadiness, logTail, startAgent, stopProcess } from './agents.js';
+import { routerPeer, withdrawNodeBird } from './bgp.js';
 import { openLabDatastore, type LabDatastore } from './lab-datastore.js';
 import { LabStore } from './lab-store.js';
 import { LabError, requireLab, saveLab, type LabPod, type LabState } from './state.js';
@@ -32,6 +33,11 @@ export class Lab {
     if (this.state.kubernetes !== undefined) throw new LabError(`lab ${this.state.name} keeps Calico's objects on its API server, not in etcd`);
     this.storeHandle ??= new LabStore(this.state.etcd.socket);
     return this.storeHandle;
+  }
+
+  /** Made with `--bgp`: the router speaks BGP and every agent runs BIRD. */
+  get bgp(): boolean {
+    return this.state.bgp !== undefined;
   }
 
   static async open(name: string): Promise<Lab> {
@@ -96,7 +102,8 @@ export class Lab {
     const subnet = subnets[this.topology.nodes.length % subnets.length]?.cidr;
     const node = await this.topology.addNode({ name, subnet });
     await this.datastore.addNode(name, node.ip);
-    const agent = await startAgent(this.state.name, node, agentDatastore(this.state));
+    if (this.bgp) await this.datastore.writeBgpPeer(routerPeer(node));
+    const agent = await startAgent(this.state.name, node, agentDatastore(this.state), this.bgp);
     await this.save({ agents: { ...this.state.agents, [name]: agent } });
   }
 
@@ -106,6 +113,9 @@ export class Lab {
     for (const pod of this.state.pods.filter((p) => p.node === name)) await this.deletePod(pod);
     const agent = this.state.agents[name];
     if (agent !== undefined) await stopProcess(agent.pid);
+    // A SIGTERM leaves BIRD running (a restart must keep the routes): a node leaving withdraws them.
+    if (agent?.birdDir !== undefined) await withdrawNodeBird(agent.birdDir);
+    if (this.bgp) await this.datastore.deleteBgpPeer(routerPeer(this.node(name)).name);
     await this.topology.removeNode(name);
     for (const handle of [`vxlan-tunnel-addr-${name}`, `ipip-tunnel-addr-${name}`]) await this.datastore.ipam.releaseHandle(handle);
     await this.datastore.ipam.releaseAffinities(name);
@@ -119,7 +129,7 @@ export class Lab {
     const node = this.node(name);
     const agent = this.state.agents[name];
     if (agent !== undefined) await stopProcess(agent.pid, 3000, signal);
-    const started = await startAgent(this.state.name, node, agentDatastore(this.state));
+    const started = await startAgent(this.state.name, node, agentDatastore(this.state), this.bgp);
     await this.save({ agents: { ...this.state.agents, [name]: started } });
   }
 

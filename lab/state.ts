@@ -3,6 +3,7 @@
 // namespaces are, so a stale state never outlives what it describes.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LabRouterBgp } from './bgp.js';
 import type { LabKubernetes } from './kube-apiserver/lab-server.js';
 import type { TopologyState } from './topology/index.js';
 
@@ -23,6 +24,8 @@ export interface LabPod {
 
 export interface LabAgent {
   readonly pid: number;
+  /** With `--bgp`: the directory of the node's BIRD (`--bgp-dir`). */
+  readonly birdDir?: string;
   readonly log: string;
   readonly socket: string;
   readonly mtuFile: string;
@@ -43,6 +46,8 @@ export interface LabState {
   readonly etcd: { readonly pid: number; readonly endpoint: string; readonly socket: string; readonly dir: string };
   /** With `--datastore kubernetes`: the API server over that etcd, which then holds only its data. */
   readonly kubernetes?: LabKubernetes;
+  /** With `--bgp`: the router's BIRD; every agent then runs its own (README, BGP lab). */
+  readonly bgp?: { readonly router: LabRouterBgp };
   readonly agents: Readonly<Record<string, LabAgent>>;
   readonly pods: readonly LabPod[];
 }

@@ -1,7 +1,9 @@
 // `wren lab status`: what the lab is made of and how its agents are, from the saved state, the
-// lab's datastore (tunnel addresses, VTEP MACs, blocks) and each agent's readiness.
+// lab's datastore (tunnel addresses, VTEP MACs, blocks) and each agent's readiness; with `--bgp`,
+// each agent's BGP sessions (its /status, read from its BIRD) and what the router learned.
 import type { Lab } from './lab.js';
 import { agentHealth } from './agents.js';
+import { agentBgpPeers, learnedRoutes, type BgpPeerRow } from './bgp.js';
 import { KUBE_APISERVER_VERSION } from './kube-apiserver/build.js';
 
 export interface LabStatus {
@@ -25,13 +27,18 @@ export interface LabStatus {
     vtepMac: string | null;
     blocks: string[];
     agent: { pid: number; health: string; log: string };
+    /** The agent's BGP sessions as its /status reads them from BIRD (`up` is established); [] without `--bgp`. */
+    bgpPeers: BgpPeerRow[];
   }[];
+  /** With `--bgp`: the router's BIRD and the routes it learned into its kernel; null without. */
+  readonly router: { netns: string; asNumber: number; learned: { prefix: string; via: string }[] } | null;
   readonly pods: { name: string; namespace: string; node: string; netns: string; ip: string; interface: string }[];
 }
 
 export async function labStatus(lab: Lab): Promise<LabStatus> {
   const outside = lab.topology.external;
   const kube = lab.state.kubernetes;
+  const bgp = lab.state.bgp?.router;
   const nodes = await Promise.all(
     lab.topology.nodes.map(async (n) => {
       const record = await lab.datastore.node(n.name).catch(() => undefined);
@@ -46,6 +53,7 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
         vtepMac: record?.vxlanTunnelAddr === undefined ? null : (record.vxlanMac ?? null),
         blocks: affinities,
         agent: { pid: agent?.pid ?? 0, health: agent === undefined ? 'none' : await agentHealth(agent), log: agent?.log ?? '' },
+        bgpPeers: agent?.birdDir === undefined ? [] : await agentBgpPeers(agent),
       };
     }),
   );
@@ -59,6 +67,8 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     datastore: kube === undefined ? { type: 'etcdv3', endpoint: lab.state.etcd.endpoint } : { type: 'kubernetes', apiserver: kube.url, version: KUBE_APISERVER_VERSION, kubeconfig: kube.adminKubeconfig },
     external: outside === undefined ? null : { name: outside.name, ip: outside.ip, netns: outside.netns },
     nodes,
+    router: bgp === undefined ? null : { netns: bgp.netns, asNumber: bgp.asNumber, learned: await learnedRoutes(bgp.netns) },
     pods: lab.state.pods.map(({ name, namespace, node, netns, ip, interface: iface }) => ({ name, namespace, node, netns, ip, interface: iface })),
   };
 }
+

@@ -9,6 +9,7 @@ import { parseCidr, type Cidr } from '../kernel/values.js';
 import { startEtcdServer } from './etcd-server.js';
 import { createTopology } from './topology/index.js';
 import { agentDatastore, startAgent } from './agents.js';
+import { CLUSTER_AS, ROUTER_AS, routerBirdDir, routerPeer, startRouterBird, waitForFabric } from './bgp.js';
 import { labDown } from './down.js';
 import { ETCD_PORT, Lab } from './lab.js';
 import { findKubeApiServer } from './kube-apiserver/build.js';
@@ -30,6 +31,8 @@ export interface UpOptions {
   readonly natOutgoing?: boolean;
   /** Where Calico's objects live: etcd (the default: fastest) or a kube-apiserver over it. */
   readonly datastore?: 'etcdv3' | 'kubernetes';
+  /** The router speaks BGP and every agent runs BIRD (lab/bgp.ts); needs the router (`crossSubnet`). */
+  readonly bgp?: boolean;
 }
 
 export const SUBNETS = ['172.16.30.0/24', '172.16.31.0/24'];
@@ -41,7 +44,8 @@ export async function labUp(o: UpOptions, progress: Progress): Promise<Lab> {
   if (!Number.isInteger(o.blockSize) || o.blockSize < Number(pool.split('/')[1]) || o.blockSize > 30) throw new LabError(`--block-size ${o.blockSize} must be from the pool's length to 30`);
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 50) throw new LabError(`--nodes ${o.nodes} must be from 1 to 50`);
   if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 0 || o.podsPerNode > 20) throw new LabError(`--pods-per-node ${o.podsPerNode} must be from 0 to 20`);
-  await preflight(o.encap);
+  if (o.bgp === true && !o.crossSubnet) throw new LabError('--bgp needs --cross-subnet: the BGP speaker is the router between the two subnets');
+  await preflight(o.encap, o.bgp === true);
 
   if ((await loadLab(o.name)) !== undefined) {
     progress.step(`replacing the existing lab "${o.name}"`);
@@ -110,14 +114,28 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
     await store.writePool(pool, o.blockSize, o.encap, o.crossSubnet, natOutgoing);
     // The kubelets' part: each Node and its status addresses (on etcd, calico-node makes its own record).
     for (const node of topology.nodes) await store.addNode(node.name, node.ip);
+    if (o.bgp === true) {
+      await store.writeBgpConfiguration(CLUSTER_AS, false);
+      for (const node of topology.nodes) await store.writeBgpPeer(routerPeer(node));
+    }
   } finally {
     store.close();
   }
   progress.done();
 
+  const router = topology.routerNetns;
+  if (o.bgp === true && router !== undefined) {
+    progress.step(`starting BIRD on the router (AS ${ROUTER_AS}; BGPConfiguration AS ${CLUSTER_AS} without the mesh, a BGPPeer per node to its subnet's gateway)`);
+    // Saved first, so `down` ends this BIRD even if the start fails halfway.
+    state = { ...state, bgp: { router: { netns: router, asNumber: ROUTER_AS, dir: routerBirdDir(o.name) } } };
+    await saveLab(state);
+    await startRouterBird(o.name, router, topology.subnets);
+    progress.done(`accepting sessions from ${topology.subnets.map((s) => s.cidr).join(', ')}`);
+  }
+
   progress.step('starting one wren agent per node');
   const agents: Record<string, LabState['agents'][string]> = {};
-  for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, agentDatastore(state));
+  for (const node of topology.nodes) agents[node.name] = await startAgent(o.name, node, agentDatastore(state), o.bgp === true);
   state = { ...state, agents };
   await saveLab(state);
   const lab = new Lab(state);
@@ -129,6 +147,11 @@ async function build(o: UpOptions, pool: Cidr, progress: Progress): Promise<Lab>
     for (const node of topology.nodes) {
       for (let i = 1; i <= o.podsPerNode; i++) await lab.addPod(`pod-${node.name.replace(/^node-/, '')}-${i}`, node.name);
     }
+    progress.done();
+  }
+  if (state.bgp !== undefined) {
+    progress.step('waiting for every node\'s BGP session and its blocks at the router');
+    await waitForFabric(Object.values(agents), state.bgp.router.netns);
     progress.done();
   }
   return lab;

@@ -1,13 +1,15 @@
 // `wren lab verify`: every pod pings every other pod. Each pair shows whether the reply came,
-// its TTL (63 on the same node: one hop, the node; 62 across nodes: two) and the path the
-// source node's kernel chose for it (`ip route get`: the cali veth, vxlan.calico, tunl0 or the
-// underlay), each checked against what the lab's topology implies.
+// its TTL (63 on the same node: one hop, the node; 62 across nodes: two; 61 through the router
+// of a `--bgp` lab without encapsulation: three) and the path the source node's kernel chose for
+// it (`ip route get`: the cali veth, vxlan.calico, tunl0, the underlay straight to the other
+// node, or the fabric: the default route to the router, which learned the block by BGP), each
+// checked against what the lab's topology implies.
 import { runOk } from '../kernel/exec.js';
 import { ping } from './topology/index.js';
 import type { Lab } from './lab.js';
 import type { LabPod } from './state.js';
 
-export type Path = 'local' | 'vxlan' | 'ipip' | 'direct';
+export type Path = 'local' | 'vxlan' | 'ipip' | 'direct' | 'fabric';
 
 export interface PairResult {
   readonly from: string;
@@ -32,27 +34,29 @@ export async function verifyLab(lab: Lab): Promise<{ pairs: PairResult[]; pass: 
 
 async function checkPair(lab: Lab, from: LabPod, to: LabPod): Promise<PairResult> {
   const [reply, path] = await Promise.all([ping(from.netns, to.ip, { count: 1, timeoutMs: 2000 }), pathFrom(lab, from.node, to.ip)]);
-  const expectedTtl = from.node === to.node ? 63 : 62;
   const expectedPath = expectPath(lab, from.node, to.node);
+  const expectedTtl = expectedPath === 'local' ? 63 : expectedPath === 'fabric' ? 61 : 62;
   return { from: from.name, to: to.name, ok: reply.ok, ttl: reply.ttl, expectedTtl, path, expectedPath, pass: reply.ok && reply.ttl === expectedTtl && path === expectedPath };
 }
 
 export function expectPath(lab: Lab, from: string, to: string): Path {
   if (from === to) return 'local';
-  if (lab.state.encap === 'none') return 'direct';
   const a = lab.node(from);
   const b = lab.node(to);
+  // With BGP, wren leaves blocks of off-subnet nodes without encapsulation to the fabric.
+  if (lab.state.encap === 'none') return lab.bgp && a.subnet !== b.subnet ? 'fabric' : 'direct';
   if (lab.state.crossSubnet && a.subnet === b.subnet) return 'direct';
   return lab.state.encap;
 }
 
-/** The device the node's kernel routes `ip` out of, named as a path. */
+/** The device the node's kernel routes `ip` out of, named as a path; via the subnet's gateway (the router) is the fabric. */
 export async function pathFrom(lab: Lab, node: string, ip: string): Promise<Path | undefined> {
   const out = await runOk('ip', ['-n', lab.node(node).netns, '-j', 'route', 'get', ip]).catch(() => '[]');
-  const dev = (JSON.parse(out) as { dev?: string }[])[0]?.dev;
+  const route = (JSON.parse(out) as { dev?: string; gateway?: string }[])[0];
+  const dev = route?.dev;
   if (dev === undefined) return undefined;
   if (dev.startsWith('cali')) return 'local';
   if (dev.startsWith('vxlan')) return 'vxlan';
   if (dev === 'tunl0') return 'ipip';
-  return 'direct';
+  return route?.gateway === lab.node(node).gateway ? 'fabric' : 'direct';
 }

@@ -19,7 +19,9 @@ export const LAB_USAGE = `usage: wren lab <command> [--name NAME]   (NAME defaul
                                                     the outside host with their own address
      [--datastore etcd|kubernetes]                  Calico's objects in etcd (default) or on a
                                                     kube-apiserver (built once from Debian's source)
-  status [--json]                                   nodes, agents, pods and the outside host
+     [--bgp]                                        with --cross-subnet: the router speaks BGP
+                                                    (BIRD, AS 64513), every agent runs BIRD
+  status [--json]                                   nodes, agents, BGP peers, pods, the outside host
   verify [--json]                                   ping every pod from every pod: TTL and path
   ping SRC DST [-c N]                               ping from a pod, node or the outside host
                                                     to a pod, node, the outside host or an IP
@@ -91,6 +93,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
     'block-size': { type: 'string' },
     'no-nat-outgoing': { type: 'boolean' },
     datastore: { type: 'string', default: 'etcd' },
+    bgp: { type: 'boolean' },
   });
   if (!['vxlan', 'ipip', 'none'].includes(values.encap)) throw new UsageError(`--encap must be vxlan, ipip or none, got "${values.encap}"`);
   if (!['etcd', 'etcdv3', 'kubernetes'].includes(values.datastore)) throw new UsageError(`--datastore must be etcd or kubernetes, got "${values.datastore}"`);
@@ -106,6 +109,7 @@ async function up(argv: readonly string[], io: Output): Promise<number> {
       blockSize: intFlag(values['block-size'], 'block-size', 1, 32) ?? 26,
       natOutgoing: values['no-nat-outgoing'] !== true,
       datastore: values.datastore === 'kubernetes' ? 'kubernetes' : 'etcdv3',
+      bgp: values.bgp === true,
     },
     consoleProgress(io.out),
   );
@@ -137,11 +141,13 @@ async function status(argv: readonly string[], io: Output): Promise<number> {
 export function printStatus(s: LabStatus, io: Output): void {
   io.out(style.bold(`lab "${s.name}": ${s.nodes.length} node(s), ${s.pods.length} pod(s), ${s.encap}${s.crossSubnet ? ' cross-subnet' : ''}, pool ${s.pool}${s.natOutgoing ? ' natOutgoing' : ''}, ${s.datastore.type === 'kubernetes' ? `kube-apiserver ${s.datastore.version} ${s.datastore.apiserver} over etcd` : 'etcd'} ${s.etcd}`));
   if (s.external !== null) io.out(`outside the cluster: ${s.external.name} ${s.external.ip} (netns ${s.external.netns})`);
+  if (s.router !== null) io.out(`BGP router: AS ${s.router.asNumber} (netns ${s.router.netns}), learned ${s.router.learned.map((r) => `${r.prefix} via ${r.via}`).join(', ') || 'nothing yet'}`);
   io.out('');
   const health = (h: string) => (h === 'ready' ? style.green(h) : style.red(h));
+  const peers = (n: LabStatus['nodes'][number]) => n.bgpPeers.map((p) => `${p.peer} AS ${p.asNumber} ${p.state === 'up' ? style.green(p.state) : style.red(p.state)} ${p.info}`).join(', ') || '-';
   for (const line of table([
-    ['NODE', 'NETNS', 'IP', 'TUNNEL', 'VTEP MAC', 'BLOCKS', 'AGENT'].map(style.dim),
-    ...s.nodes.map((n) => [n.name, n.netns, n.ip, n.tunnelAddress ?? '-', n.vtepMac ?? '-', n.blocks.join(',') || '-', `${n.agent.pid} ${health(n.agent.health)}`]),
+    ['NODE', 'NETNS', 'IP', 'TUNNEL', 'VTEP MAC', 'BLOCKS', 'AGENT', ...(s.router === null ? [] : ['BGP PEERS'])].map(style.dim),
+    ...s.nodes.map((n) => [n.name, n.netns, n.ip, n.tunnelAddress ?? '-', n.vtepMac ?? '-', n.blocks.join(',') || '-', `${n.agent.pid} ${health(n.agent.health)}`, ...(s.router === null ? [] : [peers(n)])]),
   ])) io.out(line);
   io.out('');
   for (const line of table([['POD', 'NAMESPACE', 'NODE', 'IP', 'INTERFACE', 'NETNS'].map(style.dim), ...s.pods.map((p) => [p.name, p.namespace, p.node, p.ip, p.interface, p.netns])])) io.out(line);
