@@ -16,7 +16,7 @@ import { NODE_SUBNET } from './cluster.js';
 import { clusterKvs } from './etcd-kvs.js';
 import { bulkLoad } from './etcd-load.js';
 import { countRoutes } from './kernel-routes.js';
-import { onInterrupt } from './interrupt.js';
+import { cleanupStack } from './cleanup-stack.js';
 import { caliLines } from './node-ns.js';
 import { treeRssKb } from './proc.js';
 
@@ -43,12 +43,8 @@ export interface AgentEnvOptions {
 }
 
 export async function startAgentEnv(cluster: BenchCluster, options: AgentEnvOptions): Promise<AgentEnv> {
-  const cleanups: (() => Promise<void>)[] = [];
-  const close = async () => {
-    unregister();
-    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
-  };
-  const unregister = onInterrupt(close);
+  const cleanups = cleanupStack();
+  const close = cleanups.close;
   try {
     const dir = await mkdtemp(join(tmpdir(), 'wren-b-agent-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

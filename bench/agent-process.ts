@@ -29,7 +29,8 @@ export class AgentProcess {
   /** Set when the process has ended (a crash during start-up shows here, not as a timeout). */
   exited: string | undefined;
 
-  constructor(readonly netns: string, readonly node: string, readonly dir: string, etcdEndpoint: string, extraArgs: readonly string[] = []) {
+  /** `extraEnv`: more of the agent's settings (the BGP scenario's WREN_BGP and WREN_BGP_DIR). */
+  constructor(readonly netns: string, readonly node: string, readonly dir: string, etcdEndpoint: string, extraArgs: readonly string[] = [], extraEnv: Readonly<Record<string, string>> = {}) {
     this.socket = join(dir, 'agent.sock');
     this.log = join(dir, 'agent.log');
     this.child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...extraArgs, wrenMain(), 'agent'], {
@@ -45,6 +46,7 @@ export class AgentProcess {
         WREN_LOG_LEVEL: 'debug',
         // Its default, said out loud: the idle cost is computed per resync period.
         WREN_RESYNC_INTERVAL: String(AGENT_RESYNC_S),
+        ...extraEnv,
       },
     });
     this.child.process.then(

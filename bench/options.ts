@@ -28,6 +28,9 @@ export interface BenchOptions {
   readonly agent: boolean;
   /** `--only status-load`: an agent per size under concurrent /status and /metrics, nothing else. */
   readonly statusLoad: boolean;
+  /** BGP to the fabric (needs BIRD): blocks announced and withdrawn, each timed to the router's kernel. */
+  readonly bgpFabric: boolean;
+  readonly bgpChanges: number;
   readonly out: string;
 }
 
@@ -52,6 +55,8 @@ export const FULL: BenchOptions = {
   cold: true,
   agent: true,
   statusLoad: false,
+  bgpFabric: true,
+  bgpChanges: 100,
   out: 'bench-results/latest.json',
 };
 
@@ -65,11 +70,12 @@ const QUICK: Partial<BenchOptions> = {
   idleSeconds: 10,
   naiveSample: 200,
   naiveReps: 1,
+  bgpChanges: 30,
 };
 
 export const USAGE = `npm run bench -- [--quick] [--sizes 1000,10000,100000] [--encaps vxlan,none] [--reps 3] [--reps-large 1]
   [--changes 200] [--change-budget 30] [--min-changes 10] [--unchanged-reps 5] [--idle-seconds 90] [--idle-sizes 10000,100000]
-  [--naive-sample 1000] [--naive-reps 3] [--pods 250] [--blocks-per-node 20] [--no-bird] [--only cold|agent|status-load] [--out bench-results/latest.json]`;
+  [--naive-sample 1000] [--naive-reps 3] [--pods 250] [--blocks-per-node 20] [--bgp-changes 100] [--no-bird] [--only cold|agent|status-load|bgp] [--out bench-results/latest.json]`;
 
 const FLAGS = {
   quick: { type: 'boolean' },
@@ -88,6 +94,7 @@ const FLAGS = {
   'naive-sample': { type: 'string' },
   'naive-reps': { type: 'string' },
   'no-bird': { type: 'boolean' },
+  'bgp-changes': { type: 'string' },
   only: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean' },
@@ -99,7 +106,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const base: BenchOptions = { ...FULL, ...(v.quick ? QUICK : {}) };
   const sizes = v.sizes === undefined ? base.sizes : intList(v.sizes, 'sizes', 1, 250_000);
   const only = v.only;
-  if (only !== undefined && only !== 'cold' && only !== 'agent' && only !== 'status-load') throw new UsageError(`--only must be cold, agent or status-load, got "${only}"`);
+  if (only !== undefined && only !== 'cold' && only !== 'agent' && only !== 'status-load' && only !== 'bgp') throw new UsageError(`--only must be cold, agent, status-load or bgp, got "${only}"`);
   return {
     ...base,
     sizes,
@@ -120,6 +127,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     cold: only === undefined || only === 'cold',
     agent: only === undefined || only === 'agent',
     statusLoad: only === 'status-load',
+    bgpFabric: !v['no-bird'] && (only === undefined || only === 'bgp'),
+    bgpChanges: intFlag(v['bgp-changes'], 'bgp-changes', 1, 1024) ?? base.bgpChanges,
     out: v.out ?? base.out,
   };
 }

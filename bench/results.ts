@@ -91,6 +91,22 @@ export interface AgentResult extends ClusterFacts {
   readonly load?: LoadResult;
 }
 
+/** BGP to the fabric (scenarios/bgp-fabric.ts): one node, its BIRD, a router's BIRD. */
+export interface BgpFabricResult {
+  /** From the agent's start to its session established. */
+  readonly sessionMs: number;
+  /** A block and its affinity written to etcd → the route in the router's kernel. */
+  readonly add: Latency;
+  /** Affinity and block deleted → the route gone from the router's kernel. */
+  readonly withdraw: Latency;
+  readonly agentRssMb: number;
+  readonly agentHwmMb: number;
+  /** The node's BIRD, which the agent runs beside itself. */
+  readonly birdRssMb: number;
+  readonly birdHwmMb: number;
+  readonly routerBirdRssMb?: number;
+}
+
 export interface TargetResult {
   readonly name: string;
   readonly value: string;
@@ -108,6 +124,8 @@ export interface BenchResults {
   readonly coldSync: ColdSyncResult[];
   readonly agent: AgentResult[];
   readonly statusLoad: StatusLoadResult[];
+  /** Absent when not run (BIRD not installed, --no-bird, or --only something else). */
+  readonly bgp?: BgpFabricResult;
   readonly targets: TargetResult[];
   readonly notes: string[];
 }

@@ -1,5 +1,5 @@
 // One benchmark run: cold sync for every encapsulation and size, then the agent scenarios for
-// every size, then the targets. Everything it makes lives under one `wren-b-<hex>` stem and one
+// every size, then BGP to the fabric (with BIRD), then the targets. Everything it makes lives under one `wren-b-<hex>` stem and one
 // temporary directory, both removed at the end (and on Ctrl-C).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,9 @@ import { quietStats } from './quiet.js';
 import { runStem } from './names.js';
 import type { BenchOptions } from './options.js';
 import type { Progress } from './progress.js';
-import type { AgentResult, BenchResults, ColdSyncResult, StatusLoadResult } from './results.js';
+import type { AgentResult, BenchResults, BgpFabricResult, ColdSyncResult, StatusLoadResult } from './results.js';
 import { agentSuite } from './scenarios/agent-suite.js';
+import { bgpFabric } from './scenarios/bgp-fabric.js';
 import { coldSync, naiveCost } from './scenarios/cold-sync.js';
 import { statusLoadSuite } from './scenarios/status-load.js';
 import type { Summary } from './stats.js';
@@ -35,6 +36,7 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
   const coldResults: ColdSyncResult[] = [];
   const agentResults: AgentResult[] = [];
   const loadResults: StatusLoadResult[] = [];
+  let bgp: BgpFabricResult | undefined;
   try {
     const bird = options.bird && (await birdInstalled());
     if (!options.bird) notes.push('BIRD was left out (--no-bird).');
@@ -82,6 +84,15 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
         }
       }
     }
+    if (options.bgpFabric && bird) {
+      try {
+        bgp = await bgpFabric({ stem, changes: options.bgpChanges }, progress);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        notes.push(`BGP to the fabric failed: ${message}`);
+        progress(`BGP to the fabric FAILED: ${message}`);
+      }
+    }
   } finally {
     unregister();
     await sweep();
@@ -97,7 +108,8 @@ export async function runBenchmark(options: BenchOptions, progress: Progress): P
     coldSync: coldResults,
     agent: agentResults,
     statusLoad: loadResults,
-    targets: evaluateTargets(coldResults, agentResults),
+    ...(bgp === undefined ? {} : { bgp }),
+    targets: evaluateTargets(coldResults, agentResults, bgp),
     notes,
   };
 }
@@ -112,4 +124,7 @@ function describe(o: BenchOptions, notes: string[]): void {
     `Memory under load: after the agent scenarios (or, with --only status-load, on an agent started for it alone), 30 concurrent /metrics requests, then 30 concurrent /status requests, each burst three times 1.2 s apart (past /status's 1 s reuse window, so each /status burst computes once); the agent's VmHWM is reset before each burst (/proc/PID/clear_refs) so its peak is the burst's, and its process tree's RSS (with its \`ip\` children) is sampled every 10 ms; the worst round is shown. "Start peak" is VmHWM from start to converged.`,
     `Unchanged pass: a pod started on another node (one more allocation in its block, and its WorkloadEndpoint; no route changes); "metrics" is wren_pass_duration_seconds (it starts after the pass has read the kernel), "etcd write → pass done" is up to the pass's log line (ms timestamps); CPU is the agent's process tree (utime+stime+cutime+cstime from /proc). Idle: a ${o.idleSeconds} s window at ${o.idleSizes.map((s) => s.toLocaleString('en-US')).join(', ')} blocks, nothing polling the agent${o.idleSeconds === AGENT_RESYNC_S ? `: one whole resync period (${AGENT_RESYNC_S} s) rather than 60 s, because a resync pass and the garbage collection after it are most of the idle cost and a 60 s window holds one or none by chance; CPU is also given per 60 s. The window starts after the agent's first resync: that first check after start goes over every line of the table once, a start-up cost shown apart as that pass's duration` : ''}; BIRD's kernel and device scans run every 60 s (its defaults). Memory: VmHWM/VmRSS from /proc; \`wren apply\`'s peak RSS is sampled every 50 ms.`,
   );
+  if (o.bgpFabric) {
+    notes.push(`BGP to the fabric: one node (\`wren agent --bgp on\`, its own BIRD) on one subnet of a two-subnet underlay, a router namespace between them running a plain BIRD (AS 64513, learning into its kernel), etcd on the router's address, the BGPConfiguration (AS 64512, no mesh) and a BGPPeer pointing the node at the router, as \`wren lab up --bgp\` wires them. ${o.bgpChanges} blocks, one at a time, the agent idle before each: from just before the block and its affinity are written to etcd to the route's line on an \`ip monitor\` in the router's namespace, then from just before both are deleted to the route's deletion there. Memory: VmRSS and VmHWM of the agent and of the node's BIRD at the end.`);
+  }
 }

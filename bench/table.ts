@@ -80,6 +80,15 @@ export function renderMarkdown(r: BenchResults): string {
     ), '');
   }
 
+  if (r.bgp !== undefined) {
+    const b = r.bgp;
+    out.push('### BGP to the fabric: etcd → the router\'s kernel (BIRD on the node and the router)', '');
+    out.push(table(
+      ['blocks n', 'new block p50 / p99', 'withdrawal p50 / p99', 'session up after start', 'agent VmRSS / VmHWM MB', 'node\'s BIRD VmRSS / VmHWM MB', 'router\'s BIRD VmRSS MB'],
+      [[String(b.add.n), fmtLatency(b.add), fmtLatency(b.withdraw), fmtMs(b.sessionMs), `${fmtMb(b.agentRssMb)} / ${fmtMb(b.agentHwmMb)}`, `${fmtMb(b.birdRssMb)} / ${fmtMb(b.birdHwmMb)}`, b.routerBirdRssMb === undefined ? '–' : fmtMb(b.routerBirdRssMb)]],
+    ), '');
+  }
+
   out.push('### Targets', '');
   out.push(table(['target', 'measured', 'limit', 'result'], r.targets.map((t) => [t.name, t.value, t.limit, t.pass === undefined ? 'not measured' : t.pass ? 'PASS' : 'FAIL'])), '');
   if (r.notes.length > 0) out.push(['### Notes', '', ...r.notes.map((n) => `- ${n}`), ''].join('\n'));

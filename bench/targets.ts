@@ -1,6 +1,6 @@
 // The issue's targets, each PASS, FAIL or "not measured" (a size or contender that did not run),
 // with the figure it was judged on. Cold-sync targets are judged on medians.
-import type { AgentResult, ColdSyncResult, TargetResult } from './results.js';
+import type { AgentResult, BgpFabricResult, ColdSyncResult, TargetResult } from './results.js';
 import type { Summary } from './stats.js';
 import { fmtMs } from './format.js';
 
@@ -19,7 +19,7 @@ function ratioTarget(name: string, limit: number, strict: boolean, num: Summary 
   return { name, value: `${ratio.toFixed(2)} (${fmtMs(num.median)} / ${fmtMs(den.median)} ms)`, limit: limitText, pass: strict ? ratio < limit : ratio <= limit };
 }
 
-export function evaluateTargets(cold: readonly ColdSyncResult[], agent: readonly AgentResult[]): TargetResult[] {
+export function evaluateTargets(cold: readonly ColdSyncResult[], agent: readonly AgentResult[], bgp?: BgpFabricResult): TargetResult[] {
   const out: TargetResult[] = [];
   const encaps = [...new Set(cold.map((c) => c.encap))];
   for (const encap of encaps) {
@@ -64,5 +64,10 @@ export function evaluateTargets(cold: readonly ColdSyncResult[], agent: readonly
   const rssName = 'agent peak RSS (VmHWM), 100,000 blocks';
   if (big === undefined) out.push(missing(rssName, '≤ 100 MB'));
   else out.push({ name: rssName, value: `${big.agentHwmMb.toFixed(0)} MB`, limit: '≤ 100 MB', pass: big.agentHwmMb <= 100 });
+  // Issue #18: a block's change reaches the fabric within 1 s at p99.
+  for (const [what, l] of [['new block', bgp?.add], ['withdrawal', bgp?.withdraw]] as const) {
+    const name = `BGP: ${what}, etcd → the router's kernel: p99${l === undefined ? '' : ` (n=${l.n})`}`;
+    out.push(l === undefined ? missing(name, '≤ 1 s') : { name, value: `${fmtMs(l.p99)} ms`, limit: '≤ 1 s', pass: l.p99 <= 1000 });
+  }
   return out;
 }

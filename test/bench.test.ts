@@ -1,7 +1,7 @@
 // The benchmark itself, at a small size, so it cannot rot: every scenario runs (cold sync with
 // wren, the ip -batch floor, BIRD when installed and the naive agent; one change, drift repair,
-// the unchanged pass, idle cost and memory against a real agent on a real etcd) and produces
-// sane figures. The targets are not asserted: they are what the benchmark measures.
+// the unchanged pass, idle cost and memory against a real agent on a real etcd; with BIRD, BGP to
+// the fabric: blocks announced to and withdrawn from a router's kernel) and produces sane figures. The targets are not asserted: they are what the benchmark measures.
 import { describe, expect, it } from 'vitest';
 import { FULL, type BenchOptions } from '../bench/options.js';
 import { birdInstalled } from '../bench/contenders/bird.js';
@@ -26,6 +26,7 @@ const SMALL: BenchOptions = {
   idleSizes: [1000],
   naiveSample: 50,
   naiveReps: 1,
+  bgpChanges: 5,
 };
 
 describe('npm run bench, at 1,000 blocks', () => {
@@ -76,6 +77,15 @@ describe('npm run bench, at 1,000 blocks', () => {
       expect(burst?.bytes).toBeGreaterThan(100);
     }
     expect(renderMarkdown(r)).toContain('### Memory under concurrent /status and /metrics');
+
+    if (bird) {
+      expect(r.bgp?.add.n).toBe(5);
+      expect(r.bgp?.withdraw.n).toBe(5);
+      expect(r.bgp?.add.p50).toBeGreaterThan(0);
+      expect(r.bgp?.withdraw.p99).toBeGreaterThanOrEqual(r.bgp?.withdraw.p50 ?? Number.NaN);
+      expect(r.bgp?.birdRssMb).toBeGreaterThan(0.5);
+      expect(renderMarkdown(r)).toContain('### BGP to the fabric');
+    }
 
     expect(r.targets.length).toBeGreaterThan(5);
     expect(r.targets.some((t) => t.pass !== undefined)).toBe(true);
