@@ -5,7 +5,8 @@
 // a pod with its own address (no NAT); the router's BIRD killed and started again: the sessions
 // drop and come back with every block; a node's session disabled and enabled: its blocks leave
 // and return; kill -9 of an agent under a ping stream through the router loses nothing; `node del`
-// withdraws the node's blocks; `down` ends every BIRD. Each lab is removed also on failure.
+// withdraws the node's blocks; `node add` joins the fabric; `down` ends every BIRD. Each lab is
+// removed also on failure.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -158,7 +159,7 @@ describe.each([
     expect(learned(await status()).join()).toBe(expectedLearned(s).join());
   }, 60_000);
 
-  it.skipIf(skip)('node del withdraws its blocks from the router at once; down ends every BIRD', async () => {
+  it.skipIf(skip)('node del withdraws its blocks from the router at once', async () => {
     const leaving = s.nodes.at(-1)!;
     const started = Date.now();
     const del = await wren('lab', 'node', 'del', leaving.name, '--name', name);
@@ -168,7 +169,26 @@ describe.each([
     console.log(`node del → its blocks gone from the router's kernel: ${Date.now() - started} ms (the command included)`);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await status()).nodes.map((n) => n.name)).not.toContain(leaving.name);
+  }, 60_000);
 
+  it.skipIf(skip)('node add joins the fabric: its BGPPeer, its session, its block at the router, its pod reached through it', async () => {
+    const add = await wren('lab', 'node', 'add', 'node-5', '--name', name);
+    expect(add.code, add.err).toBe(0);
+    const pod = await wren('lab', 'pod', 'add', 'pod-5-1', '--node', 'node-5', '--name', name);
+    expect(pod.code, pod.err).toBe(0);
+    let now = await status();
+    await until(async () => {
+      now = await status();
+      return allUp(now) && learned(now).join() === expectedLearned(now).join();
+    }, 20_000, 'node-5 peered and its block at the router');
+    const joined = now.nodes.find((n) => n.name === 'node-5')!;
+    expect(joined.bgpPeers[0]).toMatchObject({ peer: joined.subnet.replace(/0\/24$/, '1'), state: 'up' });
+    const far = now.pods.find((p) => now.nodes.find((n) => n.name === p.node)!.subnet !== joined.subnet)!;
+    const ping = await wren('lab', 'exec', far.name, '--name', name, '--', 'ping', '-c', '1', '-W', '2', now.pods.find((p) => p.name === 'pod-5-1')!.ip);
+    expect(ping.out).toMatch(/ttl=61 /);
+  }, 60_000);
+
+  it.skipIf(skip)('down ends every BIRD, the router\'s too', async () => {
     const pids = await birdPids(name);
     expect(pids.every(alive)).toBe(true);
     expect((await wren('lab', 'down', '--name', name)).code).toBe(0);
@@ -176,4 +196,14 @@ describe.each([
     expect(pids.filter(alive)).toEqual([]);
     expect((await listNetns()).filter((n) => n.startsWith(`wl-${name}-`))).toEqual([]);
   }, 60_000);
+});
+
+describe('--bgp needs the router', () => {
+  it('without --cross-subnet it is refused before anything is made', async () => {
+    const name = `b${randomBytes(3).toString('hex')}`;
+    const up = await wren('lab', 'up', '--name', name, '--encap', 'none', '--bgp');
+    expect(up.code).toBe(1);
+    expect(up.err).toBe('wren lab: --bgp needs --cross-subnet: the BGP speaker is the router between the two subnets\n');
+    expect((await listNetns()).filter((n) => n.startsWith(`wl-${name}-`))).toEqual([]);
+  });
 });
