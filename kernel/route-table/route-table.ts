@@ -41,6 +41,8 @@ export class RouteTable<D extends Route = Route> {
   private readonly desired = new Map<string, D>();
   private view: RouteView;
   private dirty = new Set<string>();
+  /** Every key is dirty (a full read, or every wanted route replaced): no set of 100,000 keys is built for it. */
+  private allDirty = false;
   private listing = new RouteListing();
   /** Route events that came while a full read was on its way: replayed onto the view it makes. */
   private buffered: RouteEvent[] | undefined;
@@ -67,22 +69,17 @@ export class RouteTable<D extends Route = Route> {
   reset(routes: readonly Route[]): void {
     this.view = new RouteView(routes, this.table);
     this.listing = new RouteListing();
+    this.allDirty = true;
     const events = this.buffered ?? [];
     this.buffered = undefined;
     for (const event of events) this.observe(event);
-    for (const key of this.view.routes.keys()) this.dirty.add(key);
-    for (const key of this.desired.keys()) this.dirty.add(key);
   }
 
   /** Every route wren wants in this table, replacing what it wanted before. */
   setAllDesired(routes: Iterable<D>): void {
-    for (const key of this.desired.keys()) this.dirty.add(key);
+    this.allDirty = true;
     this.desired.clear();
-    for (const route of routes) {
-      const key = routeKey(route);
-      this.desired.set(key, route);
-      this.dirty.add(key);
-    }
+    for (const route of routes) this.desired.set(routeKey(route), route);
   }
 
   setDesired(route: D): void {
@@ -132,7 +129,7 @@ export class RouteTable<D extends Route = Route> {
   }
 
   hasPending(): boolean {
-    return this.dirty.size > 0;
+    return this.allDirty || this.dirty.size > 0;
   }
 
   /** Decides every dirty key as a full diff would, recording held and conflicting routes. */
@@ -141,17 +138,33 @@ export class RouteTable<D extends Route = Route> {
     const diff = emptyDiff<D>();
     const keys = this.dirty;
     this.dirty = new Set();
-    for (const key of keys) {
-      this.held.delete(key);
-      this.conflicts.delete(key);
-      addDecision(diff, decideRoute(this.desired.get(key), this.view.routes.get(key), options));
+    let decided = keys.size;
+    if (this.allDirty) {
+      // Every key: the wanted ones, then those only the kernel has; nothing else was held.
+      this.allDirty = false;
+      this.held.clear();
+      this.conflicts.clear();
+      const actual = this.view.routes;
+      for (const [key, route] of this.desired) addDecision(diff, decideRoute(route, actual.get(key), options));
+      decided = this.desired.size;
+      for (const [key, route] of actual) {
+        if (this.desired.has(key)) continue;
+        addDecision(diff, decideRoute(undefined, route, options));
+        decided += 1;
+      }
+    } else {
+      for (const key of keys) {
+        this.held.delete(key);
+        this.conflicts.delete(key);
+        addDecision(diff, decideRoute(this.desired.get(key), this.view.routes.get(key), options));
+      }
     }
     for (const h of diff.held) this.held.set(routeKey(h.route), h);
     for (const c of diff.conflicts) this.conflicts.set(routeKey(c.desired), c);
     const ops: Op[] = [];
     for (const route of diff.replace) ops.push({ op: 'route-replace', route });
     for (const route of diff.remove) ops.push({ op: 'route-delete', route });
-    return { ops, replaced: diff.replace.length, removed: diff.remove.length, keys: keys.size, unchanged: diff.unchanged };
+    return { ops, replaced: diff.replace.length, removed: diff.remove.length, keys: decided, unchanged: diff.unchanged };
   }
 
   /** Call with a batch's operations before it runs, and `applied` after: echoes meanwhile are known. */
