@@ -35,7 +35,7 @@ export async function verifyLab(lab: Lab): Promise<{ pairs: PairResult[]; pass: 
 async function checkPair(lab: Lab, from: LabPod, to: LabPod): Promise<PairResult> {
   const [reply, path] = await Promise.all([ping(from.netns, to.ip, { count: 1, timeoutMs: 2000 }), pathFrom(lab, from.node, to.ip)]);
   const expectedPath = expectPath(lab, from.node, to.node);
-  const expectedTtl = expectedPath === 'local' ? 63 : expectedPath === 'fabric' ? 61 : 62;
+  const expectedTtl = expectTtl(expectedPath);
   return { from: from.name, to: to.name, ok: reply.ok, ttl: reply.ttl, expectedTtl, path, expectedPath, pass: reply.ok && reply.ttl === expectedTtl && path === expectedPath };
 }
 
@@ -47,6 +47,11 @@ export function expectPath(lab: Lab, from: string, to: string): Path {
   if (lab.state.encap === 'none') return lab.bgp && a.subnet !== b.subnet ? 'fabric' : 'direct';
   if (lab.state.crossSubnet && a.subnet === b.subnet) return 'direct';
   return lab.state.encap;
+}
+
+/** A pod's ping starts at 64; each router on the way takes one: the node, the other node, the fabric's router. */
+export function expectTtl(path: Path): number {
+  return path === 'local' ? 63 : path === 'fabric' ? 61 : 62;
 }
 
 /** The device the node's kernel routes `ip` out of, named as a path; via the subnet's gateway (the router) is the fabric. */
