@@ -1,8 +1,8 @@
 // One allocator process for the concurrency test: allocates COUNT addresses for NODE from the
 // pool through the built wren (dist/), one assign call per address as the CNI plugin makes them,
 // and prints them as JSON. Run: node ipam-worker.mjs ENDPOINT NODE COUNT POOL_CIDR
-import { EtcdClient } from '../../dist/agent/datastore/etcd-client.js';
-import { EtcdIpamStore } from '../../dist/agent/datastore/etcd-ipam-store.js';
+import { EtcdClient } from '../../dist/calico/etcd/etcd-client.js';
+import { EtcdIpamStore } from '../../dist/calico/etcd/etcd-ipam-store.js';
 import { IpamAllocator } from '../../dist/calico/ipam/allocator.js';
 
 const [endpoint, node, count, cidr] = process.argv.slice(2);
