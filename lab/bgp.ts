@@ -10,6 +10,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BirdDaemon, birdPaths, type BirdPaths } from '../kernel/bird/bird-daemon.js';
+import type { BgpPeerRow } from '../kernel/bird/protocols.js';
 import type { AsNumber, Cidr, IpAddr } from '../kernel/values.js';
 import { renderRouterConfig } from '../routing/bgp/router-config.js';
 import { alive, stopProcess } from './agents.js';
@@ -20,16 +21,6 @@ import { labDir, LabError, type LabAgent } from './state.js';
 
 export const CLUSTER_AS = 64512 as AsNumber;
 export const ROUTER_AS = 64513 as AsNumber;
-
-export interface BgpPeerRow {
-  readonly peer: string;
-  readonly asNumber: number;
-  readonly type: string;
-  readonly state: string;
-  readonly since: string | null;
-  readonly info: string;
-  readonly routesExported: number | null;
-}
 
 /** What the lab's state keeps of its router's BIRD. */
 export interface LabRouterBgp {

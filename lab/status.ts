@@ -3,7 +3,8 @@
 // each agent's BGP sessions (its /status, read from its BIRD) and what the router learned.
 import type { Lab } from './lab.js';
 import { agentHealth } from './agents.js';
-import { agentBgpPeers, learnedRoutes, type BgpPeerRow } from './bgp.js';
+import type { BgpPeerRow } from '../kernel/bird/protocols.js';
+import { agentBgpPeers, learnedRoutes } from './bgp.js';
 import { KUBE_APISERVER_VERSION } from './kube-apiserver/build.js';
 
 export interface LabStatus {

@@ -6,6 +6,7 @@
 // `wren status`, /metrics and /readyz tell the peer's state (down: still ready, and named),
 // kill -9 of the agent loses nothing at the router and the next agent takes its BIRD over, and
 // the node's removal from the cluster withdraws its block at once.
+import type { BgpPeerRow } from '../kernel/bird/protocols.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,7 +75,6 @@ function startAgent(p: BgpPair, endpoint: string, socket: string, log: string): 
   });
 }
 
-interface BgpPeerRow { peer: string; asNumber: number; type: string; state: string; since: string | null; info: string; routesExported: number | null }
 interface StatusBgp { bird: { pid: number | null; started: string | null; answering: boolean; left: boolean }; exports: string[]; peers: BgpPeerRow[] }
 
 describe('wren agent --bgp on', { timeout: 120_000 }, () => {

@@ -3,18 +3,11 @@
 // session (kernel/bird/protocols.ts) beside what wren wants of it (routing/bgp/node-peers.ts).
 import type { BgpSessionState } from '../../kernel/bird/protocols.js';
 import type { StartedHow } from '../../kernel/bird/bird-daemon.js';
+import type { BgpPeerRow } from '../../kernel/bird/protocols.js';
 import type { WantedBgp } from '../dataplane/bgp-manager.js';
 
-export interface PeerStatus {
-  readonly peer: string;
+export interface PeerStatus extends BgpPeerRow {
   readonly port: number;
-  readonly asNumber: number;
-  readonly type: string;
-  /** BIRD's protocol state (`up` is established), or `unknown` while BIRD has not said. */
-  readonly state: string;
-  readonly since: string | null;
-  readonly info: string;
-  readonly routesExported: number | null;
   /** The BGPPeer it comes from, and BIRD's protocol name. */
   readonly bgpPeer: string;
   readonly protocol: string;

@@ -102,3 +102,18 @@ function printable(text: string): string {
   const kept = text.replace(/[^\x20-\x7e]/g, '?');
   return kept.length > MAX_TEXT ? `${kept.slice(0, MAX_TEXT)}...` : kept;
 }
+
+/**
+ * One BGP peer as `/status` shows it (and `wren lab status` reads it back), like a row of
+ * `calicoctl node status`: the peer's address, its AS, the session's type and BIRD's state.
+ */
+export interface BgpPeerRow {
+  readonly peer: string;
+  readonly asNumber: number;
+  readonly type: string;
+  /** BIRD's protocol state (`up` is established), or `unknown` while BIRD has not said. */
+  readonly state: string;
+  readonly since: string | null;
+  readonly info: string;
+  readonly routesExported: number | null;
+}
