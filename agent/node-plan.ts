@@ -47,8 +47,6 @@ export interface DesiredNode {
   readonly routes: DesiredRoute[];
   readonly vxlan: readonly DesiredVxlan[];
   readonly ipip: DesiredIpip;
-  /** Host-side interfaces of local workloads, which get the pod MTU. */
-  readonly workloadIfaces: ReadonlySet<IfaceName>;
   readonly problems: ObjectProblem[];
   /** The engine behind `routes`, which the agent keeps to route later changes one by one. */
   readonly routeEngine: RouteEngine;
@@ -101,14 +99,11 @@ export function desiredNode(cluster: ClusterSnapshot, links: readonly Link[], co
     heldForRefused(desiredVxlan(snapshot, { ...local, hostIface: v6Link?.name ?? hostIface }, 6, config.vxlan, mtus.tunnels.vxlan6 ?? hostMtuV6)),
   ];
   const ipip = desiredIpip(snapshot, config.nodeName, mtus.tunnels.ipip ?? hostMtu);
-  // Admitted workloads only, so their interfaces passed the workload interface test: the host
-  // interface, a bridge or a tunnel never gets the pod MTU.
-  const workloadIfaces = new Set(snapshot.workloads.filter((w) => w.node === config.nodeName).map((w) => w.iface));
   for (const p of [admission.problems(), routes.problems, ...vxlan.map((v) => v.problems), ipip.problems].flat()) problems.push(p);
   const bgp = nodeBgp(snapshot, config.nodeName);
   // A peer that cannot apply here is this node's problem only where it runs BGP.
   if (config.bgp === true) for (const p of bgp.problems) problems.push(p);
-  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, workloadIfaces, problems, routeEngine: routes.engine, admission, nat: desiredNat(snapshot.pools), bgp };
+  return { hostIface, mtus, routes: routes.routes, vxlan, ipip, problems, routeEngine: routes.engine, admission, nat: desiredNat(snapshot.pools), bgp };
 }
 
 export interface PlanOptions {

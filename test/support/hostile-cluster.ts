@@ -49,7 +49,8 @@ export function checkSafe(desired: DesiredNode): void {
     expect(hit, `${route.dst} (${route.source}) overlaps ${hit}`).toBeUndefined();
     if (route.class === 'workload') expect(route.dev?.startsWith('cali'), `${route.dst} via ${route.dev}`).toBe(true);
   }
-  for (const name of desired.workloadIfaces) expect(name.startsWith('cali'), `pod MTU on ${name}`).toBe(true);
+  // The pod MTU goes to the interfaces workload routes use (dataplane/workload-mtu.ts): never a host one.
+  for (const name of ['eth0', 'lo', 'vxlan.calico', 'tunl0']) expect(desired.routeEngine.usesDevice(name), `pod MTU on ${name}`).toBe(false);
   expect(desired.hostIface).toBe('eth0');
 }
 
