@@ -7,7 +7,7 @@
 // the offset between the two is measured again whenever a wait begins.
 //
 // ready() proves the monitor is subscribed before anything is timed against it: it adds and
-// removes a probe route (TEST-NET-1, its own protocol number) and waits to see both.
+// removes a probe route (TEST-NET-1, its own protocol number) until it sees both.
 import { createInterface } from 'node:readline';
 import { MONITOR_RCVBUF, runOk, spawn } from '../kernel/index.js';
 
@@ -56,17 +56,46 @@ export class RouteMonitor {
     this.child.process.catch(() => undefined);
   }
 
-  async ready(timeoutMs = 5000): Promise<void> {
-    const added = this.next((l) => l.startsWith(`blackhole ${PROBE.replace('/32', '')}`), timeoutMs);
-    const removed = this.next((l) => l.startsWith(`Deleted blackhole ${PROBE.replace('/32', '')}`), timeoutMs);
-    for (let attempt = 0; ; attempt++) {
-      await runOk('ip', ['-n', this.netns, 'route', 'replace', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
-      await runOk('ip', ['-n', this.netns, 'route', 'del', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
-      const seen = await Promise.race([added.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
-      if (seen) break;
-      if (attempt * 200 > timeoutMs) throw new Error(`ip monitor in ${this.netns} never reported its probe route`);
+  /**
+   * Resolves once the monitor has reported a probe route it was shown. The probe is written again
+   * every 200 ms until then: the monitor may subscribe after the first write, and with a tiny
+   * socket buffer a probe line can be lost to an overrun (the namespace's own IPv6 routes arrive
+   * in a burst after its links come up). Bounded by elapsed time, not by attempts: on a loaded
+   * machine each attempt's two `ip` runs take longer than the wait between them.
+   */
+  async ready(timeoutMs = 15_000): Promise<void> {
+    const probe = PROBE.replace('/32', '');
+    const deadline = performance.now() + timeoutMs;
+    // Both of one attempt's lines, so the probe's removal does not trail into what is timed next.
+    let added = false;
+    let seen = false;
+    const unsubscribe = this.subscribe((hit) => {
+      if (hit.line.startsWith(`blackhole ${probe}`)) added = true;
+      else if (added && hit.line.startsWith(`Deleted blackhole ${probe}`)) seen = true;
+    });
+    try {
+      while (!seen) {
+        // iproute2 6.1 may exit after an overrun ("Dump terminated"): no probe will ever come.
+        if (this.exited || performance.now() > deadline) throw new Error(`ip monitor in ${this.netns} never reported its probe route within ${timeoutMs} ms${this.exitReason()}`);
+        await runOk('ip', ['-n', this.netns, 'route', 'replace', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
+        await runOk('ip', ['-n', this.netns, 'route', 'del', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
+        for (let waited = 0; !seen && waited < 200; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      unsubscribe();
     }
-    await removed;
+  }
+
+  get exited(): boolean {
+    return this.child.process.exitCode !== null || this.child.process.signalCode !== null;
+  }
+
+  /** Why the monitor may have gone quiet, for an error: it exited, or said something on stderr. */
+  private exitReason(): string {
+    const { exitCode, signalCode } = this.child.process;
+    const exited = this.exited ? `; ip exited (${exitCode ?? signalCode})` : '';
+    const said = this.overruns.length > 0 ? `; stderr: ${this.overruns.slice(-3).join(' | ')}` : '';
+    return exited + said;
   }
 
   /**

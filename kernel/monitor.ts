@@ -43,8 +43,9 @@ export function startMonitor(
   // echo of a cold start's 100,000 writes arrives faster than a pipe drains it.
   const args = [...(netns === undefined ? [] : ['-n', netns]), '-rcvbuf', String(MONITOR_RCVBUF), '-o', '-N', 'monitor', 'label', 'route', 'link', 'address', 'neigh'];
   const child = spawn('ip', args, { stdout: 'pipe', stderr: 'pipe' });
-  // iproute2 reports a netlink overrun (ENOBUFS: events were dropped) on stderr and carries on;
-  // whatever was dropped is found by a resync.
+  // iproute2 reports a netlink overrun (ENOBUFS: events were dropped) on stderr and mostly
+  // carries on; 6.1 at times exits after one ("Dump terminated"), which onExit covers. Whatever
+  // was dropped is found by a resync.
   const stderr = child.process.stderr;
   if (stderr !== null) {
     createInterface({ input: stderr }).on('line', (line) => {
