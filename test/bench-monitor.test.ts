@@ -64,7 +64,7 @@ describe('bench route monitor', () => {
     const hit = await seen;
     expect(hit.line).toBe('blackhole 192.0.2.77 proto 251 ');
     expect(hit.at).toBeGreaterThan(before);
-    expect(hit.at - written).toBeLessThan(50);
+    expect(hit.at - written).toBeLessThan(150); // well under the 300 ms pause, with room for a loaded machine
   });
 
   it('reports an overrun as soon as the kernel drops events', async () => {

@@ -48,14 +48,15 @@ describe('wren routes', () => {
     ]);
   });
 
-  it('--json carries class and source', async () => {
+  it('--json carries class and source, and the NAT tables', async () => {
     const { out } = await wren('routes', '--node', 'minikube', '--snapshot', FIXTURE, '--json');
-    const routes = JSON.parse(out.join('\n')) as { dst: string; class: string; source: string }[];
+    const { routes, nat } = JSON.parse(out.join('\n')) as { routes: { dst: string; class: string; source: string }[]; nat: unknown };
     expect(routes.map((r) => [r.dst, r.class, r.source])).toEqual([
       ['10.244.120.64/26', 'blackhole', 'IPAMBlock/10-244-120-64-26'],
       ['10.244.151.0/26', 'ipip', 'IPAMBlock/10-244-151-0-26'],
       ['10.244.205.192/26', 'ipip', 'IPAMBlock/10-244-205-192-26'],
     ]);
+    expect(nat).toEqual([{ table: 'ip wren-nat', masquerade: ['10.244.0.0/16'], pools: ['10.244.0.0/16'] }]);
   });
 
   it('hostile objects are reported with kind, name and field, and cannot reach a batch line', async () => {

@@ -1,6 +1,8 @@
-// `wren routes --node NAME --snapshot FILE [--json]`: what routes should this node have?
+// `wren routes --node NAME --snapshot FILE [--json]`: what routes (and NAT tables) should this
+// node have?
 import { formatRoute } from '../../../kernel/format.js';
 import { renderNatOp } from '../../../kernel/nat/nat-render.js';
+import { NAT_TABLE, nftFamily } from '../../../kernel/nat/nat-state.js';
 import { sortRoutes } from '../../../routing/desired-routes.js';
 import type { DesiredNat } from '../../../routing/nat.js';
 import { desiredNode } from '../../node-plan.js';
@@ -25,7 +27,9 @@ export async function routesCommand(argv: readonly string[], io: Output): Promis
   const routes = sortRoutes(desired.routes);
   reportProblems(io, [...cluster.problems, ...desired.problems]);
   if (values.json) {
-    io.out(JSON.stringify(routes, null, 2));
+    // The NAT tables as `wren status --json` names them: the pools masqueraded, and all pools.
+    const nat = desired.nat.tables.map((t) => ({ table: `${nftFamily(t.family)} ${NAT_TABLE}`, masquerade: t.masquerade, pools: t.pools }));
+    io.out(JSON.stringify({ routes, nat }, null, 2));
   } else {
     for (const r of routes) io.out(formatRoute(r));
     // Commented, so the routes still compare with `ip route`: the NAT tables as nft would get them.
