@@ -31,7 +31,8 @@ export class ReconcileLoop {
   private dirtyReasons = new Set<string>();
   private dirtySince = 0;
   private running: Promise<void> | undefined;
-  private stopped = false;
+  /** Events before start() are noted, not acted on: routing starts once the node is registered. */
+  private phase: 'new' | 'started' | 'stopped' = 'new';
   private readonly retries: Backoff;
   private retryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -63,18 +64,19 @@ export class ReconcileLoop {
   }
 
   start(): void {
+    if (this.phase !== 'new') return; // once; and a stopped loop stays stopped
     this.unsubscribe = this.source.onChange(() => this.markDirty('datastore'));
-    this.resyncTimer = setInterval(() => this.resyncTick(), this.options.resyncIntervalMs);
-    this.resyncTimer.unref();
+    this.resyncTimer = setInterval(() => this.resyncTick(), this.options.resyncIntervalMs).unref();
+    this.phase = 'started';
     this.markDirty('start');
   }
 
   /** Something changed: run a pass now, or right after the one that is running. */
   markDirty(reason: string): void {
-    if (this.stopped) return;
+    if (this.phase === 'stopped') return;
     if (this.dirtyReasons.size === 0) this.dirtySince = performance.now();
     this.dirtyReasons.add(reason);
-    if (this.running === undefined) this.running = this.drain();
+    if (this.running === undefined && this.phase === 'started') this.running = this.drain();
   }
 
   /** A route event from `ip monitor` (the agent's own writes echo back too, and cause no pass). */
@@ -99,7 +101,7 @@ export class ReconcileLoop {
 
   /** Stops after the pass in flight; never removes anything from the kernel. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.phase = 'stopped';
     this.unsubscribe?.();
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
@@ -114,7 +116,7 @@ export class ReconcileLoop {
   private async drain(): Promise<void> {
     // Let events of the same tick (a relist delivering many objects) land in one pass.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.dirtyReasons.size > 0 && !this.stopped) {
+    while (this.dirtyReasons.size > 0 && this.phase === 'started') {
       if (!this.source.inSync()) break; // the source calls onChange when it gets there
       if (this.clusterRefused()) break; // likewise when the input is whole again
       const trigger: PassTrigger = { reasons: this.dirtyReasons, since: this.dirtySince };
@@ -123,7 +125,7 @@ export class ReconcileLoop {
       if (this.node.takeHeldBack()) this.markDirty('kernel-neigh');
     }
     // Idle: the engine's indexes are built here, not in front of the first change after a start.
-    if (!this.stopped) this.node.prepareForUpdates();
+    if (this.phase === 'started') this.node.prepareForUpdates();
     this.running = undefined;
   }
 
@@ -182,8 +184,7 @@ export class ReconcileLoop {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.markDirty('retry');
-    }, this.retries.next(capMs));
-    this.retryTimer.unref();
+    }, this.retries.next(capMs)).unref();
   }
 
   /** The resync timer: the table's read runs outside any pass; the check follows as a pass. */
@@ -194,7 +195,6 @@ export class ReconcileLoop {
     }
     const read = this.node.readForResync();
     this.prefetched = { generation: this.node.generation, read };
-    const ready = () => this.markDirty('resync');
-    read.then(ready, ready);
+    void read.catch(() => undefined).then(() => this.markDirty('resync'));
   }
 }

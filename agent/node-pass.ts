@@ -129,8 +129,13 @@ export class NodePass {
       this.dataplane.setDesired(desired);
       const { planned, applied, kernelMs } = await this.apply({ allowDeletes: true, graceIfaces });
       const devicesChanged = planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.some((op) => op.op !== 'link-mtu'));
-      // Devices created, re-created or fixed: what follows needs the links as they are now.
-      if (devicesChanged) this.dataplane.setLinks(await this.kernel.readLinks());
+      // Devices created, re-created or fixed: what follows needs the links as they are now. A pod's
+      // veth that came up since the first read is in this one, so its events will find no change:
+      // the routes held for a missing device are looked at again by the pass those events cause.
+      if (devicesChanged) {
+        this.dataplane.setLinks(await this.kernel.readLinks());
+        this.dataplane.routes.markHeldDirty();
+      }
       this.dataplane.routes.settle();
       const routeProblems = new Set([...desired.routeEngine.problems(), ...desired.admission.problems()]);
       this.nodeProblems = desired.problems.filter((p) => !routeProblems.has(p));
