@@ -74,7 +74,7 @@ export class ReconcileLoop {
   /** Something changed: run a pass now, or right after the one that is running. */
   markDirty(reason: string): void {
     if (this.phase === 'stopped') return;
-    if (this.dirtyReasons.size === 0) this.dirtySince = performance.now();
+    if (this.dirtyReasons.size === 0 || reason === 'start') this.dirtySince = performance.now(); // the first pass is timed from start()
     this.dirtyReasons.add(reason);
     if (this.running === undefined && this.phase === 'started') this.running = this.drain();
   }

@@ -74,7 +74,8 @@ export class AgentMetrics implements PassObserver {
     }
     if (applied > 0) {
       this.eventToKernel.observe((performance.now() - trigger.since) / 1000);
-      if (trigger.reasons.has('kernel-route') || trigger.reasons.has('kernel')) this.repairs.inc(applied);
+      // The first pass writes what the node lacks: kernel events noted before it are not drift.
+      if (!trigger.reasons.has('start') && (trigger.reasons.has('kernel-route') || trigger.reasons.has('kernel'))) this.repairs.inc(applied);
     }
     this.mtu.set({ device: 'host' }, report.mtus.host);
     this.mtu.set({ device: 'pod' }, report.mtus.pod);

@@ -16,7 +16,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { NeighborEvent } from '../kernel/monitor-events.js';
 import type { RouteEvent } from '../kernel/monitor-route.js';
 import { countOps } from '../kernel/plan.js';
-import type { KernelState } from '../kernel/state.js';
+import type { KernelState, Link } from '../kernel/state.js';
 import type { ObjectProblem } from '../routing/cluster.js';
 import type { ClusterSource } from './cluster-source.js';
 import { Dataplane, type PlanContext } from './dataplane/dataplane.js';
@@ -129,13 +129,8 @@ export class NodePass {
       this.dataplane.setDesired(desired);
       const { planned, applied, kernelMs } = await this.apply({ allowDeletes: true, graceIfaces });
       const devicesChanged = planned.plan.some((p) => (p.name === 'setup' || p.name === 'teardown') && p.ops.some((op) => op.op !== 'link-mtu'));
-      // Devices created, re-created or fixed: what follows needs the links as they are now. A pod's
-      // veth that came up since the first read is in this one, so its events will find no change:
-      // the routes held for a missing device are looked at again by the pass those events cause.
-      if (devicesChanged) {
-        this.dataplane.setLinks(await this.kernel.readLinks());
-        this.dataplane.routes.markHeldDirty();
-      }
+      // Devices created, re-created or fixed: what follows needs them as they are now (relink).
+      if (devicesChanged) this.relink(await this.kernel.readLinks());
       this.dataplane.routes.settle();
       const routeProblems = new Set([...desired.routeEngine.problems(), ...desired.admission.problems()]);
       this.nodeProblems = desired.problems.filter((p) => !routeProblems.has(p));
@@ -210,6 +205,17 @@ export class NodePass {
     const engine = desired.routeEngine;
     const problems = [...this.nodeProblems, ...desired.admission.problems(), ...engine.problems(), ...this.dataplane.nat.problems(this.config.nodeName)];
     return { ...this.report('incremental', started, desired, planned.plan, applied, kernelMs), replaced: planned.routes.replaced, removed: planned.routes.removed, keys: planned.routes.keys, problems };
+  }
+
+  /**
+   * Links re-read within a full pass, after its device writes: wren's devices as they are now, pod
+   * veths as the plan saw them. A veth that came, went or was re-created meanwhile is then told by
+   * its own events, through followLinks, like any other (had the table taken it as it is now, those
+   * events would find no change: a route held for it, or lost with the old veth, stayed so).
+   */
+  private relink(links: readonly Link[]): void {
+    const isPod = (link: Link) => this.dataplane.isWorkloadIface(link.name);
+    this.dataplane.setLinks([...links.filter((l) => !isPod(l)), ...this.dataplane.links.all.filter(isPod)]);
   }
 
   /** A fresh read of the links: false when it needs a full pass. */

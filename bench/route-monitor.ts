@@ -7,7 +7,7 @@
 // the offset between the two is measured again whenever a wait begins.
 //
 // ready() proves the monitor is subscribed before anything is timed against it: it adds and
-// removes a probe route (TEST-NET-1, its own protocol number) until it sees both.
+// removes a probe route (TEST-NET-1, its own protocol number) until it sees both lines.
 import { createInterface } from 'node:readline';
 import { MONITOR_RCVBUF, runOk, spawn } from '../kernel/index.js';
 
@@ -23,7 +23,8 @@ interface Waiter {
   readonly resolve: (hit: MonitorLine) => void;
 }
 
-const PROBE = '192.0.2.255/32';
+/** Probes are 192.0.2.206–255 (TEST-NET-1), one per attempt. */
+const PROBE_NET = '192.0.2';
 const PROBE_PROTO = '251';
 
 export class RouteMonitor {
@@ -64,21 +65,24 @@ export class RouteMonitor {
    * machine each attempt's two `ip` runs take longer than the wait between them.
    */
   async ready(timeoutMs = 15_000): Promise<void> {
-    const probe = PROBE.replace('/32', '');
     const deadline = performance.now() + timeoutMs;
-    // Both of one attempt's lines, so the probe's removal does not trail into what is timed next.
+    // Each attempt has a probe of its own, and ends only on both of its own lines: netlink keeps
+    // order, so every earlier attempt's lines are in by then and none trails into what is timed.
+    let current = '';
     let added = false;
     let seen = false;
     const unsubscribe = this.subscribe((hit) => {
-      if (hit.line.startsWith(`blackhole ${probe}`)) added = true;
-      else if (added && hit.line.startsWith(`Deleted blackhole ${probe}`)) seen = true;
+      if (hit.line.startsWith(`blackhole ${current} `)) added = true;
+      else if (added && hit.line.startsWith(`Deleted blackhole ${current} `)) seen = true;
     });
     try {
-      while (!seen) {
+      for (let attempt = 0; !seen; attempt++) {
         // iproute2 6.1 may exit after an overrun ("Dump terminated"): no probe will ever come.
         if (this.exited || performance.now() > deadline) throw new Error(`ip monitor in ${this.netns} never reported its probe route within ${timeoutMs} ms${this.exitReason()}`);
-        await runOk('ip', ['-n', this.netns, 'route', 'replace', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
-        await runOk('ip', ['-n', this.netns, 'route', 'del', 'blackhole', PROBE, 'proto', PROBE_PROTO]);
+        current = `${PROBE_NET}.${255 - (attempt % 50)}`;
+        added = false;
+        await runOk('ip', ['-n', this.netns, 'route', 'replace', 'blackhole', `${current}/32`, 'proto', PROBE_PROTO]);
+        await runOk('ip', ['-n', this.netns, 'route', 'del', 'blackhole', `${current}/32`, 'proto', PROBE_PROTO]);
         for (let waited = 0; !seen && waited < 200; waited += 10) await new Promise((r) => setTimeout(r, 10));
       }
     } finally {

@@ -35,9 +35,15 @@ async function tinyMonitor(netns: string): Promise<RouteMonitor> {
     try {
       await monitor.ready();
       if (monitor.overruns.length === 0) return monitor;
-      if (attempt === 5) throw new Error(`the monitor overran before the test began: ${monitor.overruns.join(' | ')}`);
+      if (attempt === 5) {
+        monitor.stop();
+        throw new Error(`the monitor overran before the test began: ${monitor.overruns.join(' | ')}`);
+      }
     } catch (error) {
-      if (attempt === 5) throw error;
+      if (attempt === 5) {
+        monitor.stop();
+        throw error;
+      }
     }
     monitor.stop();
     await new Promise((r) => setTimeout(r, 1000));

@@ -7,14 +7,16 @@
 // writes nothing, and is part of the first pass after start(). (The agent once answered /readyz
 // 200 before its Node had its annotations: a link event had run a pass before registration.)
 //
-// A pod's veth that appears while a full pass is writing devices: the pass planned with the links
-// it read first (no veth: the pod's route is held until its device exists), then re-reads the
-// links because it created vxlan.calico. The veth is in that second read, so the events it causes
-// find no link change to answer, and the route stayed held until the agent restarted.
+// A pod's veth that appears (or is re-created) while a full pass is writing devices: the pass
+// planned with the links it read first (no veth: the pod's route is held until its device exists;
+// or the old veth, with its route), then re-reads the links because it created vxlan.calico. The
+// veth is as it is now in that second read, so the events it causes find no link change to
+// answer, and the route stayed held (or missing) until the agent restarted.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followKernelLine } from '../agent/kernel-events.js';
 import { ReconcileLoop } from '../agent/loop.js';
+import { AgentMetrics } from '../agent/metrics.js';
 import type { PassTrigger } from '../agent/loop-types.js';
 import type { DataplaneConfig } from '../agent/node-plan.js';
 import type { Plan } from '../kernel/plan.js';
@@ -40,48 +42,84 @@ describe('the reconcile loop before start()', () => {
   it('notes every kind of event without a pass or a write, and folds them into the first pass after start()', async () => {
     const double = new KernelDouble({ links: [eth0] });
     const passes: string[][] = [];
+    const metrics = new AgentMetrics();
     const loop = new ReconcileLoop(double, new MemorySource(cluster), config, pino({ level: 'silent' }), { resyncIntervalMs: 600_000, graceMs: 0, retryInitialMs: 20, retryMaxMs: 160 }, {
-      onPass: (_report, _error, trigger: PassTrigger) => passes.push([...trigger.reasons].sort()),
+      onPass: (report, error, trigger: PassTrigger) => {
+        passes.push([...trigger.reasons].sort());
+        metrics.onPass(report, error, trigger);
+      },
     });
     loops.push(loop);
-    loop.linkEvent();
+    // What the agent's monitor and watches deliver: a route, a neighbour, a link, an overrun, NAT.
+    followKernelLine(loop, '[ROUTE]10.244.9.0/26 via 172.16.30.99 dev eth0 proto 199 onlink ');
+    followKernelLine(loop, '[NEIGH]10.244.1.0 dev vxlan.calico lladdr 66:aa:bb:cc:dd:01 PERMANENT');
+    followKernelLine(loop, '[LINK]3: cali0123456789a: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500');
     loop.markDirty('monitor-overrun');
     loop.markDirty('kernel-nat');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(passes).toEqual([]);
     expect(loop.status()).toMatchObject({ running: false, passes: 0 });
     expect(loop.status().lastSuccessAt).toBeUndefined(); // so /readyz says 503
     expect(double.counts()).toMatchObject({ applies: 0, processes: 0, reads: 0 });
 
+    const started = performance.now();
     loop.start();
     await until(() => passes.length > 0 && !loop.status().running, 10_000, 'the first pass');
-    expect(passes).toEqual([['kernel-link', 'kernel-nat', 'monitor-overrun', 'start']]);
+    expect(passes).toEqual([['kernel', 'kernel-link', 'kernel-nat', 'monitor-overrun', 'start']]);
+    // Not drift repaired, and timed from start(), not from the events (300 ms before it).
+    expect(await metrics.registry.getSingleMetricAsString('wren_repairs_total')).toMatch(/^wren_repairs_total 0$/m);
+    const timed = await metrics.registry.getSingleMetricAsString('wren_event_to_kernel_seconds');
+    const sum = Number(/^wren_event_to_kernel_seconds_sum (\S+)$/m.exec(timed)?.[1] ?? 'Infinity');
+    expect(sum).toBeLessThanOrEqual((performance.now() - started) / 1000);
     expect(double.routes(MAIN_TABLE).filter((r) => r.proto === 199).map((r) => r.dst as string).sort()).toEqual(['10.244.0.0/26', '10.244.1.0/26']);
   });
 
-  it('runs nothing once stopped, even if it was never started', async () => {
+  it('runs nothing once stopped, even if it was never started: start() then neither watches the source nor sets a timer', async () => {
     const double = new KernelDouble({ links: [eth0] });
-    const loop = new ReconcileLoop(double, new MemorySource(cluster), config, pino({ level: 'silent' }));
+    const source = new MemorySource(cluster);
+    let watched = 0;
+    const onChange = source.onChange.bind(source);
+    source.onChange = (listener) => {
+      watched += 1;
+      return onChange(listener);
+    };
+    const loop = new ReconcileLoop(double, source, config, pino({ level: 'silent' }), { resyncIntervalMs: 20, graceMs: 0, retryInitialMs: 20, retryMaxMs: 160 });
     await loop.stop();
     loop.markDirty('kernel');
     loop.start();
+    source.set(cluster);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(loop.status()).toMatchObject({ running: false, passes: 0 });
     expect(double.counts()).toMatchObject({ applies: 0, reads: 0 });
+    expect(watched).toBe(0);
   });
 });
 
-describe('a held route whose device appears during a full pass', () => {
-  it('is routed by the pass its link events cause, not left held', async () => {
+const PEER = iface('pfba6dd09590');
+const VETH_CASES = [
+  { name: 'a pod veth that appears: its held route', before: false, during: (double: KernelDouble) => double.addVeth(POD_IFACE, PEER) },
+  {
+    name: 'a pod veth re-created (its routes went with the old one): its route',
+    before: true,
+    during: (double: KernelDouble) => {
+      double.deleteLink(POD_IFACE);
+      double.addVeth(POD_IFACE, PEER);
+    },
+  },
+];
+
+describe('a pod veth that changes while a full pass writes devices', () => {
+  it.each(VETH_CASES)('$name is written by the pass its link events cause', async ({ before, during }) => {
     const double = new KernelDouble({ links: [{ ...eth0, addresses: [cidr('172.16.30.8/24')] }] });
+    if (before) double.addVeth(POD_IFACE, PEER);
     const apply = double.apply.bind(double);
-    let vethAdded = false;
-    // The CNI plugin makes the pod's veth just after wren's device batch, before the pass re-reads the links.
+    let changed = false;
+    // The CNI plugin acts just after wren's device batch, before the pass re-reads the links.
     double.apply = async (plan: Plan) => {
       const result = await apply(plan);
-      if (!vethAdded && plan.some((p) => p.name === 'setup' && p.ops.some((op) => op.op === 'vxlan-add'))) {
-        vethAdded = true;
-        double.addVeth(POD_IFACE, iface('pfba6dd09590'));
+      if (!changed && plan.some((p) => p.name === 'setup' && p.ops.some((op) => op.op === 'vxlan-add'))) {
+        changed = true;
+        during(double);
       }
       return result;
     };
@@ -91,7 +129,7 @@ describe('a held route whose device appears during a full pass', () => {
     loop.start();
 
     const podRoute = () => double.routes(MAIN_TABLE).find((r) => r.dst === '10.244.151.1/32');
-    await until(() => vethAdded && podRoute() !== undefined, 5_000, 'the pod routed');
+    await until(() => changed && podRoute() !== undefined, 5_000, 'the pod routed');
     expect(podRoute()).toMatchObject({ dev: POD_IFACE, proto: 199, scope: 'link' });
     await until(() => !loop.status().running, 5_000, 'an idle loop');
     expect(loop.status().lastReport?.held ?? []).toEqual([]);
