@@ -78,8 +78,6 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
     },
   });
 
-  /** The node is registered and the loop started (see keepNodeRegistered below). */
-  let started = false;
   let monitor: KernelMonitor | undefined;
   let stopping = false;
   const watchKernel = () => {
@@ -113,7 +111,7 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
       const unreachable = datastoreUnhealthy(config.datastore, source.contact?.(), config.datastoreTimeoutSeconds * 1000);
       if (unreachable !== undefined) return { ready: false, reason: unreachable };
       if (s.clusterRefused !== undefined) return { ready: false, reason: `cluster refused, nothing withdrawn: ${s.clusterRefused}` };
-      if (!started) return { ready: false, reason: 'node not registered yet: routing starts once it is' };
+      if (!s.started) return { ready: false, reason: 'node not registered yet: routing starts once it is' };
       if (s.lastSuccessAt === undefined) return { ready: false, reason: 'no successful pass yet' };
       if (s.lastError !== undefined) return { ready: false, reason: `last pass failed: ${s.lastError}` };
       return { ready: true, ...bgp?.readiness() };
@@ -121,10 +119,8 @@ export async function runAgent(config: AgentConfig, datastore: Datastore, log: L
     status: sharedStatus(async () => ({ ...(await statusReport(config, loop, kernel, source, dataplane, () => datastore.problems())), bgp: (await bgp?.status()) ?? null }), metrics.registry),
   });
   // Routing starts once the node is registered (its tunnel address is part of what it routes).
-  const stopRegistration = keepNodeRegistered(config, datastore, kernel, log.child({ component: 'registration' }), () => {
-    if (!started) loop.start();
-    started = true;
-  });
+  // start() runs once: a later registration (a pool change) does not start it again.
+  const stopRegistration = keepNodeRegistered(config, datastore, kernel, log.child({ component: 'registration' }), () => loop.start());
   log.info({ node: config.nodeName, datastore: config.datastore, http: config.httpListen, port: http.port, proto: config.proto }, 'agent started');
 
   return {

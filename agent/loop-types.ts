@@ -25,6 +25,8 @@ export interface PassTrigger {
 
 export interface LoopStatus {
   readonly inSync: boolean;
+  /** start() has been called: the agent calls it once the node is registered. */
+  readonly started: boolean;
   readonly passes: number;
   readonly running: boolean;
   readonly lastPassAt?: number;

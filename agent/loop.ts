@@ -110,7 +110,7 @@ export class ReconcileLoop {
   }
 
   status(): LoopStatus {
-    return { inSync: this.source.inSync(), running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status(), clusterRefused: this.clusterRefusal?.message };
+    return { inSync: this.source.inSync(), started: this.phase !== 'new', running: this.running !== undefined, ...this.state, mtuFile: this.mtuFile?.status(), clusterRefused: this.clusterRefusal?.message };
   }
 
   private async drain(): Promise<void> {

@@ -58,14 +58,15 @@ describe('the reconcile loop before start()', () => {
     loop.markDirty('kernel-nat');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(passes).toEqual([]);
-    expect(loop.status()).toMatchObject({ running: false, passes: 0 });
-    expect(loop.status().lastSuccessAt).toBeUndefined(); // so /readyz says 503
+    expect(loop.status()).toMatchObject({ started: false, running: false, passes: 0 }); // so /readyz says 503
+    expect(loop.status().lastSuccessAt).toBeUndefined();
     expect(double.counts()).toMatchObject({ applies: 0, processes: 0, reads: 0 });
 
     const started = performance.now();
     loop.start();
     await until(() => passes.length > 0 && !loop.status().running, 10_000, 'the first pass');
     expect(passes).toEqual([['kernel', 'kernel-link', 'kernel-nat', 'monitor-overrun', 'start']]);
+    expect(loop.status().started).toBe(true);
     // Not drift repaired, and timed from start(), not from the events (300 ms before it).
     expect(await metrics.registry.getSingleMetricAsString('wren_repairs_total')).toMatch(/^wren_repairs_total 0$/m);
     const timed = await metrics.registry.getSingleMetricAsString('wren_event_to_kernel_seconds');
